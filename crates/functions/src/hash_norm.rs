@@ -1,0 +1,36 @@
+//! `hash_norm(chain, hash)`: canonical text of a 32-byte transaction or block hash —
+//! lowercase hex, with `0x` on EVM chains and without on TRON and Bitcoin (each chain's
+//! explorer convention) — from hex text (either case, `0x` optional) or 32 raw bytes.
+//! NULL when the value is not 32 bytes of hex.
+
+use arrow::datatypes::DataType;
+use datafusion::logical_expr::ScalarUDF;
+
+use crate::chain::{hex, ChainFamily};
+use crate::kernel::{Out, Value, ValueFunction};
+
+fn row(chain: Option<ChainFamily>, v: Value<'_>) -> Out {
+    let Some(family) = chain else { return Out::Null };
+    let mut bytes = [0u8; 32];
+    let ok = match v {
+        Value::Text(s) => hex::decode_into(hex::strip_0x(s.trim()).as_bytes(), &mut bytes),
+        Value::Bytes(b) if b.len() == 32 => {
+            bytes.copy_from_slice(b);
+            true
+        }
+        Value::Bytes(_) => false,
+    };
+    if !ok {
+        return Out::Null;
+    }
+    let h = hex::encode(&bytes);
+    Out::Text(match family {
+        ChainFamily::Evm => format!("0x{h}"),
+        ChainFamily::Tron | ChainFamily::Bitcoin => h,
+    })
+}
+
+/// The `hash_norm` UDF.
+pub fn udf() -> ScalarUDF {
+    ValueFunction::udf("hash_norm", true, true, DataType::Utf8, row)
+}
