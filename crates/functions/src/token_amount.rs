@@ -1,12 +1,12 @@
 //! `token_amount(raw, decimals [, scale])`: a raw uint256 amount in token units, exactly,
 //! as `DECIMAL(76, s)`.
 //!
-//! With a literal `decimals` the result scale is `decimals` and the unscaled value is the
-//! raw integer itself — no arithmetic, so nothing can round. With per-row decimals (a
-//! column from token metadata) all rows share one output scale: the literal `scale`
-//! argument, else 18; rows whose decimals exceed it are scaled down only when no digit
-//! is lost, otherwise the query fails naming the value — a silently rounded amount is
-//! worse than an error. NULL raw or decimals give NULL; an invalid raw gives NULL.
+//! The result scale is the constant `scale` argument, else 18 — fixed at planning time
+//! whatever `decimals` is, so a plan's schema never depends on constant folding. Rows
+//! are shifted exactly; when a value needs more digits than `DECIMAL(76, scale)` has,
+//! or its decimals exceed the scale and digits would be lost, the result is NULL (the
+//! raw amount stays exact in `amount_raw`) — a silently rounded amount is worse than
+//! none. NULL or invalid raw gives NULL; decimals outside 0..=76 are an error.
 
 use std::sync::Arc;
 
@@ -70,10 +70,10 @@ impl ScalarUDFImpl for TokenAmount {
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
         let scale = match args.scalar_arguments {
-            [_, d, rest @ ..] => match (literal_int(*d), rest.first().and_then(|s| literal_int(*s))) {
-                (_, Some(s)) => check_scale("scale", s)?,
-                (Some(d), None) => check_scale("decimals", d)?,
-                (None, None) => DEFAULT_SCALE,
+            [_, _] => DEFAULT_SCALE,
+            [_, _, s] => match literal_int(*s) {
+                Some(s) => check_scale("scale", s)?,
+                None => return plan_err!("token_amount: scale must be a constant integer"),
             },
             _ => return plan_err!("token_amount takes 2 or 3 arguments"),
         };
@@ -116,18 +116,18 @@ impl ScalarUDFImpl for TokenAmount {
         let mut b = Decimal256Builder::with_capacity(n)
             .with_precision_and_scale(DECIMAL_PRECISION, scale)?;
         for (i, raw) in raws.into_iter().enumerate() {
-            let (Some(Ok(u)), false) = (raw, decimals.is_null(i)) else {
+            if decimals.is_null(i) {
                 b.append_null();
                 continue;
-            };
-            let Ok(v) = u.to_decimal() else {
-                b.append_null();
-                continue;
-            };
+            }
             let d = decimals.value(i);
             if !(0..=DECIMAL_PRECISION as i64).contains(&d) {
                 return exec_err!("token_amount: decimals must be between 0 and 76, got {d}");
             }
+            let Some(Ok(v)) = raw.map(|r| r.and_then(|u| u.to_decimal())) else {
+                b.append_null();
+                continue;
+            };
             let shift = scale as i64 - d;
             let unscaled = if shift >= 0 {
                 v.checked_mul(pow10(shift as u32)).filter(|x| *x < limit)
@@ -139,13 +139,7 @@ impl ScalarUDFImpl for TokenAmount {
             };
             match unscaled {
                 Some(x) => b.append_value(x),
-                None => {
-                    return exec_err!(
-                        "token_amount: raw amount {v} with {d} decimals does not fit \
-                         DECIMAL(76, {scale}) exactly; pass a scale (third argument) \
-                         that suits this token"
-                    )
-                }
+                None => b.append_null(),
             }
         }
         let array: ArrayRef = Arc::new(b.finish());

@@ -70,7 +70,8 @@ fn segwit_type(t: &str) -> Result<AddressType, AddressError> {
         return Err(AddressError::BadCharacters);
     }
     let (_hrp, version, program) = segwit::decode(t).map_err(|e| {
-        let msg = e.to_string();
+        // The Display text is generic; the Debug form names the failing check.
+        let msg = format!("{e:?}").to_ascii_lowercase();
         if msg.contains("checksum") {
             AddressError::BadChecksum
         } else if msg.contains("length") {

@@ -185,12 +185,15 @@ impl U256 {
 }
 
 fn pow10_76() -> U256 {
-    let mut v = U256([1, 0, 0, 0]);
-    for _ in 0..76 {
-        // 10^76 < 2^256, so this never overflows.
-        v = v.mul_add_small(10, 0).unwrap_or(U256::MAX);
-    }
-    v
+    static P: std::sync::OnceLock<U256> = std::sync::OnceLock::new();
+    *P.get_or_init(|| {
+        let mut v = U256([1, 0, 0, 0]);
+        for _ in 0..76 {
+            // 10^76 < 2^256, so this never overflows.
+            v = v.mul_add_small(10, 0).unwrap_or(U256::MAX);
+        }
+        v
+    })
 }
 
 /// Parses and range-checks in one step: the exact `DECIMAL(76,0)` value or why not.

@@ -1,0 +1,146 @@
+//! Ballista scheduler and executor processes that know chainstat: its SQL functions
+//! and its object stores (configured from the same environment and config file as the
+//! client, so no credential is ever shipped inside a plan).
+//!
+//! Both bind 127.0.0.1 by default and use pull-based scheduling: executors poll the
+//! scheduler, so they need no inbound port besides the Arrow Flight one that serves
+//! shuffle and result data.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ballista_core::config::TaskSchedulingPolicy;
+use ballista_core::registry::BallistaFunctionRegistry;
+use ballista_core::RuntimeProducer;
+use ballista_executor::executor_process::{start_executor_process, ExecutorProcessConfig};
+use ballista_scheduler::cluster::BallistaCluster;
+use ballista_scheduler::config::SchedulerConfig;
+use ballista_scheduler::scheduler_process::start_server;
+use ballista_scheduler::SessionBuilder;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::SessionConfig;
+
+use ballista::prelude::SessionConfigExt;
+
+use crate::config::ChainstatConfig;
+use crate::error::{EngineError, Result};
+use crate::session::{chainstat_state, object_stores, tune};
+
+/// Scheduler options.
+#[derive(Debug, Clone)]
+pub struct SchedulerOptions {
+    /// Address to bind.
+    pub bind: String,
+    /// gRPC port.
+    pub port: u16,
+    /// Seconds without a heartbeat before an executor is dropped.
+    pub executor_timeout_seconds: u64,
+}
+
+impl Default for SchedulerOptions {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1".into(),
+            port: 50050,
+            executor_timeout_seconds: 60,
+        }
+    }
+}
+
+/// Runs a scheduler until the process is stopped.
+pub async fn run_scheduler(config: ChainstatConfig, opts: SchedulerOptions) -> Result<()> {
+    let stores = object_stores(&config.storage);
+    let engine = config.engine.clone();
+    let builder: SessionBuilder = Arc::new(move |cfg: SessionConfig| {
+        chainstat_state(tune(cfg, &engine), Arc::clone(&stores), true)
+    });
+    let mut sc = SchedulerConfig::default()
+        .with_port(opts.port)
+        .with_hostname(opts.bind.clone())
+        .with_scheduler_policy(TaskSchedulingPolicy::PullStaged)
+        .with_override_session_builder(builder);
+    sc.bind_host = opts.bind.clone();
+    sc.executor_timeout_seconds = opts.executor_timeout_seconds;
+    sc.expire_dead_executor_interval_seconds = 5;
+    let addr: SocketAddr = format!("{}:{}", opts.bind, opts.port)
+        .parse()
+        .map_err(|e| EngineError::Config(format!("scheduler address: {e}")))?;
+    let cluster = BallistaCluster::new_from_config(&sc)
+        .await
+        .map_err(|e| EngineError::Ballista(e.to_string()))?;
+    log::info!("chainstat scheduler listening on {addr}");
+    start_server(cluster, addr, Arc::new(sc))
+        .await
+        .map_err(|e| EngineError::Ballista(e.to_string()))
+}
+
+/// Executor options.
+#[derive(Debug, Clone)]
+pub struct ExecutorOptions {
+    /// Address to bind and advertise.
+    pub bind: String,
+    /// Arrow Flight port (shuffle and results).
+    pub port: u16,
+    /// Scheduler host.
+    pub scheduler_host: String,
+    /// Scheduler port.
+    pub scheduler_port: u16,
+    /// Task slots; 0 = cores.
+    pub vcores: usize,
+    /// Where shuffle files go.
+    pub work_dir: PathBuf,
+    /// Memory pool in bytes.
+    pub memory_pool_bytes: u64,
+}
+
+/// Runs an executor until the process is stopped (or the scheduler says stop).
+pub async fn run_executor(config: ChainstatConfig, opts: ExecutorOptions) -> Result<()> {
+    std::fs::create_dir_all(&opts.work_dir).map_err(|source| EngineError::Fs {
+        path: opts.work_dir.display().to_string(),
+        source,
+    })?;
+    let stores = object_stores(&config.storage);
+    let state = chainstat_state(
+        tune(SessionConfig::new_with_ballista(), &config.engine),
+        Arc::clone(&stores),
+        true,
+    )?;
+    // Built from the same state as the scheduler's, so built-ins and chainstat's
+    // functions resolve alike on both sides.
+    let registry = BallistaFunctionRegistry::from(&state);
+    let work_dir = opts.work_dir.display().to_string();
+    let wd = work_dir.clone();
+    let runtime: RuntimeProducer = Arc::new(move |_cfg: &SessionConfig| {
+        RuntimeEnvBuilder::new()
+            .with_object_store_registry(Arc::clone(&stores))
+            .with_temp_file_path(wd.clone())
+            .build_arc()
+    });
+    let cfg = ExecutorProcessConfig {
+        bind_host: opts.bind.clone(),
+        external_host: Some(opts.bind.clone()),
+        port: opts.port,
+        scheduler_host: opts.scheduler_host.clone(),
+        scheduler_port: opts.scheduler_port,
+        scheduler_connect_timeout_seconds: 30,
+        vcores: opts.vcores,
+        task_scheduling_policy: TaskSchedulingPolicy::PullStaged,
+        work_dir: Some(work_dir),
+        memory_pool_size: Some(opts.memory_pool_bytes),
+        override_function_registry: Some(Arc::new(registry)),
+        override_runtime_producer: Some(runtime),
+        executor_heartbeat_interval_seconds: 5,
+        ..Default::default()
+    };
+    log::info!(
+        "chainstat executor on {}:{} for scheduler {}:{}",
+        opts.bind,
+        opts.port,
+        opts.scheduler_host,
+        opts.scheduler_port
+    );
+    start_executor_process(Arc::new(cfg))
+        .await
+        .map_err(|e| EngineError::Ballista(e.to_string()))
+}

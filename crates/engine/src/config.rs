@@ -1,0 +1,129 @@
+//! The job config (`chainstat.toml`): input tables, object-store options and engine
+//! settings. Relative table paths are resolved against the config file's folder, so a
+//! config and its data can move together.
+//!
+//! ```toml
+//! [engine]
+//! target_partitions = 2        # default: number of cores
+//!
+//! [storage.s3]                 # object_store keys; override AWS_* env vars
+//! endpoint = "http://127.0.0.1:9000"
+//!
+//! [[table]]
+//! name = "eth_transfers"
+//! url = "s3://exports/ethereum/token_transfers/"
+//! format = "token-transfers"   # optional: detected from the schema
+//! chain = "ethereum"           # optional: inferred
+//! type = "parquet"             # optional: from the extension
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use chainstat_io::{StorageConfig, TableSpec};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{EngineError, Result};
+
+/// Engine settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineConfig {
+    /// Partitions (threads) per query; default: the number of cores.
+    #[serde(default)]
+    pub target_partitions: Option<usize>,
+    /// Rows per batch; default DataFusion's 8192.
+    #[serde(default)]
+    pub batch_size: Option<usize>,
+}
+
+/// The whole config file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainstatConfig {
+    /// Engine settings.
+    #[serde(default)]
+    pub engine: EngineConfig,
+    /// Object store options per scheme.
+    #[serde(default)]
+    pub storage: StorageConfig,
+    /// Input tables.
+    #[serde(default, rename = "table")]
+    pub tables: Vec<TableSpec>,
+}
+
+impl ChainstatConfig {
+    /// Reads and parses a TOML config; relative local table paths become absolute.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| EngineError::Fs {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let mut cfg: ChainstatConfig = toml::from_str(&text)
+            .map_err(|e| EngineError::Config(format!("{}: {e}", path.display())))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for t in &mut cfg.tables {
+            t.url = resolve(base, &t.url);
+        }
+        Ok(cfg)
+    }
+
+    /// Adds or replaces a table (flags override the file).
+    pub fn upsert_table(&mut self, spec: TableSpec) {
+        self.tables.retain(|t| t.name != spec.name);
+        self.tables.push(spec);
+    }
+}
+
+/// A relative local path resolved against `base`; URLs and absolute paths unchanged.
+pub fn resolve(base: &Path, url: &str) -> String {
+    if url.contains("://") || Path::new(url).is_absolute() {
+        return url.to_string();
+    }
+    let joined: PathBuf = base.join(url);
+    let s = joined.display().to_string();
+    if url.ends_with('/') && !s.ends_with('/') {
+        format!("{s}/")
+    } else {
+        s
+    }
+}
+
+/// The config of the embedded sample (`data/sample/chainstat.toml`): found next to the
+/// working directory, else in the source tree this binary was built from.
+pub fn sample_config_path() -> Option<PathBuf> {
+    let candidates = [
+        PathBuf::from("data/sample/chainstat.toml"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sample/chainstat.toml"),
+    ];
+    candidates.into_iter().find(|p| p.exists())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_resolves() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(
+            &p,
+            "[storage.s3]\nendpoint = \"http://127.0.0.1:1\"\n[[table]]\nname = \"t\"\nurl = \"x/\"\n\
+             [[table]]\nname = \"u\"\nurl = \"s3://b/k\"\nformat = \"cryo\"\n",
+        )
+        .unwrap();
+        let c = ChainstatConfig::load(&p).unwrap();
+        assert_eq!(c.tables[0].url, format!("{}/x/", dir.path().display()));
+        assert_eq!(c.tables[1].url, "s3://b/k");
+        assert_eq!(c.storage.s3["endpoint"], "http://127.0.0.1:1");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "[[table]]\nname = \"t\"\nurl = \"x\"\nfromat = \"cryo\"\n").unwrap();
+        let e = ChainstatConfig::load(&p).unwrap_err().to_string();
+        assert!(e.contains("fromat"), "{e}");
+    }
+}

@@ -1,0 +1,32 @@
+//! The one error type of `chainstat-engine`, split so the binary can map each kind to
+//! its own exit code: bad input, bad config, or an internal/engine failure.
+
+use thiserror::Error;
+
+/// Errors from building sessions, loading config and running queries.
+#[derive(Debug, Error)]
+pub enum EngineError {
+    /// The config file or flags are wrong.
+    #[error("config: {0}")]
+    Config(String),
+    /// Input data cannot be read or recognised.
+    #[error(transparent)]
+    Input(#[from] chainstat_io::IoError),
+    /// DataFusion planning or execution failed.
+    #[error(transparent)]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+    /// Ballista scheduler / executor failure.
+    #[error("ballista: {0}")]
+    Ballista(String),
+    /// Local file system trouble (config file, work dirs).
+    #[error("{path}: {source}")]
+    Fs {
+        /// The path involved.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// Result alias for this crate.
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;

@@ -1,0 +1,110 @@
+//! Building chainstat sessions: the embedded engine (default) or a client of a Ballista
+//! cluster, both with chainstat's functions, object stores, input tables and canonical
+//! views — so the same SQL gives the same rows either way.
+
+use std::sync::Arc;
+
+use ballista::prelude::{SessionConfigExt, SessionContextExt};
+use chainstat_io::{ChainstatObjectStores, RegisteredTable, StorageConfig};
+use datafusion::execution::object_store::ObjectStoreRegistry;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::{SessionState, SessionStateBuilder};
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::config::{ChainstatConfig, EngineConfig};
+use crate::error::Result;
+use crate::views;
+
+/// The object-store registry every chainstat process installs.
+pub fn object_stores(storage: &StorageConfig) -> Arc<dyn ObjectStoreRegistry> {
+    Arc::new(ChainstatObjectStores::new(storage.clone()))
+}
+
+/// Applies engine settings to a session config.
+pub fn tune(mut cfg: SessionConfig, engine: &EngineConfig) -> SessionConfig {
+    cfg = cfg.with_information_schema(true);
+    if let Some(p) = engine.target_partitions {
+        cfg = cfg.with_target_partitions(p.max(1));
+    }
+    if let Some(b) = engine.batch_size {
+        cfg = cfg.with_batch_size(b.max(1));
+    }
+    cfg
+}
+
+/// A session state with chainstat's functions and object stores. `ballista` adds
+/// Ballista's optimizer rules and function set (what its own session builder does), for
+/// the scheduler and executors.
+pub fn chainstat_state(
+    cfg: SessionConfig,
+    stores: Arc<dyn ObjectStoreRegistry>,
+    ballista: bool,
+) -> datafusion::common::Result<SessionState> {
+    let runtime = RuntimeEnvBuilder::new()
+        .with_object_store_registry(stores)
+        .build_arc()?;
+    let mut builder = SessionStateBuilder::new()
+        .with_default_features()
+        .with_config(cfg)
+        .with_runtime_env(runtime);
+    if ballista {
+        use ballista_core::extension::{
+            ballista_aggregate_functions, ballista_scalar_functions, ballista_window_functions,
+        };
+        builder = builder
+            .with_optimizer_rules(ballista_core::optimizer::ballista_default_optimizer_rules())
+            .with_scalar_functions(ballista_scalar_functions())
+            .with_aggregate_functions(ballista_aggregate_functions())
+            .with_window_functions(ballista_window_functions());
+    }
+    let mut state = builder.build();
+    chainstat_functions::register_all(&mut state)?;
+    Ok(state)
+}
+
+/// An open chainstat session: a context with every configured table and view.
+pub struct Session {
+    /// The DataFusion context (embedded or Ballista client).
+    pub ctx: SessionContext,
+    /// What was registered.
+    pub tables: Vec<RegisteredTable>,
+    /// The config it was built from.
+    pub config: ChainstatConfig,
+    /// The cluster URL, when remote.
+    pub cluster: Option<String>,
+}
+
+impl Session {
+    /// Opens a session; `cluster` = `df://host:port` of a Ballista scheduler.
+    pub async fn open(config: ChainstatConfig, cluster: Option<&str>) -> Result<Session> {
+        let stores = object_stores(&config.storage);
+        let ctx = match cluster {
+            None => {
+                let cfg = tune(SessionConfig::new(), &config.engine);
+                SessionContext::new_with_state(chainstat_state(cfg, stores, false)?)
+            }
+            Some(url) => {
+                let cfg = tune(SessionConfig::new_with_ballista(), &config.engine);
+                let state = chainstat_state(cfg, stores, true)?;
+                let ctx = SessionContext::remote_with_state(url, state).await?;
+                // `remote_with_state` replaces the function registry with Ballista's:
+                // put chainstat's functions back so the client can plan with them.
+                for f in chainstat_functions::scalar_functions() {
+                    ctx.register_udf(f.as_ref().clone());
+                }
+                ctx
+            }
+        };
+        let mut tables = Vec::with_capacity(config.tables.len());
+        for spec in &config.tables {
+            tables.push(chainstat_io::register(&ctx, spec).await?);
+        }
+        views::create_views(&ctx, &tables).await?;
+        Ok(Session {
+            ctx,
+            tables,
+            config,
+            cluster: cluster.map(str::to_string),
+        })
+    }
+}

@@ -1,0 +1,437 @@
+//! Exporter schemas chainstat reads, one file each, and detection of which one a file
+//! is in. A format knows its columns and the SQL that turns its rows into chainstat's
+//! canonical rows (with a reject reason for rows that cannot be parsed), so the whole
+//! read path is a DataFusion plan that runs unchanged on Ballista.
+
+pub mod bitcoin_inputs;
+pub mod bitcoin_outputs;
+pub mod blocks;
+pub mod cryo_erc20;
+pub mod token_transfers;
+pub mod tokens;
+
+use arrow::datatypes::{DataType, Schema};
+
+use crate::error::IoError;
+
+/// What canonical view a format feeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TableKind {
+    /// Account-model token transfers → `transfers`.
+    Transfers,
+    /// UTXO inputs → `utxo_inputs`.
+    UtxoInputs,
+    /// UTXO outputs → `utxo_outputs`.
+    UtxoOutputs,
+    /// Block headers (number → timestamp), joined to exports without a timestamp.
+    Blocks,
+    /// Token metadata (decimals), joined to `transfers` for token units.
+    Tokens,
+}
+
+impl TableKind {
+    /// Name of the canonical view.
+    pub fn view(self) -> &'static str {
+        match self {
+            TableKind::Transfers => "transfers",
+            TableKind::UtxoInputs => "utxo_inputs",
+            TableKind::UtxoOutputs => "utxo_outputs",
+            TableKind::Blocks => "blocks",
+            TableKind::Tokens => "tokens",
+        }
+    }
+}
+
+/// The type family a column must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeClass {
+    /// Any string type.
+    Text,
+    /// Any integer (or text holding one, for CSV).
+    Integer,
+    /// A uint256 amount: decimal/hex text, binary, integer or integral decimal.
+    Amount,
+    /// A timestamp, or integer seconds since the epoch.
+    Time,
+    /// Text or binary (addresses and hashes; cryo writes binary).
+    TextOrBinary,
+    /// A list of strings (BigQuery's `addresses`).
+    TextList,
+}
+
+impl TypeClass {
+    /// Whether `t` is acceptable; CSV files are read all-text, so text always passes
+    /// for the numeric classes (values are validated row by row instead).
+    pub fn accepts(self, t: &DataType) -> bool {
+        let text = matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
+        let binary = matches!(
+            t,
+            DataType::Binary
+                | DataType::LargeBinary
+                | DataType::BinaryView
+                | DataType::FixedSizeBinary(_)
+        );
+        match self {
+            TypeClass::Text => text,
+            TypeClass::Integer => t.is_integer() || text,
+            TypeClass::Amount => {
+                text || binary
+                    || t.is_integer()
+                    || matches!(t, DataType::Decimal128(_, _) | DataType::Decimal256(_, _))
+            }
+            TypeClass::Time => t.is_integer() || matches!(t, DataType::Timestamp(_, _)) || text,
+            TypeClass::TextOrBinary => text || binary,
+            TypeClass::TextList => match t {
+                DataType::List(f) | DataType::LargeList(f) | DataType::ListView(f) => {
+                    matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+                }
+                _ => false,
+            },
+        }
+    }
+
+    /// Human description for errors.
+    pub fn describe(self) -> &'static str {
+        match self {
+            TypeClass::Text => "a string",
+            TypeClass::Integer => "an integer",
+            TypeClass::Amount => {
+                "a uint256 amount (decimal STRING, binary, integer or integral DECIMAL; not a float)"
+            }
+            TypeClass::Time => "a TIMESTAMP or integer unix seconds",
+            TypeClass::TextOrBinary => "a string or binary",
+            TypeClass::TextList => "a LIST of strings",
+        }
+    }
+}
+
+/// One column a format needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    /// Name as the exporter writes it.
+    pub name: &'static str,
+    /// Accepted types.
+    pub class: TypeClass,
+    /// Whether detection requires it.
+    pub required: bool,
+}
+
+const fn req(name: &'static str, class: TypeClass) -> Column {
+    Column { name, class, required: true }
+}
+
+const fn opt(name: &'static str, class: TypeClass) -> Column {
+    Column { name, class, required: false }
+}
+
+/// An exporter schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// BigQuery `crypto_ethereum.token_transfers` / ethereum-etl / tronetl `token_transfer`.
+    TokenTransfers,
+    /// cryo `erc20_transfers`.
+    CryoErc20,
+    /// BigQuery `crypto_bitcoin.inputs` / bitcoin-etl.
+    BitcoinInputs,
+    /// BigQuery `crypto_bitcoin.outputs` / bitcoin-etl.
+    BitcoinOutputs,
+    /// ethereum-etl / tronetl `blocks` (number, timestamp).
+    Blocks,
+    /// ethereum-etl `tokens` (address, decimals).
+    Tokens,
+}
+
+/// Every format, in detection order (most specific first).
+pub const ALL: &[Format] = &[
+    Format::CryoErc20,
+    Format::TokenTransfers,
+    Format::BitcoinInputs,
+    Format::BitcoinOutputs,
+    Format::Blocks,
+    Format::Tokens,
+];
+
+impl Format {
+    /// Canonical name, used in config (`format = "…"`) and `describe`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::TokenTransfers => token_transfers::NAME,
+            Format::CryoErc20 => cryo_erc20::NAME,
+            Format::BitcoinInputs => bitcoin_inputs::NAME,
+            Format::BitcoinOutputs => bitcoin_outputs::NAME,
+            Format::Blocks => blocks::NAME,
+            Format::Tokens => tokens::NAME,
+        }
+    }
+
+    /// Other accepted names.
+    pub fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Format::TokenTransfers => token_transfers::ALIASES,
+            Format::CryoErc20 => cryo_erc20::ALIASES,
+            Format::BitcoinInputs => bitcoin_inputs::ALIASES,
+            Format::BitcoinOutputs => bitcoin_outputs::ALIASES,
+            Format::Blocks => blocks::ALIASES,
+            Format::Tokens => tokens::ALIASES,
+        }
+    }
+
+    /// Columns of the format.
+    pub fn columns(self) -> &'static [Column] {
+        match self {
+            Format::TokenTransfers => token_transfers::COLUMNS,
+            Format::CryoErc20 => cryo_erc20::COLUMNS,
+            Format::BitcoinInputs => bitcoin_inputs::COLUMNS,
+            Format::BitcoinOutputs => bitcoin_outputs::COLUMNS,
+            Format::Blocks => blocks::COLUMNS,
+            Format::Tokens => tokens::COLUMNS,
+        }
+    }
+
+    /// The canonical view the format feeds.
+    pub fn kind(self) -> TableKind {
+        match self {
+            Format::TokenTransfers | Format::CryoErc20 => TableKind::Transfers,
+            Format::BitcoinInputs => TableKind::UtxoInputs,
+            Format::BitcoinOutputs => TableKind::UtxoOutputs,
+            Format::Blocks => TableKind::Blocks,
+            Format::Tokens => TableKind::Tokens,
+        }
+    }
+
+    /// The select that maps a raw table of this format to its canonical columns plus
+    /// `_file`, `_row` and `_reason` (NULL for a good row).
+    pub fn checked_sql(self, src: &SourceTable<'_>) -> String {
+        match self {
+            Format::TokenTransfers => token_transfers::checked_sql(src),
+            Format::CryoErc20 => cryo_erc20::checked_sql(src),
+            Format::BitcoinInputs => bitcoin_inputs::checked_sql(src),
+            Format::BitcoinOutputs => bitcoin_outputs::checked_sql(src),
+            Format::Blocks => blocks::checked_sql(src),
+            Format::Tokens => tokens::checked_sql(src),
+        }
+    }
+
+    /// Parses a format name or alias.
+    pub fn from_name(s: &str) -> Result<Format, IoError> {
+        let l = s.trim().to_ascii_lowercase();
+        ALL.iter()
+            .copied()
+            .find(|f| f.name() == l || f.aliases().contains(&l.as_str()))
+            .ok_or_else(|| {
+                let names: Vec<&str> = ALL.iter().map(|f| f.name()).collect();
+                IoError::Config(format!(
+                    "unknown format '{s}' (known: {})",
+                    names.join(", ")
+                ))
+            })
+    }
+
+    /// Whether `schema` has every required column (types are checked separately, so a
+    /// file with the right names but a bad type gets a precise error).
+    pub fn matches(self, schema: &Schema) -> bool {
+        let has = |n: &str| schema.field_with_name(n).is_ok();
+        self.columns().iter().filter(|c| c.required).all(|c| has(c.name))
+            && match self {
+                Format::CryoErc20 => cryo_erc20::value_column(schema).is_some(),
+                Format::BitcoinOutputs => !has("spent_transaction_hash"),
+                _ => true,
+            }
+    }
+
+    /// Checks column types, naming the first bad column.
+    pub fn check_types(self, schema: &Schema, file: &str) -> Result<(), IoError> {
+        for c in self.columns() {
+            if let Ok(f) = schema.field_with_name(c.name) {
+                if !c.class.accepts(f.data_type()) {
+                    return Err(IoError::ColumnType {
+                        file: file.to_string(),
+                        column: c.name.to_string(),
+                        found: f.data_type().to_string(),
+                        expected: c.class.describe().to_string(),
+                        format: self.name().to_string(),
+                    });
+                }
+            }
+        }
+        if self == Format::CryoErc20 {
+            cryo_erc20::check_value(schema, file)?;
+        }
+        Ok(())
+    }
+
+    /// Finds the format of `schema`, or explains what each format expects.
+    pub fn detect(schema: &Schema, file: &str) -> Result<Format, IoError> {
+        match ALL.iter().copied().find(|f| f.matches(schema)) {
+            Some(f) => {
+                f.check_types(schema, file)?;
+                Ok(f)
+            }
+            None => Err(IoError::UnknownSchema {
+                file: file.to_string(),
+                found: schema
+                    .fields()
+                    .iter()
+                    .map(|f| format!("{} {}", f.name(), f.data_type()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                expected: expected_columns(),
+            }),
+        }
+    }
+}
+
+/// "format: col, col, …" for every format, for error messages and docs.
+pub fn expected_columns() -> String {
+    ALL.iter()
+        .map(|f| {
+            let cols: Vec<&str> = f
+                .columns()
+                .iter()
+                .filter(|c| c.required)
+                .map(|c| c.name)
+                .collect();
+            format!("  expected for {}: {}", f.name(), cols.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Where a row came from: how the SQL of a format names the file and row.
+#[derive(Debug, Clone)]
+pub enum Lineage {
+    /// Parquet read by DataFusion: `input_file_name()`, `file_row_index()`; the store
+    /// URL (`s3://bucket/`, `file:///`) is prefixed so the name is a full URL.
+    Scan(String),
+    /// CSV read by DataFusion: file name only (row numbers are not exposed for CSV).
+    ScanNoRow(String),
+    /// Tables chainstat loaded itself (NDJSON): `_file` and `_row` columns.
+    Columns,
+}
+
+impl Lineage {
+    /// SQL for the file name.
+    pub fn file_sql(&self) -> String {
+        match self {
+            Lineage::Scan(p) | Lineage::ScanNoRow(p) => {
+                format!("concat({}, input_file_name())", lit(p))
+            }
+            Lineage::Columns => "_file".to_string(),
+        }
+    }
+
+    /// SQL for the 0-based row within the file.
+    pub fn row_sql(&self) -> &'static str {
+        match self {
+            Lineage::Scan(_) => "file_row_index()",
+            Lineage::ScanNoRow(_) => "CAST(NULL AS BIGINT)",
+            Lineage::Columns => "_row",
+        }
+    }
+}
+
+/// What a format's SQL builder needs to know about one registered table.
+#[derive(Debug, Clone)]
+pub struct SourceTable<'a> {
+    /// Registered (raw) table name.
+    pub table: &'a str,
+    /// Chain name (`ethereum`, `tron`, `bitcoin`, …).
+    pub chain: &'a str,
+    /// The table's schema.
+    pub schema: &'a Schema,
+    /// How to name file and row.
+    pub lineage: Lineage,
+    /// Whether a blocks table of the same chain is registered (the `blocks` view then
+    /// dates exports that carry no timestamp).
+    pub has_blocks: bool,
+}
+
+/// Quotes an identifier for SQL.
+pub fn ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// Quotes a string literal for SQL.
+pub fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// SQL turning a time column of any accepted type into `TIMESTAMP … UTC` (microseconds).
+pub fn time_sql(expr: &str, t: &DataType) -> String {
+    match t {
+        DataType::Timestamp(_, _) => {
+            format!("arrow_cast({expr}, 'Timestamp(µs, \"UTC\")')")
+        }
+        _ => format!(
+            "arrow_cast(to_timestamp_seconds(TRY_CAST({expr} AS BIGINT)), 'Timestamp(µs, \"UTC\")')"
+        ),
+    }
+}
+
+/// SQL for the chain's time of a row: the export's own column, else the blocks table,
+/// else NULL (the docs say so: tronetl and ethereum-etl CSVs carry no timestamp).
+pub fn block_time_sql(src: &SourceTable<'_>, column: &str) -> (String, String) {
+    if let Ok(f) = src.schema.field_with_name(column) {
+        (time_sql(&format!("t.{}", ident(column)), f.data_type()), String::new())
+    } else if src.has_blocks {
+        (
+            "b.block_time".to_string(),
+            format!(
+                " LEFT JOIN (SELECT number, MIN(block_time) AS block_time FROM blocks \
+                 WHERE chain = {} GROUP BY number) b ON b.number = TRY_CAST(t.block_number AS BIGINT)",
+                lit(src.chain)
+            ),
+        )
+    } else {
+        (
+            "CAST(NULL AS TIMESTAMP) AT TIME ZONE 'UTC'".to_string(),
+            String::new(),
+        )
+    }
+}
+
+/// `CASE WHEN … END` that names the first problem of a row, NULL when the row is fine.
+pub fn reason_sql(checks: &[(String, String)]) -> String {
+    let mut s = String::from("CASE");
+    for (cond, reason) in checks {
+        s.push_str(&format!(" WHEN {cond} THEN {reason}"));
+    }
+    s.push_str(" END");
+    s
+}
+
+/// Checks for a required address column of `chain`.
+pub fn address_checks(chain: &str, col: &str) -> Vec<(String, String)> {
+    let c = format!("t.{}", ident(col));
+    vec![
+        (format!("{c} IS NULL"), lit(&format!("{col} missing"))),
+        (
+            format!("address_error({}, {c}) IS NOT NULL", lit(chain)),
+            format!("{} || address_error({}, {c})", lit(&format!("{col}: ")), lit(chain)),
+        ),
+    ]
+}
+
+/// Checks for a required integer column.
+pub fn integer_checks(col: &str) -> Vec<(String, String)> {
+    let c = format!("t.{}", ident(col));
+    vec![
+        (format!("{c} IS NULL"), lit(&format!("{col} missing"))),
+        (
+            format!("TRY_CAST({c} AS BIGINT) IS NULL OR TRY_CAST({c} AS BIGINT) < 0"),
+            lit(&format!("{col} not a non-negative integer")),
+        ),
+    ]
+}
+
+/// Checks for a required 32-byte hash column.
+pub fn hash_checks(chain: &str, col: &str) -> Vec<(String, String)> {
+    let c = format!("t.{}", ident(col));
+    vec![
+        (format!("{c} IS NULL"), lit(&format!("{col} missing"))),
+        (
+            format!("hash_norm({}, {c}) IS NULL", lit(chain)),
+            lit(&format!("{col}: not a 32-byte hash")),
+        ),
+    ]
+}

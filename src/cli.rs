@@ -1,0 +1,126 @@
+//! Command-line interface: the clap structs only; `main.rs` maps them onto the library.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// chainstat: read blockchain exports from object storage and query them with SQL,
+/// embedded or on an Apache Ballista cluster.
+#[derive(Debug, Parser)]
+#[command(name = "chainstat", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run SQL over the configured tables (like datafusion-cli).
+    Sql(SqlArgs),
+    /// List registered tables and views with their formats.
+    Tables(InputArgs),
+    /// Show the schema and detected format of a table or view.
+    Describe {
+        /// Table or view name.
+        name: String,
+        #[command(flatten)]
+        input: InputArgs,
+    },
+    /// List chainstat's SQL functions.
+    Functions,
+    /// Start a Ballista scheduler that knows chainstat's functions and formats.
+    Scheduler(SchedulerArgs),
+    /// Start a Ballista executor that knows chainstat's functions and formats.
+    Executor(ExecutorArgs),
+}
+
+/// Where tables come from.
+#[derive(Debug, Args, Clone)]
+pub struct InputArgs {
+    /// TOML config (default: ./chainstat.toml if present, else the embedded sample).
+    #[arg(long, env = "CHAINSTAT_CONFIG", help_heading = "Input")]
+    pub config: Option<PathBuf>,
+    /// A table: name=URL[,format=F][,chain=C][,type=parquet|csv|json]. Repeatable.
+    #[arg(long = "table", short = 't', help_heading = "Input")]
+    pub tables: Vec<String>,
+    /// Run on a Ballista cluster (df://host:port) instead of in-process.
+    #[arg(long, env = "CHAINSTAT_CLUSTER", help_heading = "Engine")]
+    pub cluster: Option<String>,
+    /// Partitions (threads) per query.
+    #[arg(long, help_heading = "Engine")]
+    pub partitions: Option<usize>,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned text table.
+    Table,
+    /// CSV with header.
+    Csv,
+    /// Newline-delimited JSON.
+    Json,
+    /// Apache Parquet (needs -o).
+    Parquet,
+}
+
+/// `chainstat sql`.
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// SQL to run (repeatable; several statements per string allowed, `;`-separated).
+    #[arg(short = 'c', long = "command", help_heading = "Query")]
+    pub commands: Vec<String>,
+    /// SQL file(s) to run.
+    #[arg(short = 'f', long = "file", help_heading = "Query")]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table", help_heading = "Output")]
+    pub format: OutputFormat,
+    /// Write the (last) result to this local path or object-store URL instead of stdout.
+    #[arg(short = 'o', long, help_heading = "Output")]
+    pub output: Option<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// `chainstat scheduler`.
+#[derive(Debug, Args)]
+pub struct SchedulerArgs {
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: String,
+    /// gRPC port.
+    #[arg(long, default_value_t = 50050)]
+    pub port: u16,
+    /// Config with [storage] / [engine] settings (tables are the client's business).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+/// `chainstat executor`.
+#[derive(Debug, Args)]
+pub struct ExecutorArgs {
+    /// Address to bind and advertise.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: String,
+    /// Arrow Flight port.
+    #[arg(long, default_value_t = 50051)]
+    pub port: u16,
+    /// Scheduler as host:port.
+    #[arg(long, default_value = "127.0.0.1:50050")]
+    pub scheduler: String,
+    /// Concurrent tasks (0 = cores).
+    #[arg(long, default_value_t = 0)]
+    pub vcores: usize,
+    /// Folder for shuffle files.
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+    /// Memory pool, e.g. 2g, 512m.
+    #[arg(long, default_value = "2g")]
+    pub memory: String,
+    /// Config with [storage] / [engine] settings.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
