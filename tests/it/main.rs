@@ -1,1 +1,12 @@
-mod x {}
+//! chainstat's integration tests, one binary so DataFusion and Ballista are linked once.
+//! Modules follow the data's path: readers and formats, malformed input, SQL functions
+//! (`.slt`), object storage (a real S3 server on 127.0.0.1), and the Ballista cluster.
+
+mod common;
+
+mod ballista;
+mod cli;
+mod malformed;
+mod readers;
+mod s3;
+mod slt;

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README and CI run it: installs the S3 test server if
+# needed, then runs every test (unit, .slt, CLI, S3 on 127.0.0.1, Ballista cluster).
+# A reusable CARGO_TARGET_DIR (default ~/.cache/chainstat/target) keeps rebuilds short.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/chainstat/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+scripts/test-env.sh
+export CHAINSTAT_S3S_FS="${CHAINSTAT_TOOLS:-$HOME/.cache/chainstat/tools}/bin/s3s-fs"
+# Ballista tasks log at info level per task; keep test output readable.
+export RUST_LOG="${RUST_LOG:-warn}"
+cargo test --workspace --all-targets -- --test-threads 2
