@@ -92,7 +92,14 @@ pub async fn run(session: &Session, args: &SqlArgs) -> Result<()> {
 fn short(sql: &str) -> String {
     let one: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
     if one.len() > 120 {
-        format!("{}…", &one[..one.char_indices().nth(117).map(|(i, _)| i).unwrap_or(one.len())])
+        format!(
+            "{}…",
+            &one[..one
+                .char_indices()
+                .nth(117)
+                .map(|(i, _)| i)
+                .unwrap_or(one.len())]
+        )
     } else {
         one
     }
@@ -124,11 +131,17 @@ pub fn print_batches(batches: &[RecordBatch], format: OutputFormat) -> Result<()
             if batches.iter().all(|b| b.num_rows() == 0) && batches.is_empty() {
                 writeln!(out, "0 rows")?;
             } else {
-                writeln!(out, "{}", arrow::util::pretty::pretty_format_batches(batches)?)?;
+                writeln!(
+                    out,
+                    "{}",
+                    arrow::util::pretty::pretty_format_batches(batches)?
+                )?;
             }
         }
         OutputFormat::Csv => {
-            let mut w = arrow::csv::WriterBuilder::new().with_header(true).build(&mut out);
+            let mut w = arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(&mut out);
             for b in batches {
                 w.write(b)?;
             }
@@ -149,7 +162,11 @@ async fn interactive(session: &Session, format: OutputFormat) -> Result<()> {
     let mut buf = String::new();
     eprintln!("chainstat SQL: end statements with ';', \\q to quit, `\\d` lists tables.");
     loop {
-        let prompt = if buf.is_empty() { "chainstat> " } else { "       ..> " };
+        let prompt = if buf.is_empty() {
+            "chainstat> "
+        } else {
+            "       ..> "
+        };
         match rl.readline(prompt) {
             Ok(line) => {
                 let t = line.trim();
@@ -184,7 +201,10 @@ async fn interactive(session: &Session, format: OutputFormat) -> Result<()> {
 
 /// `chainstat tables`.
 pub async fn print_tables(session: &Session) -> Result<()> {
-    println!("{:<24} {:<18} {:<9} {:<8} {:>6} {:>12}  location", "table", "format", "chain", "type", "files", "bytes");
+    println!(
+        "{:<24} {:<18} {:<9} {:<8} {:>6} {:>12}  location",
+        "table", "format", "chain", "type", "files", "bytes"
+    );
     for t in &session.tables {
         println!(
             "{:<24} {:<18} {:<9} {:<8} {:>6} {:>12}  {}",

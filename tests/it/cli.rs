@@ -37,11 +37,17 @@ fn sample_query_runs_with_no_setup() {
 fn tables_and_describe() {
     let (code, out, err) = run(&["tables"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("eth_token_transfers") && out.contains("token-transfers"), "{out}");
+    assert!(
+        out.contains("eth_token_transfers") && out.contains("token-transfers"),
+        "{out}"
+    );
     assert!(out.contains("bitcoin-inputs"), "{out}");
     let (code, out, err) = run(&["describe", "transfers"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("amount_raw") && out.contains("Decimal256(76, 0)"), "{out}");
+    assert!(
+        out.contains("amount_raw") && out.contains("Decimal256(76, 0)"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -54,7 +60,10 @@ fn json_output_and_file_output() {
         "json",
     ]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out.trim(), r#"{"a":"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"}"#);
+    assert_eq!(
+        out.trim(),
+        r#"{"a":"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"}"#
+    );
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("usdt.parquet");
     let (code, _, err) = run(&[
@@ -85,7 +94,13 @@ fn json_output_and_file_output() {
 fn exit_codes_distinguish_config_input_and_query_errors() {
     let (code, _, err) = run(&["sql", "-t", "bad", "-c", "SELECT 1"]);
     assert_eq!(code, 2, "{err}");
-    let (code, _, err) = run(&["sql", "-t", &format!("w={}", fixture("bad/wrong_schema/")), "-c", "SELECT 1"]);
+    let (code, _, err) = run(&[
+        "sql",
+        "-t",
+        &format!("w={}", fixture("bad/wrong_schema/")),
+        "-c",
+        "SELECT 1",
+    ]);
     assert_eq!(code, 3, "{err}");
     let (code, _, err) = run(&["sql", "-c", "SELECT nosuchcolumn FROM transfers"]);
     assert_eq!(code, 1, "{err}");

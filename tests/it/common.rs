@@ -13,7 +13,11 @@ pub fn root() -> PathBuf {
 
 /// A path under `tests/fixtures/`.
 pub fn fixture(rel: &str) -> String {
-    root().join("tests/fixtures").join(rel).display().to_string()
+    root()
+        .join("tests/fixtures")
+        .join(rel)
+        .display()
+        .to_string()
 }
 
 /// `tests/fixtures/expected.json`.
@@ -40,7 +44,9 @@ pub fn config(tables: &[&str]) -> ChainstatConfig {
 
 /// Opens an embedded session over these tables.
 pub async fn session(tables: &[&str]) -> Session {
-    Session::open(config(tables), None).await.expect("session opens")
+    Session::open(config(tables), None)
+        .await
+        .expect("session opens")
 }
 
 /// Runs `sql` and returns rows as `|`-joined text, in the query's order.
@@ -118,4 +124,12 @@ impl Drop for ChildGuard {
 /// The `chainstat` binary built for these tests.
 pub fn chainstat_bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_chainstat"))
+}
+
+/// A JSON number or string as plain text (expected.json writes big ints as strings).
+pub fn text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }

@@ -20,7 +20,11 @@ async fn open_err(tables: &[&str]) -> String {
 #[tokio::test]
 async fn bad_values_are_counted_rejects_with_file_row_and_reason() {
     let s = session(&[&format!("bad={}", fixture("bad/bad_values/"))]).await;
-    let got = rows(&s, "SELECT \"row\", reason, file FROM rejects ORDER BY \"row\"").await;
+    let got = rows(
+        &s,
+        "SELECT \"row\", reason, file FROM rejects ORDER BY \"row\"",
+    )
+    .await;
     let want = [
         (1, "from_address: bad characters"),
         (2, "to_address: bad length"),
@@ -37,7 +41,10 @@ async fn bad_values_are_counted_rejects_with_file_row_and_reason() {
         let parts: Vec<&str> = g.splitn(3, '|').collect();
         assert_eq!(parts[0], row.to_string(), "{g}");
         assert_eq!(parts[1], reason, "{g}");
-        assert!(parts[2].starts_with("file:///") && parts[2].ends_with("token_transfers.parquet"), "{g}");
+        assert!(
+            parts[2].starts_with("file:///") && parts[2].ends_with("token_transfers.parquet"),
+            "{g}"
+        );
     }
     // Row 0 is the only good one; nothing else disappeared.
     assert_eq!(scalar(&s, "SELECT count(*) FROM transfers").await, "1");
@@ -50,7 +57,10 @@ async fn wrong_schema_names_file_and_expected_columns() {
     assert!(e.contains("wrong.parquet"), "{e}");
     assert!(e.contains("matches no known export format"), "{e}");
     assert!(e.contains("columns found: foo"), "{e}");
-    assert!(e.contains("expected for token-transfers: token_address, from_address"), "{e}");
+    assert!(
+        e.contains("expected for token-transfers: token_address, from_address"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -67,7 +77,7 @@ async fn missing_object_and_empty_folder_are_clear() {
     assert!(e.contains("table 'm': cannot read"), "{e}");
     let dir = tempfile::tempdir().unwrap();
     let e = open_err(&[&format!("m={}/", dir.path().display())]).await;
-    assert!(e.contains("table 'm': no parquet files found"), "{e}");
+    assert!(e.contains("table 'm': no data files found"), "{e}");
 }
 
 fn write_parquet(path: &std::path::Path, batch: &RecordBatch) {
@@ -107,9 +117,15 @@ fn transfers_batch(value: Arc<dyn arrow::array::Array>, value_type: DataType) ->
 async fn float_amounts_are_refused_naming_file_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("floaty.parquet");
-    write_parquet(&p, &transfers_batch(Arc::new(Float64Array::from(vec![1e18])), DataType::Float64));
+    write_parquet(
+        &p,
+        &transfers_batch(Arc::new(Float64Array::from(vec![1e18])), DataType::Float64),
+    );
     let e = open_err(&[&format!("f={}", p.display())]).await;
-    assert!(e.contains("floaty.parquet: column `value` is Float64"), "{e}");
+    assert!(
+        e.contains("floaty.parquet: column `value` is Float64"),
+        "{e}"
+    );
     assert!(e.contains("not a float"), "{e}");
 }
 
@@ -121,7 +137,10 @@ async fn integer_amounts_are_exact_and_mixed_formats_are_refused() {
         &transfers_batch(Arc::new(Int64Array::from(vec![5])), DataType::Int64),
     );
     let s = session(&[&format!("i={}/", dir.path().display())]).await;
-    assert_eq!(scalar(&s, "SELECT CAST(amount_raw AS VARCHAR) FROM transfers").await, "5");
+    assert_eq!(
+        scalar(&s, "SELECT CAST(amount_raw AS VARCHAR) FROM transfers").await,
+        "5"
+    );
     std::fs::copy(
         fixture("bitcoin/outputs/outputs.parquet"),
         dir.path().join("b.parquet"),
@@ -135,7 +154,9 @@ async fn integer_amounts_are_exact_and_mixed_formats_are_refused() {
 #[tokio::test]
 async fn bad_table_options_are_config_errors() {
     assert!(chainstat_io::TableSpec::parse_arg("noequals").is_err());
-    let e = chainstat_io::TableSpec::parse_arg("t=x,colour=red").unwrap_err().to_string();
+    let e = chainstat_io::TableSpec::parse_arg("t=x,colour=red")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("unknown option 'colour'"), "{e}");
     let e = open_err(&[&format!("t={},format=nosuch", fixture("ethereum/etl/"))]).await;
     assert!(e.contains("unknown format 'nosuch'"), "{e}");

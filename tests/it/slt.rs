@@ -99,7 +99,13 @@ impl sqllogictest::AsyncDB for ChainstatDb {
             .into_iter()
             .map(|r| {
                 r.split('|')
-                    .map(|c| if c.is_empty() { "(empty)".to_string() } else { c.to_string() })
+                    .map(|c| {
+                        if c.is_empty() {
+                            "(empty)".to_string()
+                        } else {
+                            c.to_string()
+                        }
+                    })
                     .collect()
             })
             .collect();
@@ -118,7 +124,9 @@ impl sqllogictest::AsyncDB for ChainstatDb {
 }
 
 fn slt_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
     entries.sort();
     for p in entries {

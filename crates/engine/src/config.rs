@@ -122,7 +122,11 @@ mod tests {
     fn unknown_keys_are_errors() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.toml");
-        std::fs::write(&p, "[[table]]\nname = \"t\"\nurl = \"x\"\nfromat = \"cryo\"\n").unwrap();
+        std::fs::write(
+            &p,
+            "[[table]]\nname = \"t\"\nurl = \"x\"\nfromat = \"cryo\"\n",
+        )
+        .unwrap();
         let e = ChainstatConfig::load(&p).unwrap_err().to_string();
         assert!(e.contains("fromat"), "{e}");
     }

@@ -99,7 +99,7 @@ impl Session {
         for spec in &config.tables {
             tables.push(chainstat_io::register(&ctx, spec).await?);
         }
-        views::create_views(&ctx, &tables).await?;
+        views::create_views(&ctx, &tables, cluster.is_none()).await?;
         Ok(Session {
             ctx,
             tables,

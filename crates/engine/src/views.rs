@@ -1,14 +1,13 @@
 //! The canonical views every session gets: `transfers`, `utxo_inputs`, `utxo_outputs`,
 //! `blocks`, `tokens` and `rejects`, built as SQL over the registered raw tables.
 //!
-//! Each raw table contributes its format's *checked* select (canonical columns, the
-//! file and row a value came from, and a reject reason). Good rows are deduplicated on
-//! their natural key — overlapping exports are the norm — keeping the first copy in
-//! (file, row) order so the result does not depend on listing order; bad rows go to
-//! `rejects`. Because this is plain SQL over listing tables, the same views run on
+//! Each raw table contributes its format's *checked* select (canonical columns and a
+//! reject reason). Good rows are deduplicated on their natural key — overlapping
+//! exports are the norm — picking one copy by content so the result does not depend on
+//! listing order; bad rows go to `rejects` with the file and row they came from. Because this is plain SQL over listing tables, the same views run on
 //! Ballista.
 
-use chainstat_io::format::{SourceTable, TableKind};
+use chainstat_io::format::{Lineage, SourceTable, TableKind};
 use chainstat_io::RegisteredTable;
 use datafusion::prelude::SessionContext;
 
@@ -96,15 +95,27 @@ fn empty_select(kind: TableKind) -> String {
     format!("SELECT {} WHERE false", cols.join(", "))
 }
 
-fn source<'a>(t: &'a RegisteredTable, tables: &[RegisteredTable]) -> SourceTable<'a> {
+/// The source description for a view (no lineage, blocks joined) or for `rejects`
+/// (file and row, no join: a reject needs no time, and the file functions must sit
+/// directly on the scan).
+fn source<'a>(
+    t: &'a RegisteredTable,
+    tables: &[RegisteredTable],
+    rejects: bool,
+) -> SourceTable<'a> {
     SourceTable {
         table: &t.spec.name,
         chain: &t.chain,
         schema: &t.schema,
-        lineage: t.lineage.clone(),
-        has_blocks: tables
-            .iter()
-            .any(|b| b.format.kind() == TableKind::Blocks && b.chain == t.chain),
+        lineage: if rejects {
+            t.lineage.clone()
+        } else {
+            Lineage::Omitted
+        },
+        has_blocks: !rejects
+            && tables
+                .iter()
+                .any(|b| b.format.kind() == TableKind::Blocks && b.chain == t.chain),
     }
 }
 
@@ -113,7 +124,7 @@ fn checked_union(kind: TableKind, tables: &[RegisteredTable]) -> Option<String> 
     let parts: Vec<String> = tables
         .iter()
         .filter(|t| t.format.kind() == kind)
-        .map(|t| format!("({})", t.format.checked_sql(&source(t, tables))))
+        .map(|t| format!("({})", t.format.checked_sql(&source(t, tables, false))))
         .collect();
     (!parts.is_empty()).then(|| parts.join(" UNION ALL "))
 }
@@ -124,13 +135,21 @@ fn view_sql(kind: TableKind, tables: &[RegisteredTable]) -> String {
         return empty_select(kind);
     };
     let key = key(kind);
+    // Copies of one row agree on every column but `source_table`; ordering by all the
+    // other columns picks one copy whatever order files were listed or read in.
+    let others: Vec<&str> = columns(kind)
+        .iter()
+        .map(|(c, _)| *c)
+        .filter(|c| !key.contains(c))
+        .collect();
+    let order = others.join(", ");
     let cols: Vec<String> = columns(kind)
         .iter()
         .map(|(c, _)| {
             if key.contains(c) {
                 c.to_string()
             } else {
-                format!("first_value({c} ORDER BY _file, _row) AS {c}")
+                format!("first_value({c} ORDER BY {order}) AS {c}")
             }
         })
         .collect();
@@ -156,14 +175,24 @@ fn transfers_sql(tables: &[RegisteredTable]) -> String {
 }
 
 /// Every row of every table that failed a check, with where it came from and why.
-fn rejects_sql(tables: &[RegisteredTable]) -> String {
+/// `lineage` = false leaves `file` and `row` NULL: on Ballista 55 a scan with
+/// `input_file_name()` / `file_row_index()` pushed into it does not survive plan
+/// serialisation ("Column index out of bounds"), so a cluster session reports the
+/// same rejects and reasons without their location.
+fn rejects_sql(tables: &[RegisteredTable], lineage: bool) -> String {
     let parts: Vec<String> = tables
         .iter()
         .map(|t| {
             format!(
                 "SELECT source_table, chain, CAST(_file AS VARCHAR) AS file, CAST(_row AS BIGINT) AS \"row\", \
                  _reason AS reason FROM ({}) WHERE _reason IS NOT NULL",
-                t.format.checked_sql(&source(t, tables))
+                t.format.checked_sql(&{
+                    let mut src = source(t, tables, true);
+                    if !lineage {
+                        src.lineage = Lineage::Omitted;
+                    }
+                    src
+                })
             )
         })
         .collect();
@@ -187,15 +216,20 @@ pub const VIEWS: &[&str] = &[
     "rejects",
 ];
 
-/// (Re)creates every canonical view over `tables`.
-pub async fn create_views(ctx: &SessionContext, tables: &[RegisteredTable]) -> Result<()> {
+/// (Re)creates every canonical view over `tables`; `lineage` says whether `rejects`
+/// can name file and row (not on Ballista, see [`rejects_sql`]).
+pub async fn create_views(
+    ctx: &SessionContext,
+    tables: &[RegisteredTable],
+    lineage: bool,
+) -> Result<()> {
     let defs = [
         ("blocks", view_sql(TableKind::Blocks, tables)),
         ("tokens", view_sql(TableKind::Tokens, tables)),
         ("transfers", transfers_sql(tables)),
         ("utxo_inputs", view_sql(TableKind::UtxoInputs, tables)),
         ("utxo_outputs", view_sql(TableKind::UtxoOutputs, tables)),
-        ("rejects", rejects_sql(tables)),
+        ("rejects", rejects_sql(tables, lineage)),
     ];
     for (name, sql) in defs {
         ctx.sql(&format!("CREATE OR REPLACE VIEW {name} AS {sql}"))

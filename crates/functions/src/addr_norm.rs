@@ -10,7 +10,9 @@ use crate::chain::{self, ChainFamily};
 use crate::kernel::{Out, Value, ValueFunction};
 
 fn row(chain: Option<ChainFamily>, v: Value<'_>) -> Out {
-    let Some(family) = chain else { return Out::Null };
+    let Some(family) = chain else {
+        return Out::Null;
+    };
     let r = match v {
         Value::Text(s) => chain::normalize_text(family, s),
         Value::Bytes(b) => chain::normalize_bytes(family, b),

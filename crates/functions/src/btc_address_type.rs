@@ -10,7 +10,9 @@ use crate::kernel::{Out, Value, ValueFunction};
 
 fn row(_: Option<ChainFamily>, v: Value<'_>) -> Out {
     match v {
-        Value::Text(s) => bitcoin::address_type(s).map_or(Out::Null, |t| Out::Text(t.name().into())),
+        Value::Text(s) => {
+            bitcoin::address_type(s).map_or(Out::Null, |t| Out::Text(t.name().into()))
+        }
         Value::Bytes(_) => Out::Null,
     }
 }

@@ -10,7 +10,9 @@ use crate::chain::{hex, ChainFamily};
 use crate::kernel::{Out, Value, ValueFunction};
 
 fn row(chain: Option<ChainFamily>, v: Value<'_>) -> Out {
-    let Some(family) = chain else { return Out::Null };
+    let Some(family) = chain else {
+        return Out::Null;
+    };
     let mut bytes = [0u8; 32];
     let ok = match v {
         Value::Text(s) => hex::decode_into(hex::strip_0x(s.trim()).as_bytes(), &mut bytes),

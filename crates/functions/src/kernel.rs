@@ -108,7 +108,9 @@ pub fn to_arrays(args: &[ColumnarValue], n: usize) -> Result<(Vec<ArrayRef>, boo
 /// Wraps a computed array back into a `ColumnarValue`, as a scalar when inputs were.
 pub fn finish(array: ArrayRef, all_scalar: bool) -> Result<ColumnarValue> {
     if all_scalar {
-        Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?))
+        Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+            &array, 0,
+        )?))
     } else {
         Ok(ColumnarValue::Array(array))
     }

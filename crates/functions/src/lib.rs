@@ -10,8 +10,8 @@ pub mod chain;
 mod amount;
 mod kernel;
 
-pub mod address_error;
 pub mod addr_norm;
+pub mod address_error;
 pub mod btc_address_type;
 pub mod evm_address;
 pub mod evm_checksum;

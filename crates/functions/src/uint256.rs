@@ -74,9 +74,11 @@ impl ScalarUDFImpl for Uint256 {
         let (arrays, all_scalar) = to_arrays(&args.args, args.number_rows)?;
         let mut b = Decimal256Builder::with_capacity(rows(&arrays[0]))
             .with_precision_and_scale(DECIMAL_PRECISION, 0)?;
-        visit_amounts(&arrays[0], |v| match v.map(|r| r.and_then(|u| u.to_decimal())) {
-            Some(Ok(d)) => b.append_value(d),
-            _ => b.append_null(),
+        visit_amounts(&arrays[0], |v| {
+            match v.map(|r| r.and_then(|u| u.to_decimal())) {
+                Some(Ok(d)) => b.append_value(d),
+                _ => b.append_null(),
+            }
         })?;
         let array: ArrayRef = Arc::new(b.finish());
         finish(array, all_scalar)

@@ -47,7 +47,10 @@ impl ScalarUDFImpl for Uint256Error {
         let (arrays, all_scalar) = to_arrays(&args.args, args.number_rows)?;
         let mut b = StringBuilder::with_capacity(rows(&arrays[0]), 16);
         visit_amounts(&arrays[0], |v| {
-            match v.unwrap_or(Err(AmountError::Missing)).and_then(|u| u.to_decimal()) {
+            match v
+                .unwrap_or(Err(AmountError::Missing))
+                .and_then(|u| u.to_decimal())
+            {
                 Ok(_) => b.append_null(),
                 Err(e) => b.append_value(e.code()),
             }

@@ -45,7 +45,9 @@ pub enum IoError {
         reason: String,
     },
     /// A file whose schema matches no known exporter format.
-    #[error("{file}: schema matches no known export format.\n  columns found: {found}\n{expected}")]
+    #[error(
+        "{file}: schema matches no known export format.\n  columns found: {found}\n{expected}"
+    )]
     UnknownSchema {
         /// File path or URL.
         file: String,

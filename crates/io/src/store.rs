@@ -58,7 +58,11 @@ impl fmt::Debug for StorageConfig {
         let redact = |m: &BTreeMap<String, String>| -> BTreeMap<String, String> {
             m.iter()
                 .map(|(k, v)| {
-                    let shown = if is_secret(k) { "<redacted>".to_string() } else { v.clone() };
+                    let shown = if is_secret(k) {
+                        "<redacted>".to_string()
+                    } else {
+                        v.clone()
+                    };
                     (k.clone(), shown)
                 })
                 .collect()
@@ -96,7 +100,12 @@ pub fn build_store(config: &StorageConfig, url: &Url) -> DfResult<Arc<dyn Object
             let endpoint = config
                 .s3
                 .iter()
-                .find(|(k, _)| matches!(k.as_str(), "endpoint" | "aws_endpoint" | "endpoint_url" | "aws_endpoint_url"))
+                .find(|(k, _)| {
+                    matches!(
+                        k.as_str(),
+                        "endpoint" | "aws_endpoint" | "endpoint_url" | "aws_endpoint_url"
+                    )
+                })
                 .map(|(_, v)| v.clone())
                 .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
                 .or_else(|| std::env::var("AWS_ENDPOINT").ok());
@@ -167,7 +176,9 @@ pub fn build_store(config: &StorageConfig, url: &Url) -> DfResult<Arc<dyn Object
         }
         other => Err(store_err(
             url,
-            format!("unsupported scheme '{other}' (supported: s3, gs, az, abfss, http, https, file)"),
+            format!(
+                "unsupported scheme '{other}' (supported: s3, gs, az, abfss, http, https, file)"
+            ),
         )),
     }
 }
@@ -175,7 +186,12 @@ pub fn build_store(config: &StorageConfig, url: &Url) -> DfResult<Arc<dyn Object
 /// Registry key: `scheme://host[:port]`, as DataFusion's default registry uses.
 fn key(url: &Url) -> String {
     let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
-    format!("{}://{}{}", url.scheme(), url.host_str().unwrap_or(""), port)
+    format!(
+        "{}://{}{}",
+        url.scheme(),
+        url.host_str().unwrap_or(""),
+        port
+    )
 }
 
 /// An `ObjectStoreRegistry` that builds stores on first use from a [`StorageConfig`].

@@ -96,7 +96,9 @@ impl TableSpec {
     /// Parses `name=URL[,format=…][,chain=…][,type=…]`.
     pub fn parse_arg(arg: &str) -> Result<TableSpec> {
         let (name, rest) = arg.split_once('=').ok_or_else(|| {
-            IoError::Config(format!("--table '{arg}': expected name=URL[,format=…,chain=…]"))
+            IoError::Config(format!(
+                "--table '{arg}': expected name=URL[,format=…,chain=…]"
+            ))
         })?;
         let mut parts = rest.split(',');
         let url = parts.next().unwrap_or_default().trim().to_string();
@@ -191,11 +193,21 @@ async fn list_files(
         .map_err(|e| read_err(&spec.name, &spec.url, e))?;
     // Deterministic order: object stores list in any order.
     files.sort_by(|a, b| a.location.cmp(&b.location));
+    if files.is_empty() && !url.is_collection() && url.get_glob().is_none() {
+        return Err(read_err(
+            &spec.name,
+            &spec.url,
+            "no such object (404 not found)",
+        ));
+    }
     if files.is_empty() {
         return Err(IoError::NoFiles {
             table: spec.name.clone(),
             location: spec.url.clone(),
-            file_type: ext.trim_start_matches('.').to_string(),
+            file_type: match ext.trim_start_matches('.') {
+                "" => "data".to_string(),
+                e => e.to_string(),
+            },
         });
     }
     Ok(files)
@@ -400,26 +412,25 @@ async fn infer_chain(ctx: &SessionContext, spec: &TableSpec, format: Format) -> 
         ),
         Format::Blocks => return Ok("ethereum".into()),
     };
-    let Ok(has_chain_id) = ctx.table(spec.name.as_str()).await.map(|t| {
-        t.schema().field_with_unqualified_name("chain_id").is_ok()
-    }) else {
+    let Ok(has_chain_id) = ctx
+        .table(spec.name.as_str())
+        .await
+        .map(|t| t.schema().field_with_unqualified_name("chain_id").is_ok())
+    else {
         return Ok("ethereum".into());
     };
     if format == Format::CryoErc20 && !has_chain_id {
         return Ok("ethereum".into());
     }
     let batches = ctx.sql(&sql).await?.collect().await?;
-    let v = batches
-        .iter()
-        .find(|b| b.num_rows() > 0)
-        .and_then(|b| {
-            arrow::array::cast::AsArray::as_string_opt::<i32>(b.column(0))
-                .map(|a| a.value(0).to_string())
-                .or_else(|| {
-                    arrow::array::cast::AsArray::as_string_view_opt(b.column(0))
-                        .map(|a| a.value(0).to_string())
-                })
-        });
+    let v = batches.iter().find(|b| b.num_rows() > 0).and_then(|b| {
+        arrow::array::cast::AsArray::as_string_opt::<i32>(b.column(0))
+            .map(|a| a.value(0).to_string())
+            .or_else(|| {
+                arrow::array::cast::AsArray::as_string_view_opt(b.column(0))
+                    .map(|a| a.value(0).to_string())
+            })
+    });
     Ok(match (format, v.as_deref()) {
         (Format::CryoErc20, Some(id)) => chain_for_id(id).to_string(),
         (_, Some(a)) if a.starts_with('T') => "tron".into(),
@@ -459,11 +470,13 @@ async fn load_ndjson(
             .bytes()
             .await
             .map_err(|e| read_err(&spec.name, &name, e))?;
-        let (schema, _) = arrow::json::reader::infer_json_schema(std::io::Cursor::new(&bytes), None)
-            .map_err(|e| IoError::Corrupt {
-                file: name.clone(),
-                reason: e.to_string(),
-            })?;
+        let (schema, _) =
+            arrow::json::reader::infer_json_schema(std::io::Cursor::new(&bytes), None).map_err(
+                |e| IoError::Corrupt {
+                    file: name.clone(),
+                    reason: e.to_string(),
+                },
+            )?;
         for field in schema.fields() {
             columns.insert(field.name().clone(), ());
         }
@@ -475,7 +488,11 @@ async fn load_ndjson(
             .map(|c| Field::new(c, DataType::Utf8, true))
             .collect::<Vec<_>>(),
     ));
-    let mut out_fields: Vec<Field> = text_schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    let mut out_fields: Vec<Field> = text_schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
     out_fields.push(Field::new("_file", DataType::Utf8, false));
     out_fields.push(Field::new("_row", DataType::Int64, false));
     let out_schema = Arc::new(Schema::new(out_fields));
@@ -500,11 +517,12 @@ async fn load_ndjson(
             cols.push(Arc::new(Int64Array::from_iter_values(row..row + n as i64)));
             row += n as i64;
             batches.push(
-                RecordBatch::try_new(Arc::clone(&out_schema), cols)
-                    .map_err(|e| IoError::Corrupt {
+                RecordBatch::try_new(Arc::clone(&out_schema), cols).map_err(|e| {
+                    IoError::Corrupt {
                         file: name.clone(),
                         reason: e.to_string(),
-                    })?,
+                    }
+                })?,
             );
         }
     }

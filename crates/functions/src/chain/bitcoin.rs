@@ -112,20 +112,18 @@ mod tests {
             "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
         );
         assert_eq!(
-            address_type("bc1qrp33g0q5c5txsp9arysrx4k6zdkfs4nce4xj0gdcccefvpysxf3qccfmv3")
-                .unwrap(),
+            address_type("bc1qrp33g0q5c5txsp9arysrx4k6zdkfs4nce4xj0gdcccefvpysxf3qccfmv3").unwrap(),
             AddressType::P2wsh
         );
         assert_eq!(
-            address_type("bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0")
-                .unwrap(),
+            address_type("bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0").unwrap(),
             AddressType::P2tr
         );
         // BIP-350: a v1 program with a bech32 (not bech32m) checksum is invalid.
-        assert!(
-            address_type("bc1pw508d6qejxtdg4y5r3zarvary0c5xw7kw508d6qejxtdg4y5r3zarvary0c5xw7k7grplx")
-                .is_err()
-        );
+        assert!(address_type(
+            "bc1pw508d6qejxtdg4y5r3zarvary0c5xw7kw508d6qejxtdg4y5r3zarvary0c5xw7k7grplx"
+        )
+        .is_err());
         assert!(address_type("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5").is_err());
         assert_eq!(
             address_type("bc1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4"),

@@ -53,7 +53,12 @@ pub struct UnknownChain(pub String);
 impl fmt::Display for UnknownChain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let known: Vec<&str> = CHAINS.iter().map(|(n, _)| *n).collect();
-        write!(f, "unknown chain '{}' (known: {})", self.0, known.join(", "))
+        write!(
+            f,
+            "unknown chain '{}' (known: {})",
+            self.0,
+            known.join(", ")
+        )
     }
 }
 

@@ -233,7 +233,10 @@ mod tests {
         assert_eq!(U256::from_dec_str(MAX_DEC).unwrap(), U256::MAX);
         let over = "115792089237316195423570985008687907853269984665640564039457584007913129639936";
         assert_eq!(U256::from_dec_str(over), Err(AmountError::Overflow));
-        assert_eq!(U256::from_dec_str(&"9".repeat(80)), Err(AmountError::Overflow));
+        assert_eq!(
+            U256::from_dec_str(&"9".repeat(80)),
+            Err(AmountError::Overflow)
+        );
         assert_eq!(U256::from_dec_str("-5"), Err(AmountError::Negative));
         assert_eq!(U256::from_dec_str("12abc"), Err(AmountError::NotNumeric));
         assert_eq!(U256::from_dec_str("1.5"), Err(AmountError::NotNumeric));
@@ -241,10 +244,7 @@ mod tests {
         assert_eq!(U256::from_dec_str(""), Err(AmountError::Missing));
         assert_eq!(U256::MAX.to_decimal(), Err(AmountError::BeyondDecimal));
         let largest = "9".repeat(76);
-        assert_eq!(
-            parse_decimal(&largest).unwrap().to_string(),
-            largest
-        );
+        assert_eq!(parse_decimal(&largest).unwrap().to_string(), largest);
         assert_eq!(
             parse_decimal(&format!("1{}", "0".repeat(76))),
             Err(AmountError::BeyondDecimal)
@@ -254,7 +254,10 @@ mod tests {
     #[test]
     fn hex_and_bytes() {
         assert_eq!(U256::parse("0xff").unwrap(), U256([255, 0, 0, 0]));
-        assert_eq!(U256::parse(&format!("0x{}", "f".repeat(64))).unwrap(), U256::MAX);
+        assert_eq!(
+            U256::parse(&format!("0x{}", "f".repeat(64))).unwrap(),
+            U256::MAX
+        );
         assert_eq!(
             U256::parse(&format!("0x1{}", "0".repeat(64))),
             Err(AmountError::Overflow)

@@ -83,7 +83,10 @@ impl TypeClass {
             TypeClass::TextOrBinary => text || binary,
             TypeClass::TextList => match t {
                 DataType::List(f) | DataType::LargeList(f) | DataType::ListView(f) => {
-                    matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+                    matches!(
+                        f.data_type(),
+                        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+                    )
                 }
                 _ => false,
             },
@@ -117,11 +120,19 @@ pub struct Column {
 }
 
 const fn req(name: &'static str, class: TypeClass) -> Column {
-    Column { name, class, required: true }
+    Column {
+        name,
+        class,
+        required: true,
+    }
 }
 
 const fn opt(name: &'static str, class: TypeClass) -> Column {
-    Column { name, class, required: false }
+    Column {
+        name,
+        class,
+        required: false,
+    }
 }
 
 /// An exporter schema.
@@ -231,7 +242,10 @@ impl Format {
     /// file with the right names but a bad type gets a precise error).
     pub fn matches(self, schema: &Schema) -> bool {
         let has = |n: &str| schema.field_with_name(n).is_ok();
-        self.columns().iter().filter(|c| c.required).all(|c| has(c.name))
+        self.columns()
+            .iter()
+            .filter(|c| c.required)
+            .all(|c| has(c.name))
             && match self {
                 Format::CryoErc20 => cryo_erc20::value_column(schema).is_some(),
                 Format::BitcoinOutputs => !has("spent_transaction_hash"),
@@ -307,6 +321,9 @@ pub enum Lineage {
     ScanNoRow(String),
     /// Tables chainstat loaded itself (NDJSON): `_file` and `_row` columns.
     Columns,
+    /// Not needed (the canonical views): NULLs, so the scan stays a plain scan that
+    /// joins, filters and Ballista's plan serialisation all handle.
+    Omitted,
 }
 
 impl Lineage {
@@ -317,6 +334,7 @@ impl Lineage {
                 format!("concat({}, input_file_name())", lit(p))
             }
             Lineage::Columns => "_file".to_string(),
+            Lineage::Omitted => "CAST(NULL AS VARCHAR)".to_string(),
         }
     }
 
@@ -326,6 +344,7 @@ impl Lineage {
             Lineage::Scan(_) => "file_row_index()",
             Lineage::ScanNoRow(_) => "CAST(NULL AS BIGINT)",
             Lineage::Columns => "_row",
+            Lineage::Omitted => "CAST(NULL AS BIGINT)",
         }
     }
 }
@@ -372,7 +391,10 @@ pub fn time_sql(expr: &str, t: &DataType) -> String {
 /// else NULL (the docs say so: tronetl and ethereum-etl CSVs carry no timestamp).
 pub fn block_time_sql(src: &SourceTable<'_>, column: &str) -> (String, String) {
     if let Ok(f) = src.schema.field_with_name(column) {
-        (time_sql(&format!("t.{}", ident(column)), f.data_type()), String::new())
+        (
+            time_sql(&format!("t.{}", ident(column)), f.data_type()),
+            String::new(),
+        )
     } else if src.has_blocks {
         (
             "b.block_time".to_string(),
@@ -407,7 +429,11 @@ pub fn address_checks(chain: &str, col: &str) -> Vec<(String, String)> {
         (format!("{c} IS NULL"), lit(&format!("{col} missing"))),
         (
             format!("address_error({}, {c}) IS NOT NULL", lit(chain)),
-            format!("{} || address_error({}, {c})", lit(&format!("{col}: ")), lit(chain)),
+            format!(
+                "{} || address_error({}, {c})",
+                lit(&format!("{col}: ")),
+                lit(chain)
+            ),
         ),
     ]
 }
