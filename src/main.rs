@@ -47,7 +47,7 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         if let Some(err) = cause.downcast_ref::<EngineError>() {
             return match err {
                 EngineError::Config(_) | EngineError::Fs { .. } => 2,
-                EngineError::Input(chainstat_io::IoError::Config(_)) => 2,
+                EngineError::Input(e) if matches!(**e, chainstat_io::IoError::Config(_)) => 2,
                 EngineError::Input(_) => 3,
                 _ => 1,
             };

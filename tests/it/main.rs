@@ -2,6 +2,9 @@
 //! Modules follow the data's path: readers and formats, malformed input, SQL functions
 //! (`.slt`), object storage (a real S3 server on 127.0.0.1), and the Ballista cluster.
 
+// A test binary: panicking on unexpected results is how tests fail.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 mod ballista;

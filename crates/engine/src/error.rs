@@ -11,10 +11,10 @@ pub enum EngineError {
     Config(String),
     /// Input data cannot be read or recognised.
     #[error(transparent)]
-    Input(#[from] chainstat_io::IoError),
+    Input(Box<chainstat_io::IoError>),
     /// DataFusion planning or execution failed.
     #[error(transparent)]
-    DataFusion(#[from] datafusion::error::DataFusionError),
+    DataFusion(Box<datafusion::error::DataFusionError>),
     /// Ballista scheduler / executor failure.
     #[error("ballista: {0}")]
     Ballista(String),
@@ -30,3 +30,16 @@ pub enum EngineError {
 
 /// Result alias for this crate.
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+// Boxed: DataFusion's error is large, and results travel through every async call.
+impl From<chainstat_io::IoError> for EngineError {
+    fn from(e: chainstat_io::IoError) -> Self {
+        EngineError::Input(Box::new(e))
+    }
+}
+
+impl From<datafusion::error::DataFusionError> for EngineError {
+    fn from(e: datafusion::error::DataFusionError) -> Self {
+        EngineError::DataFusion(Box::new(e))
+    }
+}

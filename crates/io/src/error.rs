@@ -97,7 +97,14 @@ pub enum IoError {
     },
     /// An error from DataFusion while registering a table.
     #[error(transparent)]
-    DataFusion(#[from] datafusion::error::DataFusionError),
+    DataFusion(Box<datafusion::error::DataFusionError>),
+}
+
+// Boxed: DataFusion's error is large, and results travel through every async call.
+impl From<datafusion::error::DataFusionError> for IoError {
+    fn from(e: datafusion::error::DataFusionError) -> Self {
+        IoError::DataFusion(Box::new(e))
+    }
 }
 
 /// Result alias for this crate.
