@@ -104,6 +104,8 @@ async fn ballista_cluster_matches_embedded_engine() {
         format!("bad={}", fixture("bad/bad_values/token_transfers.parquet")),
         format!("out={}", fixture("bitcoin/outputs/")),
         format!("tr={}", fixture("tron/parquet/")),
+        // NDJSON is loaded by the client and staged as Parquet for the executors.
+        format!("js={}", fixture("ethereum/etl_json/")),
     ];
     let refs: Vec<&str> = tables.iter().map(String::as_str).collect();
     let remote = Session::open(config(&refs), Some(&cluster.url))
@@ -113,7 +115,8 @@ async fn ballista_cluster_matches_embedded_engine() {
     for q in [
         PROBE,
         UTXO_PROBE,
-        "SELECT reason, count(*) FROM rejects GROUP BY reason ORDER BY reason",
+        "SELECT file, reason, count(*) FROM rejects GROUP BY file, reason ORDER BY file, reason",
+        "SELECT source_table, count(*) FROM transfers GROUP BY 1 ORDER BY 1",
         "SELECT tron_to_hex(asset) AS a, count(*) AS n FROM transfers WHERE chain = 'tron' \
          GROUP BY 1 ORDER BY n DESC, a LIMIT 5",
         "SELECT CAST(token_amount(sum(amount_raw), 6, 6) AS VARCHAR) FROM transfers \

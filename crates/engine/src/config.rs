@@ -34,6 +34,11 @@ pub struct EngineConfig {
     /// Rows per batch; default DataFusion's 8192.
     #[serde(default)]
     pub batch_size: Option<usize>,
+    /// Folder URL where tables chainstat loads itself (NDJSON) are staged as Parquet
+    /// for a Ballista cluster; must be readable by the executors. Default: a folder in
+    /// the system temp dir (fine for a cluster on one machine).
+    #[serde(default)]
+    pub staging: Option<String>,
 }
 
 /// The whole config file.

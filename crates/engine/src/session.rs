@@ -95,9 +95,17 @@ impl Session {
                 ctx
             }
         };
+        let staging = cluster.map(|_| {
+            config.engine.staging.clone().unwrap_or_else(|| {
+                std::env::temp_dir()
+                    .join("chainstat-staging")
+                    .display()
+                    .to_string()
+            })
+        });
         let mut tables = Vec::with_capacity(config.tables.len());
         for spec in &config.tables {
-            tables.push(chainstat_io::register(&ctx, spec).await?);
+            tables.push(chainstat_io::register(&ctx, spec, staging.as_deref()).await?);
         }
         views::create_views(&ctx, &tables, cluster.is_none()).await?;
         Ok(Session {

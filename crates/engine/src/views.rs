@@ -175,10 +175,10 @@ fn transfers_sql(tables: &[RegisteredTable]) -> String {
 }
 
 /// Every row of every table that failed a check, with where it came from and why.
-/// `lineage` = false leaves `file` and `row` NULL: on Ballista 55 a scan with
-/// `input_file_name()` / `file_row_index()` pushed into it does not survive plan
-/// serialisation ("Column index out of bounds"), so a cluster session reports the
-/// same rejects and reasons without their location.
+/// `lineage` = false leaves Parquet `row` NULL: on Ballista 55 a scan with
+/// `file_row_index()` pushed into it does not survive plan serialisation ("Column index
+/// out of bounds"), so a cluster session reports the same rejects, reasons and files
+/// without the row position.
 fn rejects_sql(tables: &[RegisteredTable], lineage: bool) -> String {
     let parts: Vec<String> = tables
         .iter()
@@ -189,7 +189,9 @@ fn rejects_sql(tables: &[RegisteredTable], lineage: bool) -> String {
                 t.format.checked_sql(&{
                     let mut src = source(t, tables, true);
                     if !lineage {
-                        src.lineage = Lineage::Omitted;
+                        if let Lineage::Scan(prefix) = &src.lineage {
+                            src.lineage = Lineage::ScanNoRow(prefix.clone());
+                        }
                     }
                     src
                 })
@@ -217,7 +219,7 @@ pub const VIEWS: &[&str] = &[
 ];
 
 /// (Re)creates every canonical view over `tables`; `lineage` says whether `rejects`
-/// can name file and row (not on Ballista, see [`rejects_sql`]).
+/// can name the Parquet row (not on Ballista, see [`rejects_sql`]).
 pub async fn create_views(
     ctx: &SessionContext,
     tables: &[RegisteredTable],

@@ -219,7 +219,15 @@ fn file_name(url: &ListingTableUrl, meta: &ObjectMeta) -> String {
 }
 
 /// Registers `spec` in `ctx` as a raw table named `spec.name`.
-pub async fn register(ctx: &SessionContext, spec: &TableSpec) -> Result<RegisteredTable> {
+///
+/// `staging`: a folder URL where tables chainstat loads itself (NDJSON) are written as
+/// Parquet so that a Ballista cluster can read them; `None` keeps them in memory
+/// (embedded engine).
+pub async fn register(
+    ctx: &SessionContext,
+    spec: &TableSpec,
+    staging: Option<&str>,
+) -> Result<RegisteredTable> {
     let url = location::parse(&spec.name, &spec.url)?;
     let forced = spec.format.as_deref().map(Format::from_name).transpose()?;
     let store = ctx
@@ -256,9 +264,25 @@ pub async fn register(ctx: &SessionContext, spec: &TableSpec) -> Result<Register
     let (schema, lineage) = match file_type {
         FileType::Json => {
             let (schema, batches) = load_ndjson(spec, &url, &store, &files).await?;
-            let table = MemTable::try_new(Arc::clone(&schema), vec![batches])?;
             ctx.deregister_table(spec.name.as_str())?;
-            ctx.register_table(spec.name.as_str(), Arc::new(table))?;
+            match staging {
+                None => {
+                    let table = MemTable::try_new(Arc::clone(&schema), vec![batches])?;
+                    ctx.register_table(spec.name.as_str(), Arc::new(table))?;
+                }
+                Some(dir) => {
+                    let staged = stage_parquet(ctx, spec, dir, &files, &schema, &batches).await?;
+                    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+                        .with_file_extension(".parquet");
+                    let config = ListingTableConfig::new(staged)
+                        .with_listing_options(options)
+                        .with_schema(Arc::clone(&schema));
+                    ctx.register_table(
+                        spec.name.as_str(),
+                        Arc::new(ListingTable::try_new(config)?),
+                    )?;
+                }
+            }
             (schema, Lineage::Columns)
         }
         FileType::Parquet | FileType::Csv => {
@@ -449,6 +473,59 @@ fn chain_for_id(id: &str) -> &'static str {
         "43114" => "avalanche",
         _ => "ethereum",
     }
+}
+
+/// Writes loaded batches as one Parquet file under `dir`, in a folder named after the
+/// table and a hash of its input files (name, size, modification time), so reruns over
+/// unchanged inputs reuse the same path.
+async fn stage_parquet(
+    ctx: &SessionContext,
+    spec: &TableSpec,
+    dir: &str,
+    files: &[ObjectMeta],
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<ListingTableUrl> {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for f in files {
+        f.location.as_ref().hash(&mut h);
+        f.size.hash(&mut h);
+        f.last_modified.timestamp_micros().hash(&mut h);
+    }
+    let folder = format!(
+        "{}/{}-{:016x}/",
+        dir.trim_end_matches('/'),
+        spec.name,
+        h.finish()
+    );
+    if !folder.contains("://") {
+        std::fs::create_dir_all(&folder).map_err(|e| IoError::Read {
+            table: spec.name.clone(),
+            location: folder.clone(),
+            reason: format!("cannot create staging folder: {e}"),
+        })?;
+    }
+    let url = location::parse(&spec.name, &folder)?;
+    let store = ctx
+        .runtime_env()
+        .object_store(url.object_store())
+        .map_err(|e| read_err(&spec.name, &folder, e))?;
+    let mut buf = Vec::new();
+    {
+        let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, Arc::clone(schema), None)
+            .map_err(|e| read_err(&spec.name, &folder, e))?;
+        for b in batches {
+            w.write(b).map_err(|e| read_err(&spec.name, &folder, e))?;
+        }
+        w.close().map_err(|e| read_err(&spec.name, &folder, e))?;
+    }
+    let path = url.prefix().clone().join("part-0.parquet");
+    store
+        .put(&path, object_store::PutPayload::from(buf))
+        .await
+        .map_err(|e| read_err(&spec.name, &folder, e))?;
+    Ok(url)
 }
 
 /// Reads NDJSON files exactly: every scalar field as text (numbers keep all digits),
