@@ -30,6 +30,13 @@ pub enum Command {
     },
     /// List chainstat's SQL functions.
     Functions,
+    /// Cluster addresses into entities; writes address_clusters, clusters,
+    /// cluster_edges and cluster_warnings (Parquet) under --out.
+    Cluster(ClusterArgs),
+    /// Connected components of an integer edge list (Parquet with BIGINT columns a, b):
+    /// the benchmark harness for the two engines.
+    #[command(hide = true)]
+    Components(ComponentsArgs),
     /// Start a Ballista scheduler that knows chainstat's functions and formats.
     Scheduler(SchedulerArgs),
     /// Start a Ballista executor that knows chainstat's functions and formats.
@@ -123,4 +130,71 @@ pub struct ExecutorArgs {
     /// Config with [storage] / [engine] settings.
     #[arg(long)]
     pub config: Option<PathBuf>,
+}
+
+/// Connected-components engines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CcEngineArg {
+    /// In-process union-find.
+    UnionFind,
+    /// Large-star/small-star DataFusion plans (runs on Ballista with --cluster).
+    Star,
+}
+
+/// `chainstat cluster`.
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// Explain a link instead of clustering.
+    #[command(subcommand)]
+    pub action: Option<ClusterAction>,
+    /// Output folder (local path or object-store URL).
+    #[arg(long, default_value = "out/cluster")]
+    pub out: String,
+    /// Connected-components engine (default from [cluster] engine, else union-find).
+    #[arg(long, value_enum)]
+    pub engine: Option<CcEngineArg>,
+    /// Folder for intermediate Parquet (edges, checkpoints); default <out>/_work.
+    #[arg(long)]
+    pub work_dir: Option<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// `chainstat cluster explain`.
+#[derive(Debug, Subcommand)]
+pub enum ClusterAction {
+    /// Print the shortest chain of evidence linking two addresses (from a previous
+    /// `chainstat cluster` run's outputs in --out), or say they are not linked.
+    Explain {
+        /// First address.
+        a: String,
+        /// Second address.
+        b: String,
+        /// Chain of both (inferred from the address form when absent).
+        #[arg(long)]
+        chain: Option<String>,
+    },
+}
+
+/// `chainstat components`.
+#[derive(Debug, Args)]
+pub struct ComponentsArgs {
+    /// Parquet edge list with BIGINT columns a, b (node ids 0..n).
+    #[arg(long)]
+    pub edges: String,
+    /// Engine.
+    #[arg(long, value_enum, default_value = "union-find")]
+    pub engine: CcEngineArg,
+    /// Number of nodes (default: max id + 1).
+    #[arg(long)]
+    pub nodes: Option<u64>,
+    /// Write (id, root) Parquet here.
+    #[arg(long)]
+    pub out: Option<String>,
+    /// Folder for the star engine's checkpoints.
+    #[arg(long)]
+    pub work_dir: Option<String>,
+    /// Partitions (threads).
+    #[arg(long)]
+    pub partitions: Option<usize>,
 }

@@ -2,6 +2,7 @@
 //! (2 bad config or usage, 3 bad input data, 1 anything else).
 
 mod cli;
+mod run_cluster;
 mod run_sql;
 
 use std::path::Path;
@@ -55,12 +56,17 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         if cause.downcast_ref::<chainstat_io::IoError>().is_some() {
             return 3;
         }
+        if let Some(chainstat_cluster::ClusterError::Usage(_)) =
+            cause.downcast_ref::<chainstat_cluster::ClusterError>()
+        {
+            return 2;
+        }
     }
     1
 }
 
 /// Config from --config, ./chainstat.toml, or the sample; then --table flags on top.
-fn load_config(input: &InputArgs) -> Result<ChainstatConfig> {
+pub(crate) fn load_config(input: &InputArgs) -> Result<ChainstatConfig> {
     let path = match &input.config {
         Some(p) => Some(p.clone()),
         None if Path::new("chainstat.toml").exists() => Some("chainstat.toml".into()),
@@ -87,6 +93,10 @@ fn load_service_config(path: &Option<std::path::PathBuf>) -> Result<ChainstatCon
     })
 }
 
+pub(crate) async fn open_with(input: &InputArgs, cfg: ChainstatConfig) -> Result<Session> {
+    Ok(Session::open(cfg, input.cluster.as_deref()).await?)
+}
+
 async fn open(input: &InputArgs) -> Result<Session> {
     let cfg = load_config(input)?;
     Ok(Session::open(cfg, input.cluster.as_deref()).await?)
@@ -106,6 +116,8 @@ async fn run(cli: Cli) -> Result<()> {
             let session = open(&input).await?;
             run_sql::describe(&session, &name).await
         }
+        Command::Cluster(args) => run_cluster::run(args).await,
+        Command::Components(args) => run_cluster::components(args).await,
         Command::Functions => {
             for f in chainstat_functions::scalar_functions() {
                 println!("{}", f.name());

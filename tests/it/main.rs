@@ -9,6 +9,7 @@ mod common;
 
 mod ballista;
 mod cli;
+mod cluster;
 mod malformed;
 mod readers;
 mod s3;

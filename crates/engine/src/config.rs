@@ -19,7 +19,8 @@
 
 use std::path::{Path, PathBuf};
 
-use chainstat_io::{StorageConfig, TableSpec};
+use chainstat_cluster::ClusterParams;
+use chainstat_io::{LabelsSpec, StorageConfig, TableSpec};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EngineError, Result};
@@ -42,7 +43,7 @@ pub struct EngineConfig {
 }
 
 /// The whole config file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChainstatConfig {
     /// Engine settings.
@@ -54,6 +55,12 @@ pub struct ChainstatConfig {
     /// Input tables.
     #[serde(default, rename = "table")]
     pub tables: Vec<TableSpec>,
+    /// Seed label inputs (CSV or GraphSense TagPack).
+    #[serde(default)]
+    pub labels: Vec<LabelsSpec>,
+    /// Clustering parameters.
+    #[serde(default)]
+    pub cluster: ClusterParams,
 }
 
 impl ChainstatConfig {
@@ -68,6 +75,9 @@ impl ChainstatConfig {
         let base = path.parent().unwrap_or(Path::new("."));
         for t in &mut cfg.tables {
             t.url = resolve(base, &t.url);
+        }
+        for l in &mut cfg.labels {
+            l.url = resolve(base, &l.url);
         }
         Ok(cfg)
     }

@@ -108,6 +108,7 @@ impl Session {
             tables.push(chainstat_io::register(&ctx, spec, staging.as_deref()).await?);
         }
         views::create_views(&ctx, &tables, cluster.is_none()).await?;
+        chainstat_io::labels::register(&ctx, &config.labels, staging.as_deref()).await?;
         Ok(Session {
             ctx,
             tables,

@@ -67,6 +67,7 @@ pub fn columns(kind: TableKind) -> &'static [(&'static str, &'static str)] {
             ("decimals", "BIGINT"),
             ("source_table", "VARCHAR"),
         ],
+        TableKind::Raw => &[],
     }
 }
 
@@ -78,6 +79,7 @@ pub fn key(kind: TableKind) -> &'static [&'static str] {
         TableKind::UtxoOutputs => &["chain", "tx_hash", "output_index"],
         TableKind::Blocks => &["chain", "number"],
         TableKind::Tokens => &["chain", "asset"],
+        TableKind::Raw => &[],
     }
 }
 
@@ -182,6 +184,7 @@ fn transfers_sql(tables: &[RegisteredTable]) -> String {
 fn rejects_sql(tables: &[RegisteredTable], lineage: bool) -> String {
     let parts: Vec<String> = tables
         .iter()
+        .filter(|t| t.format.kind() != TableKind::Raw)
         .map(|t| {
             format!(
                 "SELECT source_table, chain, CAST(_file AS VARCHAR) AS file, CAST(_row AS BIGINT) AS \"row\", \

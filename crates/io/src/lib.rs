@@ -3,11 +3,13 @@
 
 pub mod error;
 pub mod format;
+pub mod labels;
 pub mod location;
 pub mod store;
 pub mod table;
 
 pub use error::{IoError, Result};
 pub use format::{Format, TableKind};
+pub use labels::LabelsSpec;
 pub use store::{ChainstatObjectStores, StorageConfig};
-pub use table::{register, FileType, RegisteredTable, TableSpec};
+pub use table::{register, register_batches, FileType, RegisteredTable, TableSpec};

@@ -264,25 +264,7 @@ pub async fn register(
     let (schema, lineage) = match file_type {
         FileType::Json => {
             let (schema, batches) = load_ndjson(spec, &url, &store, &files).await?;
-            ctx.deregister_table(spec.name.as_str())?;
-            match staging {
-                None => {
-                    let table = MemTable::try_new(Arc::clone(&schema), vec![batches])?;
-                    ctx.register_table(spec.name.as_str(), Arc::new(table))?;
-                }
-                Some(dir) => {
-                    let staged = stage_parquet(ctx, spec, dir, &files, &schema, &batches).await?;
-                    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-                        .with_file_extension(".parquet");
-                    let config = ListingTableConfig::new(staged)
-                        .with_listing_options(options)
-                        .with_schema(Arc::clone(&schema));
-                    ctx.register_table(
-                        spec.name.as_str(),
-                        Arc::new(ListingTable::try_new(config)?),
-                    )?;
-                }
-            }
+            register_batches(ctx, &spec.name, Arc::clone(&schema), batches, staging).await?;
             (schema, Lineage::Columns)
         }
         FileType::Parquet | FileType::Csv => {
@@ -355,6 +337,7 @@ pub async fn register(
                 .map_err(|e| IoError::Config(format!("table '{}': {e}", spec.name)))?;
             c.to_ascii_lowercase()
         }
+        None if format == Format::Raw => String::new(),
         None => infer_chain(ctx, spec, format).await?,
     };
     Ok(RegisteredTable {
@@ -435,6 +418,7 @@ async fn infer_chain(ctx: &SessionContext, spec: &TableSpec, format: Format) -> 
             crate::format::ident(&spec.name)
         ),
         Format::Blocks => return Ok("ethereum".into()),
+        Format::Raw => return Ok(String::new()),
     };
     let Ok(has_chain_id) = ctx
         .table(spec.name.as_str())
@@ -475,57 +459,67 @@ fn chain_for_id(id: &str) -> &'static str {
     }
 }
 
-/// Writes loaded batches as one Parquet file under `dir`, in a folder named after the
-/// table and a hash of its input files (name, size, modification time), so reruns over
-/// unchanged inputs reuse the same path.
-async fn stage_parquet(
+/// Registers batches chainstat built itself (NDJSON rows, labels) as table `name`:
+/// in memory for the embedded engine, or — with `staging` — written once as Parquet
+/// under `staging/<name>-<content hash>/` and registered as a listing table, so that
+/// Ballista executors can read it.
+pub async fn register_batches(
     ctx: &SessionContext,
-    spec: &TableSpec,
-    dir: &str,
-    files: &[ObjectMeta],
-    schema: &SchemaRef,
-    batches: &[RecordBatch],
-) -> Result<ListingTableUrl> {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    for f in files {
-        f.location.as_ref().hash(&mut h);
-        f.size.hash(&mut h);
-        f.last_modified.timestamp_micros().hash(&mut h);
+    name: &str,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+    staging: Option<&str>,
+) -> Result<()> {
+    ctx.deregister_table(name)?;
+    let Some(dir) = staging else {
+        let table = MemTable::try_new(schema, vec![batches])?;
+        ctx.register_table(name, Arc::new(table))?;
+        return Ok(());
+    };
+    let err = |e: &dyn std::fmt::Display| IoError::Read {
+        table: name.to_string(),
+        location: dir.to_string(),
+        reason: format!("cannot stage as Parquet: {e}"),
+    };
+    let mut buf = Vec::new();
+    {
+        let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, Arc::clone(&schema), None)
+            .map_err(|e| err(&e))?;
+        for b in &batches {
+            w.write(b).map_err(|e| err(&e))?;
+        }
+        w.close().map_err(|e| err(&e))?;
     }
-    let folder = format!(
-        "{}/{}-{:016x}/",
-        dir.trim_end_matches('/'),
-        spec.name,
+    // Content-addressed: reruns over the same input reuse the same path.
+    let digest = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        buf.hash(&mut h);
         h.finish()
-    );
+    };
+    let folder = format!("{}/{name}-{digest:016x}/", dir.trim_end_matches('/'));
     if !folder.contains("://") {
-        std::fs::create_dir_all(&folder).map_err(|e| IoError::Read {
-            table: spec.name.clone(),
-            location: folder.clone(),
-            reason: format!("cannot create staging folder: {e}"),
-        })?;
+        std::fs::create_dir_all(&folder).map_err(|e| err(&e))?;
     }
-    let url = location::parse(&spec.name, &folder)?;
+    let url = location::parse(name, &folder)?;
     let store = ctx
         .runtime_env()
         .object_store(url.object_store())
-        .map_err(|e| read_err(&spec.name, &folder, e))?;
-    let mut buf = Vec::new();
-    {
-        let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, Arc::clone(schema), None)
-            .map_err(|e| read_err(&spec.name, &folder, e))?;
-        for b in batches {
-            w.write(b).map_err(|e| read_err(&spec.name, &folder, e))?;
-        }
-        w.close().map_err(|e| read_err(&spec.name, &folder, e))?;
-    }
-    let path = url.prefix().clone().join("part-0.parquet");
+        .map_err(|e| err(&e))?;
     store
-        .put(&path, object_store::PutPayload::from(buf))
+        .put(
+            &url.prefix().clone().join("part-0.parquet"),
+            object_store::PutPayload::from(buf),
+        )
         .await
-        .map_err(|e| read_err(&spec.name, &folder, e))?;
-    Ok(url)
+        .map_err(|e| err(&e))?;
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(options)
+        .with_schema(schema);
+    ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
+    Ok(())
 }
 
 /// Reads NDJSON files exactly: every scalar field as text (numbers keep all digits),

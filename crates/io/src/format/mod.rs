@@ -27,6 +27,8 @@ pub enum TableKind {
     Blocks,
     /// Token metadata (decimals), joined to `transfers` for token units.
     Tokens,
+    /// Any other table (chainstat's own outputs, analysts' files): queried as is.
+    Raw,
 }
 
 impl TableKind {
@@ -38,6 +40,7 @@ impl TableKind {
             TableKind::UtxoOutputs => "utxo_outputs",
             TableKind::Blocks => "blocks",
             TableKind::Tokens => "tokens",
+            TableKind::Raw => "(none)",
         }
     }
 }
@@ -150,6 +153,8 @@ pub enum Format {
     Blocks,
     /// ethereum-etl `tokens` (address, decimals).
     Tokens,
+    /// Queried as is (`format = "raw"`): never detected, never fed to the views.
+    Raw,
 }
 
 /// Every format, in detection order (most specific first).
@@ -172,6 +177,7 @@ impl Format {
             Format::BitcoinOutputs => bitcoin_outputs::NAME,
             Format::Blocks => blocks::NAME,
             Format::Tokens => tokens::NAME,
+            Format::Raw => "raw",
         }
     }
 
@@ -184,6 +190,7 @@ impl Format {
             Format::BitcoinOutputs => bitcoin_outputs::ALIASES,
             Format::Blocks => blocks::ALIASES,
             Format::Tokens => tokens::ALIASES,
+            Format::Raw => &["plain", "as-is"],
         }
     }
 
@@ -196,6 +203,7 @@ impl Format {
             Format::BitcoinOutputs => bitcoin_outputs::COLUMNS,
             Format::Blocks => blocks::COLUMNS,
             Format::Tokens => tokens::COLUMNS,
+            Format::Raw => &[],
         }
     }
 
@@ -207,6 +215,7 @@ impl Format {
             Format::BitcoinOutputs => TableKind::UtxoOutputs,
             Format::Blocks => TableKind::Blocks,
             Format::Tokens => TableKind::Tokens,
+            Format::Raw => TableKind::Raw,
         }
     }
 
@@ -220,6 +229,8 @@ impl Format {
             Format::BitcoinOutputs => bitcoin_outputs::checked_sql(src),
             Format::Blocks => blocks::checked_sql(src),
             Format::Tokens => tokens::checked_sql(src),
+            // Never called: raw tables feed no view.
+            Format::Raw => format!("SELECT * FROM {} WHERE false", ident(src.table)),
         }
     }
 
@@ -228,9 +239,10 @@ impl Format {
         let l = s.trim().to_ascii_lowercase();
         ALL.iter()
             .copied()
+            .chain([Format::Raw])
             .find(|f| f.name() == l || f.aliases().contains(&l.as_str()))
             .ok_or_else(|| {
-                let names: Vec<&str> = ALL.iter().map(|f| f.name()).collect();
+                let names: Vec<&str> = ALL.iter().map(|f| f.name()).chain(["raw"]).collect();
                 IoError::Config(format!(
                     "unknown format '{s}' (known: {})",
                     names.join(", ")

@@ -1,0 +1,46 @@
+//! Address-clustering heuristics, one file each. Every heuristic is a SQL query over
+//! the canonical views (and `labels`) producing edges
+//! `(chain, address_a, address_b, heuristic, evidence, detail)`: `evidence` is the
+//! transaction (or label source) that justifies the link, so every merge can be
+//! explained. Edges are stars (each address linked to one root) rather than cliques,
+//! which keeps them linear in the number of addresses.
+
+pub mod change;
+pub mod deposit_reuse;
+pub mod multi_input;
+pub mod seed_labels;
+
+use crate::params::ClusterParams;
+
+/// The SQL union of every enabled heuristic's edges (an empty typed select if none).
+pub fn edges_sql(p: &ClusterParams) -> String {
+    let mut parts = Vec::new();
+    if p.multi_input {
+        parts.push(multi_input::sql(p));
+    }
+    if p.change {
+        parts.push(change::sql(p));
+    }
+    if p.deposit_reuse {
+        parts.extend(deposit_reuse::sql(p));
+    }
+    if p.seed_labels {
+        parts.push(seed_labels::sql());
+    }
+    if parts.is_empty() {
+        return "SELECT CAST(NULL AS VARCHAR) AS chain, CAST(NULL AS VARCHAR) AS address_a, \
+                CAST(NULL AS VARCHAR) AS address_b, CAST(NULL AS VARCHAR) AS heuristic, \
+                CAST(NULL AS VARCHAR) AS evidence, CAST(NULL AS VARCHAR) AS detail WHERE false"
+            .into();
+    }
+    parts
+        .into_iter()
+        .map(|s| format!("({s})"))
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
+}
+
+/// The CoinJoin-like transactions under `p` (chain, tx_hash), or an empty select.
+pub fn coinjoin_sql(p: &ClusterParams) -> String {
+    multi_input::coinjoin_sql(p)
+}

@@ -1,0 +1,412 @@
+//! The clustering run: heuristic edges → node dictionary (addresses to dense integer
+//! ids, in address order so ids and cluster ids are deterministic) → connected
+//! components → label-conflict resolution → output tables.
+//!
+//! Label conflicts: when a component carries two different entity labels, the merge is
+//! not trusted. Every non-label edge touching a labelled address inside such a component
+//! is dropped and components are recomputed, so labelled addresses stay with their own
+//! entity and the conflict is reported. Because this is a pass over component outputs
+//! (not a choice made while merging), both engines resolve it identically.
+//!
+//! Cluster id: `chain:address` of the cluster's smallest address — a function of the
+//! members only, so reruns, engines and tomorrow's run agree wherever membership did
+//! not change.
+
+use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+
+use crate::components::{self, CcStats};
+use crate::error::{ClusterError, Result};
+use crate::guardrail;
+use crate::heuristics;
+use crate::params::ClusterParams;
+
+/// What a run produced.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterSummary {
+    /// Heuristic edges (all, before conflict resolution).
+    pub edges: u64,
+    /// Addresses.
+    pub nodes: u64,
+    /// Clusters.
+    pub clusters: u64,
+    /// Components that carried conflicting labels.
+    pub conflicts: u64,
+    /// Rows of `cluster_warnings`.
+    pub warnings: u64,
+    /// The components run(s).
+    pub cc: Vec<CcStats>,
+}
+
+/// Output tables of a run, registered in the session and written under `out_dir`.
+pub const OUTPUTS: &[&str] = &[
+    "address_clusters",
+    "clusters",
+    "cluster_edges",
+    "cluster_warnings",
+];
+
+async fn materialize(ctx: &SessionContext, sql: &str, dir: &str, name: &str) -> Result<u64> {
+    let path = format!("{}/{name}/", dir.trim_end_matches('/'));
+    write_and_register(ctx, sql, &path, name).await?;
+    count(ctx, &format!("SELECT count(*) FROM {name}")).await
+}
+
+/// Writes the result of `sql` as Parquet under `path` (a folder) and registers it as
+/// `name`. An empty result still leaves one (empty) file with the schema, so readers of
+/// the folder — later runs, `explain`, analysts — always find a table.
+pub(crate) async fn write_and_register(
+    ctx: &SessionContext,
+    sql: &str,
+    path: &str,
+    name: &str,
+) -> Result<()> {
+    let local = !path.contains("://");
+    if local {
+        let _ = std::fs::remove_dir_all(path);
+        std::fs::create_dir_all(path)
+            .map_err(|e| ClusterError::Internal(format!("{path}: {e}")))?;
+    }
+    let df = ctx.sql(sql).await?;
+    let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
+    df.write_parquet(path, DataFrameWriteOptions::new(), None)
+        .await?;
+    if local {
+        let empty = std::fs::read_dir(path)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(true);
+        if empty {
+            let file =
+                std::fs::File::create(format!("{}/part-0.parquet", path.trim_end_matches('/')))
+                    .map_err(|e| ClusterError::Internal(format!("{path}: {e}")))?;
+            let w =
+                parquet::arrow::ArrowWriter::try_new(file, std::sync::Arc::clone(&schema), None)
+                    .map_err(|e| ClusterError::Internal(format!("{path}: {e}")))?;
+            w.close()
+                .map_err(|e| ClusterError::Internal(format!("{path}: {e}")))?;
+        }
+    }
+    ctx.deregister_table(name)?;
+    let options = ParquetReadOptions {
+        schema: Some(schema.as_ref()),
+        ..Default::default()
+    };
+    ctx.register_parquet(name, path, options).await?;
+    Ok(())
+}
+
+async fn count(ctx: &SessionContext, sql: &str) -> Result<u64> {
+    use arrow::array::AsArray;
+    let batches = ctx.sql(sql).await?.collect().await?;
+    Ok(batches
+        .first()
+        .map(|b| {
+            b.column(0)
+                .as_primitive::<arrow::datatypes::Int64Type>()
+                .value(0) as u64
+        })
+        .unwrap_or(0))
+}
+
+/// Runs clustering over the session's canonical views and `labels`; writes work files
+/// under `work_dir` and the output tables under `out_dir` (local path or URL).
+pub async fn run(
+    ctx: &SessionContext,
+    params: &ClusterParams,
+    work_dir: &str,
+    out_dir: &str,
+) -> Result<ClusterSummary> {
+    let edges = materialize(
+        ctx,
+        &format!(
+            "SELECT chain, address_a, address_b, heuristic, evidence, detail FROM ({}) \
+             WHERE address_a IS NOT NULL AND address_b IS NOT NULL AND address_a <> address_b",
+            heuristics::edges_sql(params)
+        ),
+        work_dir,
+        "cl_edges",
+    )
+    .await?;
+    let mut summary = ClusterSummary {
+        edges,
+        ..Default::default()
+    };
+    summary.nodes = materialize(
+        ctx,
+        "SELECT chain, address, node, CAST(row_number() OVER (ORDER BY node) - 1 AS BIGINT) AS id FROM ( \
+           SELECT DISTINCT chain, address, chain || ':' || address AS node FROM ( \
+             SELECT chain, address_a AS address FROM cl_edges \
+             UNION ALL SELECT chain, address_b FROM cl_edges \
+             UNION ALL SELECT chain, address FROM labels \
+             UNION ALL SELECT chain, from_address FROM transfers \
+             UNION ALL SELECT chain, to_address FROM transfers \
+             UNION ALL SELECT chain, address FROM utxo_inputs WHERE address IS NOT NULL \
+             UNION ALL SELECT chain, address FROM utxo_outputs WHERE address IS NOT NULL))",
+        work_dir,
+        "cl_nodes",
+    )
+    .await?;
+    materialize(
+        ctx,
+        "SELECT na.id AS a, nb.id AS b, e.heuristic, e.evidence FROM cl_edges e \
+         JOIN cl_nodes na ON na.chain = e.chain AND na.address = e.address_a \
+         JOIN cl_nodes nb ON nb.chain = e.chain AND nb.address = e.address_b",
+        work_dir,
+        "cl_int_edges",
+    )
+    .await?;
+    ctx.sql("CREATE OR REPLACE VIEW cl_node_ids AS SELECT id FROM cl_nodes")
+        .await?
+        .collect()
+        .await?;
+    ctx.sql(
+        "CREATE OR REPLACE VIEW cl_labelled AS SELECT DISTINCT n.id, l.entity \
+             FROM labels l JOIN cl_nodes n ON n.chain = l.chain AND n.address = l.address",
+    )
+    .await?
+    .collect()
+    .await?;
+    let cc_dir = format!("{}/cc1", work_dir.trim_end_matches('/'));
+    summary.cc.push(
+        components::run(
+            ctx,
+            params,
+            "cl_node_ids",
+            "cl_int_edges",
+            "cl_cc1",
+            &cc_dir,
+        )
+        .await?,
+    );
+    summary.conflicts = materialize(
+        ctx,
+        "SELECT c.root, array_to_string(array_agg(DISTINCT l.entity ORDER BY l.entity), ', ') AS entities \
+         FROM cl_cc1 c JOIN cl_labelled l ON l.id = c.id GROUP BY c.root HAVING count(DISTINCT l.entity) > 1",
+        work_dir,
+        "cl_conflicts",
+    )
+    .await?;
+    let (mut final_cc, mut final_edges) = if summary.conflicts > 0 {
+        materialize(
+            ctx,
+            "SELECT e.a, e.b, e.heuristic, e.evidence FROM cl_int_edges e \
+             JOIN cl_cc1 c ON c.id = e.a \
+             LEFT JOIN cl_conflicts k ON k.root = c.root \
+             LEFT JOIN (SELECT DISTINCT id FROM cl_labelled) la ON la.id = e.a \
+             LEFT JOIN (SELECT DISTINCT id FROM cl_labelled) lb ON lb.id = e.b \
+             WHERE k.root IS NULL OR e.heuristic = 'label' OR (la.id IS NULL AND lb.id IS NULL)",
+            work_dir,
+            "cl_int_edges2",
+        )
+        .await?;
+        let cc_dir = format!("{}/cc2", work_dir.trim_end_matches('/'));
+        summary.cc.push(
+            components::run(
+                ctx,
+                params,
+                "cl_node_ids",
+                "cl_int_edges2",
+                "cl_cc2",
+                &cc_dir,
+            )
+            .await?,
+        );
+        ("cl_cc2", "cl_int_edges2")
+    } else {
+        ("cl_cc1", "cl_int_edges")
+    };
+    let merges = guardrail::find(
+        ctx,
+        final_cc,
+        final_edges,
+        params.max_cluster_size,
+        params.bridge_min_side,
+    )
+    .await?;
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    let values: Vec<String> = merges
+        .iter()
+        .map(|m| {
+            format!(
+                "({}, {}, {}, {}, {})",
+                quote(&m.heuristic),
+                quote(&m.evidence),
+                m.address_id,
+                m.side_a,
+                m.side_b
+            )
+        })
+        .collect();
+    let bridges_sql = if values.is_empty() {
+        "SELECT CAST(NULL AS VARCHAR) AS heuristic, CAST(NULL AS VARCHAR) AS evidence, \
+         CAST(NULL AS BIGINT) AS id, CAST(NULL AS BIGINT) AS side_a, CAST(NULL AS BIGINT) AS side_b \
+         WHERE false"
+            .to_string()
+    } else {
+        format!(
+            "SELECT CAST(column1 AS VARCHAR) AS heuristic, CAST(column2 AS VARCHAR) AS evidence, \
+             CAST(column3 AS BIGINT) AS id, CAST(column4 AS BIGINT) AS side_a, \
+             CAST(column5 AS BIGINT) AS side_b FROM (VALUES {})",
+            values.join(", ")
+        )
+    };
+    ctx.sql(&format!(
+        "CREATE OR REPLACE VIEW cl_bridges AS {bridges_sql}"
+    ))
+    .await?
+    .collect()
+    .await?;
+    let refuse = params.supercluster_policy == "refuse";
+    if refuse && !merges.is_empty() {
+        materialize(
+            ctx,
+            &format!(
+                "SELECT e.a, e.b, e.heuristic, e.evidence FROM {final_edges} e LEFT JOIN cl_bridges k \
+                 ON k.heuristic = e.heuristic AND k.evidence = e.evidence WHERE k.id IS NULL"
+            ),
+            work_dir,
+            "cl_int_edges3",
+        )
+        .await?;
+        let cc_dir = format!("{}/cc3", work_dir.trim_end_matches('/'));
+        summary.cc.push(
+            components::run(
+                ctx,
+                params,
+                "cl_node_ids",
+                "cl_int_edges3",
+                "cl_cc3",
+                &cc_dir,
+            )
+            .await?,
+        );
+        final_cc = "cl_cc3";
+        final_edges = "cl_int_edges3";
+    } else if !["report", "refuse"].contains(&params.supercluster_policy.as_str()) {
+        return Err(ClusterError::Usage(format!(
+            "[cluster] supercluster_policy must be \"report\" or \"refuse\", got \"{}\"",
+            params.supercluster_policy
+        )));
+    }
+    write_outputs(
+        ctx,
+        params,
+        final_cc,
+        final_edges,
+        out_dir,
+        refuse,
+        &mut summary,
+    )
+    .await?;
+    Ok(summary)
+}
+
+async fn write_outputs(
+    ctx: &SessionContext,
+    params: &ClusterParams,
+    cc: &str,
+    final_edges: &str,
+    out_dir: &str,
+    refused: bool,
+    summary: &mut ClusterSummary,
+) -> Result<()> {
+    materialize(
+        ctx,
+        &format!(
+            "SELECT n.chain, n.address, r.node AS cluster_id FROM cl_nodes n \
+             JOIN {cc} c ON c.id = n.id JOIN cl_nodes r ON r.id = c.root \
+             ORDER BY n.chain, n.address"
+        ),
+        out_dir,
+        "address_clusters",
+    )
+    .await?;
+    summary.clusters = materialize(
+        ctx,
+        &format!(
+            "WITH m AS (SELECT n.id, n.chain, n.address, r.node AS cluster_id, k.root AS conflict_root \
+                        FROM cl_nodes n JOIN {cc} c ON c.id = n.id JOIN cl_nodes r ON r.id = c.root \
+                        LEFT JOIN cl_cc1 c1 ON c1.id = n.id LEFT JOIN cl_conflicts k ON k.root = c1.root), \
+                  l AS (SELECT m.cluster_id, lb.entity, lb.category, lb.source, lb.confidence \
+                        FROM m JOIN labels lb ON lb.chain = m.chain AND lb.address = m.address), \
+                  la AS (SELECT cluster_id, count(DISTINCT entity) AS n_entities, min(entity) AS entity, \
+                                min(category) AS category, \
+                                array_to_string(array_agg(DISTINCT source ORDER BY source), ' | ') AS label_sources, \
+                                max(confidence) AS label_confidence, count(*) AS n_labels \
+                         FROM l GROUP BY cluster_id) \
+             SELECT m.cluster_id, min(m.chain) AS chain, count(*) AS size, \
+                    CASE WHEN max(la.n_entities) = 1 THEN max(la.entity) END AS label, \
+                    CASE WHEN max(la.n_entities) = 1 THEN max(la.category) END AS category, \
+                    max(la.label_sources) AS label_sources, max(la.label_confidence) AS label_confidence, \
+                    COALESCE(max(la.n_labels), 0) AS labelled_addresses, \
+                    (COALESCE(max(la.n_entities), 0) > 1 OR count(m.conflict_root) > 0) AS label_conflict \
+             FROM m LEFT JOIN la ON la.cluster_id = m.cluster_id \
+             GROUP BY m.cluster_id ORDER BY m.cluster_id"
+        ),
+        out_dir,
+        "clusters",
+    )
+    .await?;
+    materialize(
+        ctx,
+        &format!(
+            "SELECT e.chain, e.address_a, e.address_b, e.heuristic, e.evidence, e.detail, \
+                    r.node AS cluster_id, (u.a IS NOT NULL) AS used \
+             FROM cl_edges e \
+             JOIN cl_nodes na ON na.chain = e.chain AND na.address = e.address_a \
+             JOIN cl_nodes nb ON nb.chain = e.chain AND nb.address = e.address_b \
+             JOIN {cc} c ON c.id = na.id JOIN cl_nodes r ON r.id = c.root \
+             LEFT JOIN (SELECT DISTINCT a, b, heuristic, evidence FROM {final_edges}) u \
+               ON u.a = na.id AND u.b = nb.id AND u.heuristic = e.heuristic AND u.evidence = e.evidence \
+             ORDER BY cluster_id, e.heuristic, e.address_a, e.address_b, e.evidence"
+        ),
+        out_dir,
+        "cluster_edges",
+    )
+    .await?;
+    summary.warnings = materialize(
+        ctx,
+        &format!(
+            "SELECT cluster_id, size, 'size_above_threshold' AS kind, \
+                    'cluster has ' || CAST(size AS VARCHAR) || ' addresses (max_cluster_size = {max})' AS detail \
+             FROM clusters WHERE size > {max} \
+             UNION ALL \
+             SELECT n.node AS cluster_id, CAST(NULL AS BIGINT) AS size, 'label_conflict' AS kind, \
+                    'one component carried labels ' || k.entities || '; labelled addresses kept apart' AS detail \
+             FROM cl_conflicts k JOIN cl_nodes n ON n.id = k.root \
+             UNION ALL \
+             SELECT r.node AS cluster_id, k.side_a + k.side_b AS size, 'merge_bridge' AS kind, \
+                    'the single ' || k.heuristic || ' link ' || k.evidence || ' joins parts of ' || \
+                    CAST(k.side_a AS VARCHAR) || ' and ' || CAST(k.side_b AS VARCHAR) || ' addresses{verdict}' AS detail \
+             FROM cl_bridges k JOIN {cc} c ON c.id = k.id JOIN cl_nodes r ON r.id = c.root \
+             ORDER BY kind, cluster_id",
+            max = params.max_cluster_size,
+            verdict = if refused { " (refused: link dropped)" } else { "" },
+            cc = cc,
+        ),
+        out_dir,
+        "cluster_warnings",
+    )
+    .await?;
+    for w in warnings_text(ctx).await? {
+        log::warn!("{w}");
+    }
+    Ok(())
+}
+
+async fn warnings_text(ctx: &SessionContext) -> Result<Vec<String>> {
+    use arrow::array::AsArray;
+    let batches = ctx
+        .sql("SELECT cluster_id || ': ' || detail FROM cluster_warnings")
+        .await?
+        .collect()
+        .await?;
+    let mut out = Vec::new();
+    for b in &batches {
+        let c = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)?;
+        for v in c.as_string::<i32>().iter().flatten() {
+            out.push(v.to_string());
+        }
+    }
+    Ok(out)
+}

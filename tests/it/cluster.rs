@@ -1,0 +1,768 @@
+//! Clustering: each heuristic on small hand-built cases (a CoinJoin that must not merge,
+//! a payment processor that must not merge its payers, a label conflict kept apart),
+//! the real Bitcoin block 277647, `explain`, and the two components engines giving the
+//! same clusters on a generated graph of more than 1M edges.
+
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, Decimal128Builder, Int64Array, ListBuilder, StringArray, StringBuilder,
+    TimestampMicrosecondArray,
+};
+use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use arrow::record_batch::RecordBatch;
+use chainstat_cluster::explain::{explain, Explanation};
+use chainstat_cluster::{CcEngine, ClusterParams};
+use chainstat_engine::{ChainstatConfig, Session};
+use chainstat_functions::chain::base58check;
+
+use crate::common::*;
+
+/// A valid P2PKH address made from `i` (a test identity, not a real wallet).
+fn btc(i: u8) -> String {
+    let mut payload = [i; 21];
+    payload[0] = 0;
+    base58check::encode(&payload)
+}
+
+/// A valid lowercase EVM address made from `i`.
+fn evm(i: u8) -> String {
+    format!("0x{}", format!("{i:02x}").repeat(20))
+}
+
+fn tx(i: u64) -> String {
+    format!("{i:064x}")
+}
+
+fn write(path: &std::path::Path, batch: RecordBatch) {
+    let f = std::fs::File::create(path).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(f, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+fn list(addrs: &[&str]) -> ArrayRef {
+    let mut b = ListBuilder::new(StringBuilder::new());
+    for a in addrs {
+        b.values().append_value(a);
+        b.append(true);
+    }
+    Arc::new(b.finish())
+}
+
+fn sats(v: &[i64]) -> ArrayRef {
+    let mut b = Decimal128Builder::new()
+        .with_precision_and_scale(38, 9)
+        .unwrap();
+    for x in v {
+        b.append_value(*x as i128 * 1_000_000_000);
+    }
+    Arc::new(b.finish())
+}
+
+/// Bitcoin inputs/outputs in the BigQuery schema: (tx, address, value) rows.
+fn write_utxo(
+    dir: &std::path::Path,
+    inputs: &[(u64, String, i64)],
+    outputs: &[(u64, String, i64)],
+) {
+    std::fs::create_dir_all(dir.join("inputs")).unwrap();
+    std::fs::create_dir_all(dir.join("outputs")).unwrap();
+    let idx = |rows: &[(u64, String, i64)]| -> Vec<i64> {
+        let mut seen = std::collections::HashMap::new();
+        rows.iter()
+            .map(|(t, _, _)| {
+                let e = seen.entry(*t).or_insert(-1i64);
+                *e += 1;
+                *e
+            })
+            .collect()
+    };
+    let strs = |v: Vec<String>| -> ArrayRef { Arc::new(StringArray::from(v)) };
+    let ins_schema = Arc::new(Schema::new(vec![
+        Field::new("transaction_hash", DataType::Utf8, true),
+        Field::new("index", DataType::Int64, true),
+        Field::new("spent_transaction_hash", DataType::Utf8, true),
+        Field::new("spent_output_index", DataType::Int64, true),
+        Field::new(
+            "addresses",
+            DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+            true,
+        ),
+        Field::new("value", DataType::Decimal128(38, 9), true),
+        Field::new("block_number", DataType::Int64, true),
+        Field::new("type", DataType::Utf8, true),
+    ]));
+    let addrs: Vec<&str> = inputs.iter().map(|r| r.1.as_str()).collect();
+    write(
+        &dir.join("inputs/part-0.parquet"),
+        RecordBatch::try_new(
+            ins_schema,
+            vec![
+                strs(inputs.iter().map(|r| tx(r.0)).collect()),
+                Arc::new(Int64Array::from(idx(inputs))),
+                strs(
+                    inputs
+                        .iter()
+                        .enumerate()
+                        .map(|(i, _)| tx(1_000_000 + i as u64))
+                        .collect(),
+                ),
+                Arc::new(Int64Array::from(vec![0; inputs.len()])),
+                list(&addrs),
+                sats(&inputs.iter().map(|r| r.2).collect::<Vec<_>>()),
+                Arc::new(Int64Array::from(
+                    inputs.iter().map(|r| r.0 as i64 + 100).collect::<Vec<_>>(),
+                )),
+                strs(vec!["pubkeyhash".into(); inputs.len()]),
+            ],
+        )
+        .unwrap(),
+    );
+    let outs_schema = Arc::new(Schema::new(vec![
+        Field::new("transaction_hash", DataType::Utf8, true),
+        Field::new("index", DataType::Int64, true),
+        Field::new(
+            "addresses",
+            DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+            true,
+        ),
+        Field::new("value", DataType::Decimal128(38, 9), true),
+        Field::new("block_number", DataType::Int64, true),
+        Field::new("type", DataType::Utf8, true),
+    ]));
+    let addrs: Vec<&str> = outputs.iter().map(|r| r.1.as_str()).collect();
+    write(
+        &dir.join("outputs/part-0.parquet"),
+        RecordBatch::try_new(
+            outs_schema,
+            vec![
+                strs(outputs.iter().map(|r| tx(r.0)).collect()),
+                Arc::new(Int64Array::from(idx(outputs))),
+                list(&addrs),
+                sats(&outputs.iter().map(|r| r.2).collect::<Vec<_>>()),
+                Arc::new(Int64Array::from(
+                    outputs.iter().map(|r| r.0 as i64 + 100).collect::<Vec<_>>(),
+                )),
+                strs(vec!["pubkeyhash".into(); outputs.len()]),
+            ],
+        )
+        .unwrap(),
+    );
+}
+
+/// Token transfers in the BigQuery schema: (tx, from, to, value, unix seconds).
+fn write_transfers(path: &std::path::Path, rows: &[(u64, String, String, i64, i64)]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("token_address", DataType::Utf8, true),
+        Field::new("from_address", DataType::Utf8, true),
+        Field::new("to_address", DataType::Utf8, true),
+        Field::new("value", DataType::Utf8, true),
+        Field::new("transaction_hash", DataType::Utf8, true),
+        Field::new("log_index", DataType::Int64, true),
+        Field::new(
+            "block_timestamp",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            true,
+        ),
+        Field::new("block_number", DataType::Int64, true),
+    ]));
+    let n = rows.len();
+    write(
+        path,
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from(
+                    vec!["0xdac17f958d2ee523a2206206994597c13d831ec7"; n],
+                )),
+                Arc::new(StringArray::from(
+                    rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
+                )),
+                Arc::new(StringArray::from(
+                    rows.iter().map(|r| r.2.clone()).collect::<Vec<_>>(),
+                )),
+                Arc::new(StringArray::from(
+                    rows.iter().map(|r| r.3.to_string()).collect::<Vec<_>>(),
+                )),
+                Arc::new(StringArray::from(
+                    rows.iter()
+                        .map(|r| format!("0x{}", tx(r.0)))
+                        .collect::<Vec<_>>(),
+                )),
+                Arc::new(Int64Array::from(vec![0; n])),
+                Arc::new(
+                    TimestampMicrosecondArray::from(
+                        rows.iter().map(|r| r.4 * 1_000_000).collect::<Vec<_>>(),
+                    )
+                    .with_timezone("UTC"),
+                ),
+                Arc::new(Int64Array::from(
+                    rows.iter().map(|r| r.4 / 12).collect::<Vec<_>>(),
+                )),
+            ],
+        )
+        .unwrap(),
+    );
+}
+
+fn write_labels(path: &std::path::Path, rows: &[(&str, &str)]) {
+    let mut s = String::from("address,entity,category,source,confidence\n");
+    for (a, e) in rows {
+        s.push_str(&format!("{a},{e},exchange,test,100\n"));
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+async fn clustered(
+    dir: &std::path::Path,
+    tables: &[String],
+    labels: Option<&std::path::Path>,
+    engine: CcEngine,
+) -> Session {
+    let refs: Vec<&str> = tables.iter().map(String::as_str).collect();
+    let mut cfg: ChainstatConfig = config(&refs);
+    if let Some(l) = labels {
+        cfg.labels.push(chainstat_io::LabelsSpec {
+            url: l.display().to_string(),
+            format: None,
+        });
+    }
+    cfg.cluster.engine = engine;
+    let s = Session::open(cfg.clone(), None).await.expect("session");
+    let work = dir.join(format!("work-{engine:?}"));
+    let out = dir.join(format!("out-{engine:?}"));
+    chainstat_cluster::run(
+        &s.ctx,
+        &cfg.cluster,
+        &work.display().to_string(),
+        &out.display().to_string(),
+    )
+    .await
+    .expect("clustering runs");
+    s
+}
+
+async fn cluster_of(s: &Session, chain: &str, a: &str) -> String {
+    scalar(
+        s,
+        &format!(
+            "SELECT cluster_id FROM address_clusters WHERE chain = '{chain}' AND address = '{a}'"
+        ),
+    )
+    .await
+}
+
+async fn cid(s: &Session, n: u8) -> String {
+    cluster_of(s, "bitcoin", &btc(n)).await
+}
+
+/// (transaction, address, satoshi) rows.
+type UtxoRows = Vec<(u64, String, i64)>;
+
+fn utxo_case() -> (UtxoRows, UtxoRows) {
+    let (a, b, c, d, e, f, g, h, i) = (
+        btc(1),
+        btc(2),
+        btc(3),
+        btc(4),
+        btc(5),
+        btc(6),
+        btc(7),
+        btc(8),
+        btc(9),
+    );
+    let x = btc(20);
+    let inputs = vec![
+        // t1: ordinary payment from A and B: one owner.
+        (1, a.clone(), 1_000_000),
+        (1, b.clone(), 2_000_000),
+        // t2: CoinJoin: 3 participants, 5 outputs, 3 equal outputs of 0.01 BTC.
+        (2, c.clone(), 1_100_000),
+        (2, d.clone(), 1_200_000),
+        (2, e.clone(), 1_300_000),
+        // t3: B again with F: F joins A and B.
+        (3, b.clone(), 500_000),
+        (3, f.clone(), 500_000),
+        // t4: looks like a CoinJoin but its equal outputs are 546-sat dust: not one.
+        (4, g.clone(), 10_000),
+        (4, h.clone(), 10_000),
+        (4, i.clone(), 10_000),
+    ];
+    let outputs = vec![
+        (1, x.clone(), 2_900_000),
+        (2, btc(21), 1_000_000),
+        (2, btc(22), 1_000_000),
+        (2, btc(23), 1_000_000),
+        (2, btc(24), 95_000),
+        (2, btc(25), 190_000),
+        (3, x.clone(), 990_000),
+        (4, btc(26), 546),
+        (4, btc(27), 546),
+        (4, btc(28), 546),
+        (4, btc(29), 20_000),
+        (4, btc(30), 7_000),
+    ];
+    (inputs, outputs)
+}
+
+#[tokio::test]
+async fn multi_input_merges_payments_but_not_coinjoins() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ins, outs) = utxo_case();
+    write_utxo(dir.path(), &ins, &outs);
+    let tables = vec![
+        format!("i={}/inputs/", dir.path().display()),
+        format!("o={}/outputs/", dir.path().display()),
+    ];
+    for engine in [CcEngine::UnionFind, CcEngine::Star] {
+        let s = clustered(dir.path(), &tables, None, engine).await;
+        let c = |n: u8| cid(&s, n);
+        assert_eq!(c(1).await, c(2).await, "{engine:?}: A~B");
+        assert_eq!(c(1).await, c(6).await, "{engine:?}: A~F through B");
+        assert_eq!(
+            c(1).await,
+            format!("bitcoin:{}", [btc(1), btc(2), btc(6)].iter().min().unwrap())
+        );
+        assert_ne!(
+            c(3).await,
+            c(4).await,
+            "{engine:?}: CoinJoin merged C and D"
+        );
+        assert_ne!(
+            c(4).await,
+            c(5).await,
+            "{engine:?}: CoinJoin merged D and E"
+        );
+        assert_eq!(
+            c(7).await,
+            c(8).await,
+            "{engine:?}: dust outputs are no CoinJoin"
+        );
+        assert_eq!(c(8).await, c(9).await);
+        assert_eq!(
+            scalar(
+                &s,
+                &format!(
+                    "SELECT size FROM clusters WHERE cluster_id = '{}'",
+                    c(1).await
+                )
+            )
+            .await,
+            "3"
+        );
+    }
+}
+
+#[tokio::test]
+async fn label_conflicts_keep_labelled_addresses_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ins, outs) = utxo_case();
+    write_utxo(dir.path(), &ins, &outs);
+    let labels = dir.path().join("labels.csv");
+    write_labels(
+        &labels,
+        &[
+            (&btc(1), "binance"),
+            (&btc(6), "okx"),
+            (&btc(7), "kraken"),
+            (&btc(9), "kraken"),
+        ],
+    );
+    let tables = vec![
+        format!("i={}/inputs/", dir.path().display()),
+        format!("o={}/outputs/", dir.path().display()),
+    ];
+    let mut results = Vec::new();
+    for engine in [CcEngine::UnionFind, CcEngine::Star] {
+        let s = clustered(dir.path(), &tables, Some(&labels), engine).await;
+        let c = |n: u8| cid(&s, n);
+        // A (binance) and F (okx) were one component through B: kept apart, reported.
+        assert_ne!(c(1).await, c(6).await, "{engine:?}");
+        assert_ne!(c(1).await, c(2).await, "{engine:?}");
+        let warn = rows(
+            &s,
+            "SELECT kind, detail FROM cluster_warnings WHERE kind = 'label_conflict'",
+        )
+        .await;
+        assert_eq!(warn.len(), 1, "{warn:?}");
+        assert!(warn[0].contains("binance, okx"), "{warn:?}");
+        // G, H, I share kraken's label on G and I: no conflict, one labelled cluster.
+        assert_eq!(c(7).await, c(8).await);
+        assert_eq!(
+            scalar(
+                &s,
+                &format!(
+                    "SELECT label FROM clusters WHERE cluster_id = '{}'",
+                    c(7).await
+                )
+            )
+            .await,
+            "kraken"
+        );
+        assert_eq!(
+            scalar(
+                &s,
+                &format!(
+                    "SELECT label_conflict FROM clusters WHERE cluster_id = '{}'",
+                    c(1).await
+                )
+            )
+            .await,
+            "true"
+        );
+        results.push(
+            rows(
+                &s,
+                "SELECT chain, address, cluster_id FROM address_clusters ORDER BY address",
+            )
+            .await,
+        );
+    }
+    assert_eq!(results[0], results[1]);
+}
+
+#[tokio::test]
+async fn deposit_reuse_merges_depositors_but_not_payment_processor_payers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (w1, w2) = (evm(0xa1), evm(0xa2));
+    let (s1, s2, d1) = (evm(1), evm(2), evm(0xd1));
+    let (s3, s4, p) = (evm(3), evm(4), evm(0xee));
+    let (s5, d2, s6, d3) = (evm(5), evm(0xd2), evm(6), evm(0xd3));
+    let data = vec![
+        (1, s1.clone(), d1.clone(), 100_000_000, 1_000_000),
+        (2, d1.clone(), w1.clone(), 100_000_000, 1_000_100),
+        (3, s2.clone(), d1.clone(), 50_000_000, 1_002_000),
+        (4, d1.clone(), w1.clone(), 49_900_000, 1_002_100),
+        // A payment processor: forwards to two different exchanges.
+        (5, s3.clone(), p.clone(), 70_000_000, 1_003_000),
+        (6, s4.clone(), p.clone(), 80_000_000, 1_003_000),
+        (7, p.clone(), w1.clone(), 70_000_000, 1_003_050),
+        (8, p.clone(), w2.clone(), 80_000_000, 1_003_060),
+        // Forward outside the time window, and a partial forward: no deposit.
+        (9, s5.clone(), d2.clone(), 10_000_000, 1_004_000),
+        (10, s1.clone(), d2.clone(), 10_000_000, 1_004_000),
+        (
+            11,
+            d2.clone(),
+            w1.clone(),
+            10_000_000,
+            1_004_000 + 3 * 86_400,
+        ),
+        (12, s6.clone(), d3.clone(), 100_000_000, 1_005_000),
+        (13, s2.clone(), d3.clone(), 100_000_000, 1_005_000),
+        (14, d3.clone(), w1.clone(), 50_000_000, 1_005_010),
+    ];
+    write_transfers(&dir.path().join("t/part-0.parquet"), &data);
+    let labels = dir.path().join("labels.csv");
+    write_labels(&labels, &[(&w1, "binance"), (&w2, "okx")]);
+    let tables = vec![format!("t={}/t/", dir.path().display())];
+    let mut all = Vec::new();
+    for engine in [CcEngine::UnionFind, CcEngine::Star] {
+        let s = clustered(dir.path(), &tables, Some(&labels), engine).await;
+        let c = |a: String| {
+            let s = &s;
+            async move { cluster_of(s, "ethereum", &a).await }
+        };
+        assert_eq!(
+            c(s1.clone()).await,
+            c(s2.clone()).await,
+            "{engine:?}: depositors of D1"
+        );
+        assert_eq!(
+            c(d1.clone()).await,
+            c(w1.clone()).await,
+            "{engine:?}: D1 belongs to binance"
+        );
+        assert_ne!(
+            c(s3.clone()).await,
+            c(s4.clone()).await,
+            "{engine:?}: payment processor payers merged"
+        );
+        assert_ne!(c(p.clone()).await, c(w1.clone()).await, "{engine:?}");
+        assert_ne!(
+            c(d2.clone()).await,
+            c(w1.clone()).await,
+            "{engine:?}: outside window"
+        );
+        assert_ne!(
+            c(d3.clone()).await,
+            c(w1.clone()).await,
+            "{engine:?}: partial forward"
+        );
+        assert_ne!(c(s5.clone()).await, c(s1.clone()).await, "{engine:?}");
+        assert_ne!(c(s6.clone()).await, c(s2.clone()).await, "{engine:?}");
+        assert_eq!(
+            scalar(
+                &s,
+                &format!(
+                    "SELECT label FROM clusters WHERE cluster_id = '{}'",
+                    c(d1.clone()).await
+                )
+            )
+            .await,
+            "binance"
+        );
+        let ev = rows(
+            &s,
+            "SELECT heuristic, detail FROM cluster_edges WHERE heuristic = 'deposit_reuse'",
+        )
+        .await;
+        assert_eq!(ev, vec![format!("deposit_reuse|{d1}")]);
+        all.push(
+            rows(
+                &s,
+                "SELECT address, cluster_id FROM address_clusters ORDER BY address",
+            )
+            .await,
+        );
+    }
+    assert_eq!(all[0], all[1]);
+}
+
+#[tokio::test]
+async fn explain_prints_the_chain_of_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ins, outs) = utxo_case();
+    write_utxo(dir.path(), &ins, &outs);
+    let tables = vec![
+        format!("i={}/inputs/", dir.path().display()),
+        format!("o={}/outputs/", dir.path().display()),
+    ];
+    let s = clustered(dir.path(), &tables, None, CcEngine::UnionFind).await;
+    match explain(&s.ctx, "bitcoin", &btc(1), &btc(6)).await.unwrap() {
+        Explanation::Linked { hops, .. } => {
+            assert!(!hops.is_empty() && hops.len() <= 3, "{hops:?}");
+            assert_eq!(hops.first().unwrap().from, btc(1));
+            assert_eq!(hops.last().unwrap().to, btc(6));
+            assert!(hops.iter().all(|h| h.heuristic == "multi_input"));
+            let evidence: Vec<&str> = hops.iter().map(|h| h.evidence.as_str()).collect();
+            assert!(evidence.contains(&tx(3).as_str()), "{evidence:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        explain(&s.ctx, "bitcoin", &btc(1), &btc(3)).await.unwrap(),
+        Explanation::NotLinked { .. }
+    ));
+    // The CLI says the same.
+    let out = std::process::Command::new(chainstat_bin())
+        .args(["cluster", "--out"])
+        .arg(dir.path().join("out-UnionFind"))
+        .args(["explain", &btc(1), &btc(3)])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("not linked"),
+        "{out:?}"
+    );
+}
+
+#[tokio::test]
+async fn real_block_277647_same_clusters_from_both_engines() {
+    let dir = tempfile::tempdir().unwrap();
+    let tables = vec![
+        format!("i={}", fixture("bitcoin/inputs/")),
+        format!("o={}", fixture("bitcoin/outputs/")),
+    ];
+    let uf = clustered(dir.path(), &tables, None, CcEngine::UnionFind).await;
+    let st = clustered(dir.path(), &tables, None, CcEngine::Star).await;
+    let q = "SELECT chain, address, cluster_id FROM address_clusters ORDER BY address";
+    let a = rows(&uf, q).await;
+    assert!(a.len() > 700, "{}", a.len());
+    assert_eq!(a, rows(&st, q).await);
+    // Every input address of each non-CoinJoin transaction ends in one cluster.
+    let cj = chainstat_cluster::heuristics::coinjoin_sql(&ClusterParams::default());
+    assert_eq!(
+        scalar(
+            &uf,
+            &format!(
+                "SELECT count(*) FROM (SELECT i.tx_hash FROM utxo_inputs i \
+                 JOIN address_clusters c ON c.address = i.address \
+                 LEFT JOIN ({cj}) cj ON cj.tx_hash = i.tx_hash WHERE cj.tx_hash IS NULL \
+                 GROUP BY i.tx_hash HAVING count(DISTINCT c.cluster_id) > 1)"
+            )
+        )
+        .await,
+        "0"
+    );
+    // 115 multi-input transactions in the block; their links are the only merges.
+    assert_eq!(
+        scalar(&uf, "SELECT count(DISTINCT evidence) FROM cluster_edges WHERE heuristic = 'multi_input'").await,
+        scalar(
+            &uf,
+            &format!(
+                "SELECT count(*) FROM (SELECT tx_hash FROM utxo_inputs GROUP BY tx_hash \
+                 HAVING count(DISTINCT address) > 1) t LEFT JOIN ({cj}) cj ON cj.tx_hash = t.tx_hash \
+                 WHERE cj.tx_hash IS NULL"
+            )
+        )
+        .await
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engines_agree_on_a_generated_graph_of_1m_edges() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = datafusion::prelude::SessionContext::new();
+    // 1.2M pseudo-random edges over 1M nodes plus a 20k-long path (deep for the star
+    // engine), deterministic.
+    let edges = dir.path().join("edges");
+    ctx.sql(
+        "SELECT CAST((value * 2654435761) % 1000003 % 1000000 AS BIGINT) AS a, \
+                CAST((value * 40503 + 12345) % 999983 % 1000000 AS BIGINT) AS b \
+         FROM range(0, 1200000) \
+         UNION ALL SELECT CAST(value AS BIGINT) AS a, CAST(value + 1 AS BIGINT) AS b FROM range(0, 20000)",
+    )
+    .await
+    .unwrap()
+    .write_parquet(&edges.display().to_string(), datafusion::dataframe::DataFrameWriteOptions::new(), None)
+    .await
+    .unwrap();
+    let mut results = Vec::new();
+    for engine in [CcEngine::UnionFind, CcEngine::Star] {
+        let ctx = datafusion::prelude::SessionContext::new();
+        ctx.register_parquet("e", &edges.display().to_string(), Default::default())
+            .await
+            .unwrap();
+        ctx.sql("CREATE VIEW n AS SELECT CAST(value AS BIGINT) AS id FROM range(0, 1000000)")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let params = ClusterParams {
+            engine,
+            ..Default::default()
+        };
+        let work = dir
+            .path()
+            .join(format!("w-{engine:?}"))
+            .display()
+            .to_string();
+        let stats = chainstat_cluster::components::run(&ctx, &params, "n", "e", "labels", &work)
+            .await
+            .unwrap();
+        assert!(stats.edges >= 1_000_000, "{stats:?}");
+        let out = dir
+            .path()
+            .join(format!("labels-{engine:?}"))
+            .display()
+            .to_string();
+        ctx.sql("SELECT id, root FROM labels")
+            .await
+            .unwrap()
+            .write_parquet(
+                &out,
+                datafusion::dataframe::DataFrameWriteOptions::new(),
+                None,
+            )
+            .await
+            .unwrap();
+        results.push(out);
+    }
+    let ctx = datafusion::prelude::SessionContext::new();
+    ctx.register_parquet("u", &results[0], Default::default())
+        .await
+        .unwrap();
+    ctx.register_parquet("s", &results[1], Default::default())
+        .await
+        .unwrap();
+    let diff = ctx
+        .sql("SELECT count(*) FROM u FULL JOIN s ON u.id = s.id WHERE u.root IS DISTINCT FROM s.root")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(to_text(&diff), vec!["0"]);
+    let n = ctx
+        .sql("SELECT count(*), count(DISTINCT root) FROM u")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let t = to_text(&n);
+    assert!(t[0].starts_with("1000000|"), "{t:?}");
+}
+
+#[tokio::test]
+async fn a_single_link_between_two_large_clusters_is_reported_and_can_be_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ins = Vec::new();
+    for i in 40..50u8 {
+        ins.push((50, btc(i), 1_000));
+    }
+    for i in 50..60u8 {
+        ins.push((51, btc(i), 1_000));
+    }
+    // One transaction spends from both groups: the only link between them.
+    ins.push((52, btc(45), 1_000));
+    ins.push((52, btc(55), 1_000));
+    let outs = vec![
+        (50, btc(70), 9_000),
+        (51, btc(71), 9_000),
+        (52, btc(72), 1_500),
+    ];
+    write_utxo(dir.path(), &ins, &outs);
+    let tables = [
+        format!("i={}/inputs/", dir.path().display()),
+        format!("o={}/outputs/", dir.path().display()),
+    ];
+    for (policy, engine) in [
+        ("report", CcEngine::UnionFind),
+        ("refuse", CcEngine::Star),
+        ("refuse", CcEngine::UnionFind),
+    ] {
+        let refs: Vec<&str> = tables.iter().map(String::as_str).collect();
+        let mut cfg = config(&refs);
+        cfg.cluster.engine = engine;
+        cfg.cluster.max_cluster_size = 15;
+        cfg.cluster.bridge_min_side = 5;
+        cfg.cluster.supercluster_policy = policy.into();
+        let s = Session::open(cfg.clone(), None).await.unwrap();
+        let work = dir
+            .path()
+            .join(format!("w-{policy}-{engine:?}"))
+            .display()
+            .to_string();
+        let out = dir
+            .path()
+            .join(format!("o-{policy}-{engine:?}"))
+            .display()
+            .to_string();
+        chainstat_cluster::run(&s.ctx, &cfg.cluster, &work, &out)
+            .await
+            .unwrap();
+        let w = rows(
+            &s,
+            "SELECT detail FROM cluster_warnings WHERE kind = 'merge_bridge'",
+        )
+        .await;
+        assert_eq!(w.len(), 1, "{policy} {engine:?}: {w:?}");
+        assert!(
+            w[0].contains(&format!(
+                "multi_input link {} joins parts of 10 and 10 addresses",
+                tx(52)
+            )),
+            "{w:?}"
+        );
+        let same =
+            cluster_of(&s, "bitcoin", &btc(41)).await == cluster_of(&s, "bitcoin", &btc(51)).await;
+        assert_eq!(same, policy == "report", "{policy} {engine:?}");
+        if policy == "refuse" {
+            assert!(w[0].contains("refused"), "{w:?}");
+        } else {
+            assert_eq!(
+                scalar(
+                    &s,
+                    "SELECT count(*) FROM cluster_warnings WHERE kind = 'size_above_threshold'"
+                )
+                .await,
+                "1"
+            );
+        }
+    }
+}
