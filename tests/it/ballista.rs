@@ -158,3 +158,47 @@ async fn ballista_reads_s3_with_executor_side_credentials() {
     assert!(r.len() > 5);
     assert_eq!(r, rows(&local, PROBE).await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clustering_on_ballista_matches_embedded() {
+    let cluster = start_cluster(None);
+    let tables = [
+        format!("i={}", fixture("bitcoin/inputs/")),
+        format!("o={}", fixture("bitcoin/outputs/")),
+    ];
+    let refs: Vec<&str> = tables.iter().map(String::as_str).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut outputs = Vec::new();
+    for (remote, engine) in [
+        (false, chainstat_cluster::CcEngine::UnionFind),
+        (true, chainstat_cluster::CcEngine::Star),
+        (true, chainstat_cluster::CcEngine::UnionFind),
+    ] {
+        let mut cfg = config(&refs);
+        cfg.cluster.engine = engine;
+        let url = remote.then_some(cluster.url.as_str());
+        let s = Session::open(cfg.clone(), url).await.expect("session");
+        let tag = format!("{remote}-{engine:?}");
+        let work = dir.path().join(format!("w-{tag}")).display().to_string();
+        let out = dir.path().join(format!("o-{tag}")).display().to_string();
+        chainstat_cluster::run(&s.ctx, &cfg.cluster, &work, &out)
+            .await
+            .unwrap_or_else(|e| panic!("{tag}: {e}"));
+        outputs.push(
+            rows(
+                &s,
+                "SELECT chain, address, cluster_id FROM address_clusters ORDER BY address",
+            )
+            .await,
+        );
+    }
+    assert!(outputs[0].len() > 700);
+    assert_eq!(
+        outputs[0], outputs[1],
+        "star on Ballista differs from embedded union-find"
+    );
+    assert_eq!(
+        outputs[0], outputs[2],
+        "union-find with a Ballista session differs"
+    );
+}

@@ -84,7 +84,13 @@ impl Session {
                 SessionContext::new_with_state(chainstat_state(cfg, stores, false)?)
             }
             Some(url) => {
-                let cfg = tune(SessionConfig::new_with_ballista(), &config.engine);
+                // Ballista 55's adaptive planner leaves jobs hanging once it wants to
+                // cancel stages ("not implemented"), e.g. on the clustering queries;
+                // the static planner runs them.
+                let cfg = tune(
+                    SessionConfig::new_with_ballista().with_ballista_adaptive_query_planner(false),
+                    &config.engine,
+                );
                 let state = chainstat_state(cfg, stores, true)?;
                 let ctx = SessionContext::remote_with_state(url, state).await?;
                 // `remote_with_state` replaces the function registry with Ballista's:

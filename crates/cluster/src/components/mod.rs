@@ -34,7 +34,9 @@ pub async fn run(
     work_dir: &str,
 ) -> Result<CcStats> {
     match params.engine {
-        CcEngine::UnionFind => union_find::run(ctx, nodes_table, edges_table, out_table).await,
+        CcEngine::UnionFind => {
+            union_find::run(ctx, nodes_table, edges_table, out_table, work_dir).await
+        }
         CcEngine::Star => {
             star::run(
                 ctx,

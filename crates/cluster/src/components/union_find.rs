@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, Int64Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Int64Type, Schema};
-use datafusion::catalog::MemTable;
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 
@@ -81,6 +80,7 @@ pub async fn run(
     nodes_table: &str,
     edges_table: &str,
     out_table: &str,
+    work_dir: &str,
 ) -> Result<CcStats> {
     let n: usize = {
         let batches = ctx
@@ -143,11 +143,11 @@ pub async fn run(
             )),
         ],
     )?;
-    ctx.deregister_table(out_table)?;
-    ctx.register_table(
-        out_table,
-        Arc::new(MemTable::try_new(schema, vec![vec![batch]])?),
-    )?;
+    // Written as Parquet (not kept as a memory table) so that later steps also run when
+    // the session is a Ballista client.
+    chainstat_io::register_batches(ctx, out_table, schema, vec![batch], Some(work_dir))
+        .await
+        .map_err(|e| ClusterError::Internal(format!("{out_table}: {e}")))?;
     Ok(CcStats {
         nodes: n,
         edges,

@@ -19,9 +19,10 @@ pub fn sql(p: &ClusterParams) -> String {
                       FROM utxo_inputs WHERE address IS NOT NULL GROUP BY chain, tx_hash), \
               first_seen AS (SELECT chain, address, min(block_number) AS first_block, count(*) AS n \
                              FROM utxo_outputs WHERE address IS NOT NULL GROUP BY chain, address), \
-              outs AS (SELECT o.chain, o.tx_hash, o.address, o.value_sat, o.script_type, \
-                              count(*) OVER (PARTITION BY o.chain, o.tx_hash) AS n_out \
-                       FROM utxo_outputs o), \
+              outs AS (SELECT o.chain, o.tx_hash, o.address, o.value_sat, o.script_type, k.n_out \
+                       FROM utxo_outputs o JOIN (SELECT chain, tx_hash, count(*) AS n_out \
+                                                 FROM utxo_outputs GROUP BY chain, tx_hash) k \
+                         ON k.chain = o.chain AND k.tx_hash = o.tx_hash), \
               cand AS (SELECT outs.chain, outs.tx_hash, outs.address, ins.root \
                        FROM outs JOIN ins ON outs.chain = ins.chain AND outs.tx_hash = ins.tx_hash \
                        JOIN first_seen f ON f.chain = outs.chain AND f.address = outs.address \

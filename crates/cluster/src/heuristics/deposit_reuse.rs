@@ -25,8 +25,7 @@ fn deposits_sql(p: &ClusterParams) -> String {
         .join(", ");
     let keep = 1.0 - p.deposit_amount_tolerance.clamp(0.0, 1.0);
     format!(
-        "SELECT chain, deposit, entity, wallet, fwd_tx, \
-                count(*) OVER (PARTITION BY chain, deposit) AS n_entities FROM ( \
+        "WITH f AS ( \
          SELECT o.chain, o.from_address AS deposit, x.entity, min(o.to_address) AS wallet, \
                 min(o.tx_hash) AS fwd_tx \
          FROM transfers o \
@@ -43,7 +42,10 @@ fn deposits_sql(p: &ClusterParams) -> String {
                  AND o.block_number >= i.block_number AND o.block_number <= i.block_number + {blocks})) \
            AND o.amount_raw <= i.amount_raw \
            AND CAST(o.amount_raw AS DOUBLE) >= CAST(i.amount_raw AS DOUBLE) * {keep} \
-         GROUP BY o.chain, o.from_address, x.entity)",
+         GROUP BY o.chain, o.from_address, x.entity) \
+         SELECT f.chain, f.deposit, f.entity, f.wallet, f.fwd_tx, k.n_entities FROM f \
+         JOIN (SELECT chain, deposit, count(*) AS n_entities FROM f GROUP BY chain, deposit) k \
+           ON k.chain = f.chain AND k.deposit = f.deposit",
         secs = p.deposit_window_seconds.max(0),
         blocks = p.deposit_window_blocks.max(0),
     )

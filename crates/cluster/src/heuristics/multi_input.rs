@@ -32,13 +32,14 @@ pub fn coinjoin_sql(p: &ClusterParams) -> String {
             FROM utxo_inputs GROUP BY chain, tx_hash) i \
          JOIN (SELECT chain, tx_hash, count(*) AS n_out FROM utxo_outputs GROUP BY chain, tx_hash) o \
            ON i.chain = o.chain AND i.tx_hash = o.tx_hash \
-         JOIN (SELECT chain, tx_hash, max(c) AS mode_count, \
-                      min(value_sat) FILTER (WHERE rk = 1) AS mode_value \
-               FROM (SELECT chain, tx_hash, value_sat, c, \
-                            rank() OVER (PARTITION BY chain, tx_hash ORDER BY c DESC) AS rk \
-                     FROM (SELECT chain, tx_hash, value_sat, count(*) AS c FROM utxo_outputs \
-                           GROUP BY chain, tx_hash, value_sat)) \
-               GROUP BY chain, tx_hash) m \
+         JOIN (SELECT v.chain, v.tx_hash, mc.mode_count, min(v.value_sat) AS mode_value \
+               FROM (SELECT chain, tx_hash, value_sat, count(*) AS c FROM utxo_outputs \
+                     GROUP BY chain, tx_hash, value_sat) v \
+               JOIN (SELECT chain, tx_hash, max(c) AS mode_count FROM \
+                       (SELECT chain, tx_hash, value_sat, count(*) AS c FROM utxo_outputs \
+                        GROUP BY chain, tx_hash, value_sat) GROUP BY chain, tx_hash) mc \
+                 ON mc.chain = v.chain AND mc.tx_hash = v.tx_hash AND mc.mode_count = v.c \
+               GROUP BY v.chain, v.tx_hash, mc.mode_count) m \
            ON i.chain = m.chain AND i.tx_hash = m.tx_hash \
          WHERE i.n_in >= {min_in} AND o.n_out >= {min_out} \
            AND (o.n_out + 1) / 2 <= i.n_in AND (o.n_out + 1) / 2 <= i.n_addr \
