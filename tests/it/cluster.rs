@@ -766,3 +766,59 @@ async fn a_single_link_between_two_large_clusters_is_reported_and_can_be_refused
         }
     }
 }
+
+#[tokio::test]
+async fn change_heuristic_links_only_unambiguous_change_and_is_off_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, c, e, p, z) = (btc(80), btc(81), btc(82), btc(83), btc(84));
+    let ins = vec![
+        (59, z.clone(), 3_000_000),
+        // A pays P (seen before, round amount) and gets change on a fresh address C.
+        (60, a.clone(), 2_000_000),
+        // E pays two fresh, non-round outputs: ambiguous, no change.
+        (61, e.clone(), 2_000_000),
+    ];
+    let outs = vec![
+        (59, p.clone(), 500_000),
+        (59, btc(85), 2_400_000),
+        (60, p.clone(), 1_000_000),
+        (60, c.clone(), 987_654),
+        (61, btc(86), 123_457),
+        (61, btc(87), 234_567),
+    ];
+    write_utxo(dir.path(), &ins, &outs);
+    let tables = [
+        format!("i={}/inputs/", dir.path().display()),
+        format!("o={}/outputs/", dir.path().display()),
+    ];
+    let refs: Vec<&str> = tables.iter().map(String::as_str).collect();
+    for change in [false, true] {
+        let mut cfg = config(&refs);
+        cfg.cluster.change = change;
+        let s = Session::open(cfg.clone(), None).await.unwrap();
+        let work = dir.path().join(format!("w-{change}")).display().to_string();
+        let out = dir.path().join(format!("o-{change}")).display().to_string();
+        chainstat_cluster::run(&s.ctx, &cfg.cluster, &work, &out)
+            .await
+            .unwrap();
+        let linked = cid(&s, 80).await == cid(&s, 81).await;
+        assert_eq!(linked, change, "change = {change}");
+        assert_ne!(cid(&s, 86).await, cid(&s, 87).await);
+        assert_ne!(cid(&s, 82).await, cid(&s, 86).await);
+        assert_ne!(
+            cid(&s, 80).await,
+            cid(&s, 83).await,
+            "the payee is not change"
+        );
+        if change {
+            assert_eq!(
+                rows(
+                    &s,
+                    "SELECT heuristic, evidence FROM cluster_edges WHERE heuristic = 'change'"
+                )
+                .await,
+                vec![format!("change|{}", tx(60))]
+            );
+        }
+    }
+}
