@@ -1,7 +1,9 @@
 //! `hash_norm(chain, hash)`: canonical text of a 32-byte transaction or block hash —
 //! lowercase hex, with `0x` on EVM chains and without on TRON and Bitcoin (each chain's
 //! explorer convention) — from hex text (either case, `0x` optional) or 32 raw bytes.
-//! NULL when the value is not 32 bytes of hex.
+//! NULL when the value is not 32 bytes of hex. Binary input is taken in display order
+//! (as exporters write it); Bitcoin's internal little-endian order must be reversed
+//! first (`reverse` on the hex text).
 
 use arrow::datatypes::DataType;
 use datafusion::logical_expr::ScalarUDF;
