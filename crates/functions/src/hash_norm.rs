@@ -3,7 +3,7 @@
 //! explorer convention) — from hex text (either case, `0x` optional) or 32 raw bytes.
 //! NULL when the value is not 32 bytes of hex. Binary input is taken in display order
 //! (as exporters write it); Bitcoin's internal little-endian order must be reversed
-//! first (`reverse` on the hex text).
+//! byte by byte before it is passed in.
 
 use arrow::datatypes::DataType;
 use datafusion::logical_expr::ScalarUDF;
