@@ -198,3 +198,58 @@ async fn wrong_credentials_and_missing_objects_are_clear_errors() {
     };
     assert!(err.contains("table 'eth'"), "{err}");
 }
+
+#[tokio::test]
+async fn cluster_outputs_are_written_to_and_read_back_from_s3() {
+    let server = S3Server::start(&[
+        "bitcoin/inputs/inputs.parquet",
+        "bitcoin/outputs/outputs.parquet",
+    ])
+    .await;
+    let cfg = server.config(
+        &[
+            "i=s3://fixtures/bitcoin/inputs/",
+            "o=s3://fixtures/bitcoin/outputs/",
+        ],
+        SECRET,
+    );
+    let s = Session::open(cfg.clone(), None).await.expect("s3 session");
+    let work = tempfile::tempdir().unwrap();
+    chainstat_cluster::run(
+        &s.ctx,
+        &cfg.cluster,
+        &work.path().display().to_string(),
+        "s3://fixtures/out",
+    )
+    .await
+    .expect("clustering writes to S3");
+    // A new session reads the published tables back through S3, the empty one included.
+    let mut read = server.config(
+        &[
+            "ac=s3://fixtures/out/address_clusters/,format=raw",
+            "w=s3://fixtures/out/cluster_warnings/,format=raw",
+        ],
+        SECRET,
+    );
+    read.tables.retain(|t| t.name == "ac" || t.name == "w");
+    let r = Session::open(read, None).await.expect("read back");
+    assert_eq!(scalar(&r, "SELECT count(*) FROM w").await, "0");
+    let local = session(&[
+        &format!("i={}", fixture("bitcoin/inputs/")),
+        &format!("o={}", fixture("bitcoin/outputs/")),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    chainstat_cluster::run(
+        &local.ctx,
+        &chainstat_cluster::ClusterParams::default(),
+        &dir.path().join("w").display().to_string(),
+        &dir.path().join("o").display().to_string(),
+    )
+    .await
+    .unwrap();
+    let q = "SELECT address, cluster_id FROM address_clusters ORDER BY address";
+    let from_s3 = rows(&r, "SELECT address, cluster_id FROM ac ORDER BY address").await;
+    assert!(from_s3.len() > 700);
+    assert_eq!(from_s3, rows(&local, q).await);
+}

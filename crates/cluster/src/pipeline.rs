@@ -71,27 +71,47 @@ pub(crate) async fn write_and_register(
     let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
     df.write_parquet(path, DataFrameWriteOptions::new(), None)
         .await?;
-    if local {
-        let empty = std::fs::read_dir(path)
-            .map(|mut d| d.next().is_none())
-            .unwrap_or(true);
-        if empty {
-            let file =
-                std::fs::File::create(format!("{}/part-0.parquet", path.trim_end_matches('/')))
-                    .map_err(|e| ClusterError::Internal(format!("{path}: {e}")))?;
-            let w =
-                parquet::arrow::ArrowWriter::try_new(file, std::sync::Arc::clone(&schema), None)
-                    .map_err(|e| ClusterError::Internal(format!("{path}: {e}")))?;
-            w.close()
-                .map_err(|e| ClusterError::Internal(format!("{path}: {e}")))?;
-        }
-    }
+    ensure_a_file(ctx, path, &schema).await?;
     ctx.deregister_table(name)?;
     let options = ParquetReadOptions {
         schema: Some(schema.as_ref()),
         ..Default::default()
     };
     ctx.register_parquet(name, path, options).await?;
+    Ok(())
+}
+
+/// DataFusion writes no file for an empty result; leave one empty Parquet file with the
+/// schema so the folder still reads as a table (locally or in object storage).
+async fn ensure_a_file(
+    ctx: &SessionContext,
+    path: &str,
+    schema: &arrow::datatypes::SchemaRef,
+) -> Result<()> {
+    use futures::TryStreamExt;
+    use object_store::ObjectStoreExt;
+    let err = |e: &dyn std::fmt::Display| ClusterError::Internal(format!("{path}: {e}"));
+    let url = chainstat_io::location::parse("output", path).map_err(|e| err(&e))?;
+    let store = ctx.runtime_env().object_store(url.object_store())?;
+    let existing: Vec<_> = store
+        .list(Some(url.prefix()))
+        .try_collect()
+        .await
+        .map_err(|e| err(&e))?;
+    if !existing.is_empty() {
+        return Ok(());
+    }
+    let mut buf = Vec::new();
+    let w = parquet::arrow::ArrowWriter::try_new(&mut buf, std::sync::Arc::clone(schema), None)
+        .map_err(|e| err(&e))?;
+    w.close().map_err(|e| err(&e))?;
+    store
+        .put(
+            &url.prefix().clone().join("part-0.parquet"),
+            object_store::PutPayload::from(buf),
+        )
+        .await
+        .map_err(|e| err(&e))?;
     Ok(())
 }
 
