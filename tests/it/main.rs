@@ -10,6 +10,7 @@ mod common;
 mod ballista;
 mod cli;
 mod cluster;
+mod http;
 mod malformed;
 mod readers;
 mod s3;
