@@ -101,8 +101,3 @@ pub fn visit_amounts(array: &ArrayRef, mut f: impl FnMut(Amount)) -> Result<()> 
     }
     Ok(())
 }
-
-/// `len()` helper that keeps `Array` in scope for callers.
-pub fn rows(array: &ArrayRef) -> usize {
-    array.len()
-}

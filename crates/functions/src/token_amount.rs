@@ -18,7 +18,7 @@ use datafusion::logical_expr::{
     Volatility,
 };
 
-use crate::amount::{rows, visit_amounts};
+use crate::amount::visit_amounts;
 use crate::chain::uint256::DECIMAL_PRECISION;
 use crate::kernel::{finish, to_arrays, undictionary};
 use crate::uint256::check_amount_arg;
@@ -108,7 +108,7 @@ impl ScalarUDFImpl for TokenAmount {
             return internal_err!("token_amount: unexpected return type");
         };
         let (arrays, all_scalar) = to_arrays(&args.args, args.number_rows)?;
-        let n = rows(&arrays[0]);
+        let n = arrays[0].len();
         let decimals = arrays[1].as_primitive::<Int64Type>();
         let mut raws = Vec::with_capacity(n);
         visit_amounts(&arrays[0], |v| raws.push(v))?;

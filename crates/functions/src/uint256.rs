@@ -11,7 +11,7 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
-use crate::amount::{is_amount_type, rows, visit_amounts};
+use crate::amount::{is_amount_type, visit_amounts};
 use crate::chain::uint256::DECIMAL_PRECISION;
 use crate::kernel::{finish, to_arrays, undictionary};
 
@@ -72,7 +72,7 @@ impl ScalarUDFImpl for Uint256 {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let (arrays, all_scalar) = to_arrays(&args.args, args.number_rows)?;
-        let mut b = Decimal256Builder::with_capacity(rows(&arrays[0]))
+        let mut b = Decimal256Builder::with_capacity(arrays[0].len())
             .with_precision_and_scale(DECIMAL_PRECISION, 0)?;
         visit_amounts(&arrays[0], |v| {
             match v.map(|r| r.and_then(|u| u.to_decimal())) {

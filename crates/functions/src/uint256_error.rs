@@ -12,7 +12,7 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
-use crate::amount::{rows, visit_amounts};
+use crate::amount::visit_amounts;
 use crate::chain::uint256::AmountError;
 use crate::kernel::{finish, to_arrays};
 use crate::uint256::check_amount_arg;
@@ -45,7 +45,7 @@ impl ScalarUDFImpl for Uint256Error {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let (arrays, all_scalar) = to_arrays(&args.args, args.number_rows)?;
-        let mut b = StringBuilder::with_capacity(rows(&arrays[0]), 16);
+        let mut b = StringBuilder::with_capacity(arrays[0].len(), 16);
         visit_amounts(&arrays[0], |v| {
             match v
                 .unwrap_or(Err(AmountError::Missing))

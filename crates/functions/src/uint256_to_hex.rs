@@ -11,7 +11,7 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
-use crate::amount::{rows, visit_amounts};
+use crate::amount::visit_amounts;
 use crate::kernel::{finish, to_arrays};
 use crate::uint256::check_amount_arg;
 
@@ -43,7 +43,7 @@ impl ScalarUDFImpl for Uint256ToHex {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let (arrays, all_scalar) = to_arrays(&args.args, args.number_rows)?;
-        let mut b = StringBuilder::with_capacity(rows(&arrays[0]), 16);
+        let mut b = StringBuilder::with_capacity(arrays[0].len(), 16);
         visit_amounts(&arrays[0], |v| match v {
             Some(Ok(u)) => b.append_value(u.to_hex()),
             _ => b.append_null(),
