@@ -5,10 +5,7 @@
 
 use arrow::datatypes::Schema;
 
-use super::{
-    address_checks, block_time_sql, hash_checks, ident, integer_checks, lit, reason_sql, Column,
-    SourceTable, TypeClass::*,
-};
+use super::{Column, SourceTable, TypeClass::*};
 use crate::error::IoError;
 
 /// Format name.
@@ -68,40 +65,9 @@ pub fn check_value(schema: &Schema, file: &str) -> Result<(), IoError> {
     }
 }
 
-/// The checked select: canonical `transfers` columns plus `_file`, `_row`, `_reason`.
+/// The checked select: canonical `transfers` columns plus `_file`, `_row`, `_reason`,
+/// reading the exact amount variant the file has.
 pub fn checked_sql(src: &SourceTable<'_>) -> String {
-    let chain = lit(src.chain);
     let value = value_column(src.schema).unwrap_or("value_string");
-    let v = format!("t.{}", ident(value));
-    let (time, join) = block_time_sql(src, "block_timestamp");
-    let mut checks = Vec::new();
-    checks.extend(address_checks(src.chain, "erc20"));
-    checks.extend(address_checks(src.chain, "from_address"));
-    checks.extend(address_checks(src.chain, "to_address"));
-    checks.push((
-        format!("uint256_error({v}) IS NOT NULL"),
-        format!("uint256_error({v})"),
-    ));
-    checks.extend(hash_checks(src.chain, "transaction_hash"));
-    checks.extend(integer_checks("log_index"));
-    checks.extend(integer_checks("block_number"));
-    format!(
-        "SELECT {chain} AS chain, \
-         addr_norm({chain}, t.erc20) AS asset, \
-         addr_norm({chain}, t.from_address) AS from_address, \
-         addr_norm({chain}, t.to_address) AS to_address, \
-         uint256({v}) AS amount_raw, \
-         hash_norm({chain}, t.transaction_hash) AS tx_hash, \
-         TRY_CAST(t.log_index AS BIGINT) AS log_index, \
-         TRY_CAST(t.block_number AS BIGINT) AS block_number, \
-         {time} AS block_time, \
-         {} AS source_table, \
-         {} AS _file, {} AS _row, {} AS _reason \
-         FROM {} t{join}",
-        lit(src.table),
-        src.lineage.file_sql(),
-        src.lineage.row_sql(),
-        reason_sql(&checks),
-        ident(src.table),
-    )
+    super::transfers_checked_sql(src, "erc20", value)
 }

@@ -473,3 +473,43 @@ pub fn hash_checks(chain: &str, col: &str) -> Vec<(String, String)> {
         ),
     ]
 }
+
+/// The checked select of an account-model transfers export: canonical `transfers`
+/// columns plus `_file`, `_row`, `_reason`. Exporters differ only in the name of the
+/// token column and of the exact amount column.
+pub fn transfers_checked_sql(src: &SourceTable<'_>, token_col: &str, value_col: &str) -> String {
+    let chain = lit(src.chain);
+    let token = format!("t.{}", ident(token_col));
+    let value = format!("t.{}", ident(value_col));
+    let (time, join) = block_time_sql(src, "block_timestamp");
+    let mut checks = Vec::new();
+    checks.extend(address_checks(src.chain, token_col));
+    checks.extend(address_checks(src.chain, "from_address"));
+    checks.extend(address_checks(src.chain, "to_address"));
+    checks.push((
+        format!("uint256_error({value}) IS NOT NULL"),
+        format!("uint256_error({value})"),
+    ));
+    checks.extend(hash_checks(src.chain, "transaction_hash"));
+    checks.extend(integer_checks("log_index"));
+    checks.extend(integer_checks("block_number"));
+    format!(
+        "SELECT {chain} AS chain, \
+         addr_norm({chain}, {token}) AS asset, \
+         addr_norm({chain}, t.from_address) AS from_address, \
+         addr_norm({chain}, t.to_address) AS to_address, \
+         uint256({value}) AS amount_raw, \
+         hash_norm({chain}, t.transaction_hash) AS tx_hash, \
+         TRY_CAST(t.log_index AS BIGINT) AS log_index, \
+         TRY_CAST(t.block_number AS BIGINT) AS block_number, \
+         {time} AS block_time, \
+         {} AS source_table, \
+         {} AS _file, {} AS _row, {} AS _reason \
+         FROM {} t{join}",
+        lit(src.table),
+        src.lineage.file_sql(),
+        src.lineage.row_sql(),
+        reason_sql(&checks),
+        ident(src.table),
+    )
+}

@@ -4,10 +4,7 @@
 //! BigQuery adds `block_timestamp`; the ethereum-etl CSV and tronetl exports have none,
 //! so time comes from a blocks table when one is configured, else it is NULL.
 
-use super::{
-    address_checks, block_time_sql, hash_checks, ident, integer_checks, lit, reason_sql, Column,
-    SourceTable, TypeClass::*,
-};
+use super::{Column, SourceTable, TypeClass::*};
 
 /// Format name.
 pub const NAME: &str = "token-transfers";
@@ -30,36 +27,5 @@ pub const COLUMNS: &[Column] = &[
 
 /// The checked select: canonical `transfers` columns plus `_file`, `_row`, `_reason`.
 pub fn checked_sql(src: &SourceTable<'_>) -> String {
-    let chain = lit(src.chain);
-    let (time, join) = block_time_sql(src, "block_timestamp");
-    let mut checks = Vec::new();
-    checks.extend(address_checks(src.chain, "token_address"));
-    checks.extend(address_checks(src.chain, "from_address"));
-    checks.extend(address_checks(src.chain, "to_address"));
-    checks.push((
-        "uint256_error(t.value) IS NOT NULL".into(),
-        "uint256_error(t.value)".into(),
-    ));
-    checks.extend(hash_checks(src.chain, "transaction_hash"));
-    checks.extend(integer_checks("log_index"));
-    checks.extend(integer_checks("block_number"));
-    format!(
-        "SELECT {chain} AS chain, \
-         addr_norm({chain}, t.token_address) AS asset, \
-         addr_norm({chain}, t.from_address) AS from_address, \
-         addr_norm({chain}, t.to_address) AS to_address, \
-         uint256(t.value) AS amount_raw, \
-         hash_norm({chain}, t.transaction_hash) AS tx_hash, \
-         TRY_CAST(t.log_index AS BIGINT) AS log_index, \
-         TRY_CAST(t.block_number AS BIGINT) AS block_number, \
-         {time} AS block_time, \
-         {} AS source_table, \
-         {} AS _file, {} AS _row, {} AS _reason \
-         FROM {} t{join}",
-        lit(src.table),
-        src.lineage.file_sql(),
-        src.lineage.row_sql(),
-        reason_sql(&checks),
-        ident(src.table),
-    )
+    super::transfers_checked_sql(src, "token_address", "value")
 }
