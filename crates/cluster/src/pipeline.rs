@@ -115,7 +115,8 @@ async fn ensure_a_file(
     Ok(())
 }
 
-async fn count(ctx: &SessionContext, sql: &str) -> Result<u64> {
+/// The single BIGINT of a `SELECT count(*) …` query.
+pub(crate) async fn count(ctx: &SessionContext, sql: &str) -> Result<u64> {
     use arrow::array::AsArray;
     let batches = ctx.sql(sql).await?.collect().await?;
     Ok(batches

@@ -14,6 +14,7 @@ use datafusion::prelude::SessionContext;
 
 use super::CcStats;
 use crate::error::{ClusterError, Result};
+use crate::pipeline::count;
 
 /// Large-star: every node u links each larger neighbour to u's smallest neighbour
 /// (or itself).
@@ -41,17 +42,6 @@ async fn checkpoint(ctx: &SessionContext, sql: &str, dir: &str, name: &str) -> R
     let path = format!("{}/{name}/", dir.trim_end_matches('/'));
     crate::pipeline::write_and_register(ctx, sql, &path, name).await?;
     count(ctx, &format!("SELECT count(*) FROM {name}")).await
-}
-
-async fn count(ctx: &SessionContext, sql: &str) -> Result<u64> {
-    let batches = ctx.sql(sql).await?.collect().await?;
-    let b = batches
-        .first()
-        .ok_or_else(|| ClusterError::Internal("count returned nothing".into()))?;
-    use arrow::array::AsArray;
-    Ok(b.column(0)
-        .as_primitive::<arrow::datatypes::Int64Type>()
-        .value(0) as u64)
 }
 
 /// Runs the star iterations and registers `out_table(id, root)`.
