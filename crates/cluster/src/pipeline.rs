@@ -89,7 +89,6 @@ async fn ensure_a_file(
     schema: &arrow::datatypes::SchemaRef,
 ) -> Result<()> {
     use futures::TryStreamExt;
-    use object_store::ObjectStoreExt;
     let err = |e: &dyn std::fmt::Display| ClusterError::Internal(format!("{path}: {e}"));
     let url = chainstat_io::location::parse("output", path).map_err(|e| err(&e))?;
     let store = ctx.runtime_env().object_store(url.object_store())?;
@@ -101,15 +100,8 @@ async fn ensure_a_file(
     if !existing.is_empty() {
         return Ok(());
     }
-    let mut buf = Vec::new();
-    let w = parquet::arrow::ArrowWriter::try_new(&mut buf, std::sync::Arc::clone(schema), None)
-        .map_err(|e| err(&e))?;
-    w.close().map_err(|e| err(&e))?;
-    store
-        .put(
-            &url.prefix().clone().join("part-0.parquet"),
-            object_store::PutPayload::from(buf),
-        )
+    let buf = chainstat_io::encode_parquet(schema, &[]).map_err(|e| err(&e))?;
+    chainstat_io::put_parquet(ctx, path, buf)
         .await
         .map_err(|e| err(&e))?;
     Ok(())

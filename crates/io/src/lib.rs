@@ -12,4 +12,6 @@ pub use error::{IoError, Result};
 pub use format::{Format, TableKind};
 pub use labels::LabelsSpec;
 pub use store::{ChainstatObjectStores, StorageConfig};
-pub use table::{register, register_batches, FileType, RegisteredTable, TableSpec};
+pub use table::{
+    encode_parquet, put_parquet, register, register_batches, FileType, RegisteredTable, TableSpec,
+};

@@ -459,6 +459,51 @@ fn chain_for_id(id: &str) -> &'static str {
     }
 }
 
+/// Encodes batches as one Parquet file in memory (an empty file with the schema when
+/// there are none).
+pub fn encode_parquet(
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+) -> std::result::Result<Vec<u8>, parquet::errors::ParquetError> {
+    let mut buf = Vec::new();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, Arc::clone(schema), None)?;
+    for b in batches {
+        w.write(b)?;
+    }
+    w.close()?;
+    Ok(buf)
+}
+
+/// Stores `bytes` as `part-0.parquet` in `folder` (local path or object-store URL,
+/// through the session's object stores) and returns the folder's listing URL.
+pub async fn put_parquet(
+    ctx: &SessionContext,
+    folder: &str,
+    bytes: Vec<u8>,
+) -> Result<ListingTableUrl> {
+    let err = |e: &dyn std::fmt::Display| IoError::Read {
+        table: String::new(),
+        location: folder.to_string(),
+        reason: format!("cannot write Parquet: {e}"),
+    };
+    if !folder.contains("://") {
+        std::fs::create_dir_all(folder).map_err(|e| err(&e))?;
+    }
+    let url = location::parse("output", folder)?;
+    let store = ctx
+        .runtime_env()
+        .object_store(url.object_store())
+        .map_err(|e| err(&e))?;
+    store
+        .put(
+            &url.prefix().clone().join("part-0.parquet"),
+            object_store::PutPayload::from(bytes),
+        )
+        .await
+        .map_err(|e| err(&e))?;
+    Ok(url)
+}
+
 /// Registers batches chainstat built itself (NDJSON rows, labels) as table `name`:
 /// in memory for the embedded engine, or — with `staging` — written once as Parquet
 /// under `staging/<name>-<content hash>/` and registered as a listing table, so that
@@ -481,15 +526,7 @@ pub async fn register_batches(
         location: dir.to_string(),
         reason: format!("cannot stage as Parquet: {e}"),
     };
-    let mut buf = Vec::new();
-    {
-        let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, Arc::clone(&schema), None)
-            .map_err(|e| err(&e))?;
-        for b in &batches {
-            w.write(b).map_err(|e| err(&e))?;
-        }
-        w.close().map_err(|e| err(&e))?;
-    }
+    let buf = encode_parquet(&schema, &batches).map_err(|e| err(&e))?;
     // Content-addressed: reruns over the same input reuse the same path.
     let digest = {
         use std::hash::{Hash, Hasher};
@@ -498,21 +535,7 @@ pub async fn register_batches(
         h.finish()
     };
     let folder = format!("{}/{name}-{digest:016x}/", dir.trim_end_matches('/'));
-    if !folder.contains("://") {
-        std::fs::create_dir_all(&folder).map_err(|e| err(&e))?;
-    }
-    let url = location::parse(name, &folder)?;
-    let store = ctx
-        .runtime_env()
-        .object_store(url.object_store())
-        .map_err(|e| err(&e))?;
-    store
-        .put(
-            &url.prefix().clone().join("part-0.parquet"),
-            object_store::PutPayload::from(buf),
-        )
-        .await
-        .map_err(|e| err(&e))?;
+    let url = put_parquet(ctx, &folder, buf).await?;
     let options =
         ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
     let config = ListingTableConfig::new(url)
