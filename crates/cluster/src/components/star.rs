@@ -38,10 +38,9 @@ fn small_star(t: &str) -> String {
     )
 }
 
-async fn checkpoint(ctx: &SessionContext, sql: &str, dir: &str, name: &str) -> Result<u64> {
+async fn checkpoint(ctx: &SessionContext, sql: &str, dir: &str, name: &str) -> Result<()> {
     let path = format!("{}/{name}/", dir.trim_end_matches('/'));
-    crate::pipeline::write_and_register(ctx, sql, &path, name).await?;
-    count(ctx, &format!("SELECT count(*) FROM {name}")).await
+    crate::pipeline::write_and_register(ctx, sql, &path, name).await
 }
 
 /// Runs the star iterations and registers `out_table(id, root)`.
@@ -57,7 +56,9 @@ pub async fn run(
         std::fs::create_dir_all(work_dir)
             .map_err(|e| ClusterError::Internal(format!("{work_dir}: {e}")))?;
     }
-    let edges = checkpoint(
+    // Edge rows read, counted as union-find counts them (duplicates and loops included).
+    let edges = count(ctx, &format!("SELECT count(*) FROM {edges_table}")).await? as usize;
+    checkpoint(
         ctx,
         &format!(
             "SELECT DISTINCT GREATEST(a, b) AS a, LEAST(a, b) AS b FROM {edges_table} WHERE a <> b"
@@ -65,7 +66,7 @@ pub async fn run(
         work_dir,
         "cc_star_0",
     )
-    .await? as usize;
+    .await?;
     let mut current = "cc_star_0".to_string();
     let mut iterations = 0;
     loop {
@@ -103,7 +104,8 @@ pub async fn run(
         "SELECT n.id, COALESCE(s.root, n.id) AS root FROM {nodes_table} n \
          LEFT JOIN (SELECT a, MIN(b) AS root FROM {current} GROUP BY a) s ON s.a = n.id"
     );
-    let nodes = checkpoint(ctx, &sql, work_dir, out_table).await? as usize;
+    checkpoint(ctx, &sql, work_dir, out_table).await?;
+    let nodes = count(ctx, &format!("SELECT count(*) FROM {nodes_table}")).await? as usize;
     Ok(CcStats {
         nodes,
         edges,
