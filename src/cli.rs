@@ -37,6 +37,15 @@ pub enum Command {
     /// the benchmark harness for the two engines.
     #[command(hide = true)]
     Components(ComponentsArgs),
+    /// Run the nightly job: cluster, attribute, estimate turnover, publish the summary
+    /// tables (Parquet) with a run manifest and a report. Without --config: the
+    /// embedded sample, into ./out/.
+    Run(RunArgs),
+    /// Render the annual enforcement report (HTML and Markdown) from published tables.
+    Report(ReportArgs),
+    /// Generate a synthetic economy (exporter schemas, labels, registry, prices,
+    /// ground truth) for tests, demos and benchmarks.
+    Gen(GenArgs),
     /// Start a Ballista scheduler that knows chainstat's functions and formats.
     Scheduler(SchedulerArgs),
     /// Start a Ballista executor that knows chainstat's functions and formats.
@@ -58,6 +67,10 @@ pub struct InputArgs {
     /// Partitions (threads) per query.
     #[arg(long, help_heading = "Engine")]
     pub partitions: Option<usize>,
+    /// Also register every table of the run published under this output root
+    /// (`chainstat run --out`), e.g. exchange_turnover_yearly.
+    #[arg(long, help_heading = "Input")]
+    pub published: Option<String>,
 }
 
 /// Output formats.
@@ -90,6 +103,69 @@ pub struct SqlArgs {
     pub output: Option<String>,
     #[command(flatten)]
     pub input: InputArgs,
+}
+
+/// `chainstat run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Output root: local folder or object-store URL (default: [job] out, else ./out).
+    #[arg(long)]
+    pub out: Option<String>,
+    /// Recompute only the periods whose inputs or attributions changed since the
+    /// committed run; the rest is carried over.
+    #[arg(long)]
+    pub incremental: bool,
+    /// Do not render the report.
+    #[arg(long)]
+    pub no_report: bool,
+    /// Keep the work folder (<out>/_work/<run>) for inspection.
+    #[arg(long)]
+    pub keep_work: bool,
+    /// No progress output.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// `chainstat report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Output root of `chainstat run` (local folder or object-store URL).
+    #[arg(long, default_value = "out")]
+    pub out: String,
+    /// Year (default: the latest with data).
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// Folder to write report-<year>.html and report-<year>.md into.
+    #[arg(long, default_value = ".")]
+    pub to: PathBuf,
+    /// Enforcement threshold shown in the text (default: the run's [job] threshold_usd).
+    #[arg(long)]
+    pub threshold_usd: Option<f64>,
+}
+
+/// `chainstat gen`.
+#[derive(Debug, Args)]
+pub struct GenArgs {
+    /// Folder to write into (created; existing generated files are replaced).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Target number of Ethereum token-transfer rows.
+    #[arg(long, default_value_t = 20_000)]
+    pub size: u64,
+    /// Random seed (same seed and size → identical files).
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// First day (UTC), YYYY-MM-DD.
+    #[arg(long, default_value = "2025-01-01")]
+    pub start: String,
+    /// Number of days.
+    #[arg(long, default_value_t = 365)]
+    pub days: u32,
+    /// Number of exchanges (default: from the size).
+    #[arg(long)]
+    pub exchanges: Option<usize>,
 }
 
 /// `chainstat scheduler`.

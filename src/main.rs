@@ -3,6 +3,7 @@
 
 mod cli;
 mod run_cluster;
+mod run_job;
 mod run_sql;
 
 use std::path::Path;
@@ -46,23 +47,43 @@ fn main() -> ExitCode {
 fn exit_code(e: &anyhow::Error) -> u8 {
     for cause in e.chain() {
         if let Some(err) = cause.downcast_ref::<EngineError>() {
-            return match err {
-                EngineError::Config(_) | EngineError::Fs { .. } => 2,
-                EngineError::Input(e) if matches!(**e, chainstat_io::IoError::Config(_)) => 2,
-                EngineError::Input(_) => 3,
-                _ => 1,
-            };
+            return engine_code(err);
         }
         if cause.downcast_ref::<chainstat_io::IoError>().is_some() {
             return 3;
         }
-        if let Some(chainstat_cluster::ClusterError::Usage(_)) =
-            cause.downcast_ref::<chainstat_cluster::ClusterError>()
-        {
-            return 2;
+        if let Some(err) = cause.downcast_ref::<chainstat_cluster::ClusterError>() {
+            return cluster_code(err);
+        }
+        if let Some(err) = cause.downcast_ref::<chainstat_job::JobError>() {
+            use chainstat_job::JobError as J;
+            return match err {
+                J::Config(_) | J::NothingPublished(_) => 2,
+                J::Input(_) => 3,
+                J::Engine(e) => engine_code(e),
+                J::Cluster(e) => cluster_code(e),
+                _ => 1,
+            };
         }
     }
     1
+}
+
+/// 2 for config, 3 for input, 1 otherwise.
+fn engine_code(err: &EngineError) -> u8 {
+    match err {
+        EngineError::Config(_) | EngineError::Fs { .. } => 2,
+        EngineError::Input(e) if matches!(**e, chainstat_io::IoError::Config(_)) => 2,
+        EngineError::Input(_) => 3,
+        _ => 1,
+    }
+}
+
+fn cluster_code(err: &chainstat_cluster::ClusterError) -> u8 {
+    match err {
+        chainstat_cluster::ClusterError::Usage(_) => 2,
+        _ => 1,
+    }
 }
 
 /// Config from --config, ./chainstat.toml, or the sample; then --table flags on top.
@@ -94,12 +115,16 @@ fn load_service_config(path: &Option<std::path::PathBuf>) -> Result<ChainstatCon
 }
 
 pub(crate) async fn open_with(input: &InputArgs, cfg: ChainstatConfig) -> Result<Session> {
-    Ok(Session::open(cfg, input.cluster.as_deref()).await?)
+    let session = Session::open(cfg, input.cluster.as_deref()).await?;
+    if let Some(out) = &input.published {
+        chainstat_job::publish::register_published(&session.ctx, out).await?;
+    }
+    Ok(session)
 }
 
 async fn open(input: &InputArgs) -> Result<Session> {
     let cfg = load_config(input)?;
-    Ok(Session::open(cfg, input.cluster.as_deref()).await?)
+    open_with(input, cfg).await
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -117,6 +142,9 @@ async fn run(cli: Cli) -> Result<()> {
             run_sql::describe(&session, &name).await
         }
         Command::Cluster(args) => run_cluster::run(args).await,
+        Command::Run(args) => run_job::run(args).await,
+        Command::Report(args) => run_job::report_cmd(args).await,
+        Command::Gen(args) => run_job::gen(args),
         Command::Components(args) => run_cluster::components(args).await,
         Command::Functions => {
             for f in chainstat_functions::scalar_functions() {

@@ -202,3 +202,39 @@ async fn clustering_on_ballista_matches_embedded() {
         "union-find with a Ballista session differs"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nightly_job_on_ballista_matches_embedded() {
+    let cluster = start_cluster(None);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = crate::job::generated(&dir.path().join("data"), 2_000, 45);
+    let mut tables = Vec::new();
+    for remote in [false, true] {
+        let out = dir.path().join(format!("out-{remote}"));
+        let opts = chainstat_job::RunOptions {
+            out: out.display().to_string(),
+            cluster: remote.then(|| cluster.url.clone()),
+            quiet: true,
+            ..Default::default()
+        };
+        let s = chainstat_job::run(cfg.clone(), &opts)
+            .await
+            .unwrap_or_else(|e| panic!("remote={remote}: {e}"));
+        assert_eq!(
+            s.manifest.engine,
+            if remote {
+                cluster.url.as_str()
+            } else {
+                "embedded"
+            }
+        );
+        tables.push(crate::job::all_tables(&out).await);
+    }
+    assert!(tables[0]["exchange_turnover_daily"].len() > 20);
+    for (name, rows) in &tables[0] {
+        assert_eq!(
+            rows, &tables[1][name],
+            "table {name}: Ballista differs from embedded"
+        );
+    }
+}

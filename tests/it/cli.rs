@@ -25,7 +25,7 @@ fn sample_query_runs_with_no_setup() {
         "sql",
         "-c",
         "SELECT symbol, count(*) AS n, CAST(sum(amount) AS VARCHAR) AS total FROM transfers \
-         WHERE symbol = 'USDT' GROUP BY symbol",
+         WHERE symbol = 'USDT' AND source_table = 'eth_token_transfers' GROUP BY symbol",
         "--format",
         "csv",
     ]);

@@ -11,6 +11,7 @@ mod ballista;
 mod cli;
 mod cluster;
 mod http;
+mod job;
 mod malformed;
 mod readers;
 mod s3;

@@ -14,4 +14,4 @@ pub mod pipeline;
 
 pub use error::{ClusterError, Result};
 pub use params::{CcEngine, ClusterParams};
-pub use pipeline::{run, ClusterSummary, OUTPUTS};
+pub use pipeline::{count, run, write_and_register, ClusterSummary, OUTPUTS};

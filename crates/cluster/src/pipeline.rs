@@ -55,7 +55,7 @@ async fn materialize(ctx: &SessionContext, sql: &str, dir: &str, name: &str) -> 
 /// Writes the result of `sql` as Parquet under `path` (a folder) and registers it as
 /// `name`. An empty result still leaves one (empty) file with the schema, so readers of
 /// the folder — later runs, `explain`, analysts — always find a table.
-pub(crate) async fn write_and_register(
+pub async fn write_and_register(
     ctx: &SessionContext,
     sql: &str,
     path: &str,
@@ -108,7 +108,7 @@ async fn ensure_a_file(
 }
 
 /// The single BIGINT of a `SELECT count(*) …` query.
-pub(crate) async fn count(ctx: &SessionContext, sql: &str) -> Result<u64> {
+pub async fn count(ctx: &SessionContext, sql: &str) -> Result<u64> {
     use arrow::array::AsArray;
     let batches = ctx.sql(sql).await?.collect().await?;
     Ok(batches

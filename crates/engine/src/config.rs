@@ -61,6 +61,53 @@ pub struct ChainstatConfig {
     /// Clustering parameters.
     #[serde(default)]
     pub cluster: ClusterParams,
+    /// The nightly job (`chainstat run`): registry, prices, thresholds, output.
+    #[serde(default)]
+    pub job: JobParams,
+}
+
+/// `[job]`: what `chainstat run` needs besides the input tables and labels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobParams {
+    /// Where published runs go (local folder or object-store URL); `--out` overrides.
+    pub out: Option<String>,
+    /// Licence registry CSV: `entity,name,licensed,jurisdiction,licence_id`.
+    pub registry: Option<String>,
+    /// Daily USD prices CSV: `date,chain,asset,symbol,price_usd`.
+    pub prices: Option<String>,
+    /// Folder of `NN_name.sql` files replacing the built-in `queries/` (for analysts
+    /// who change a definition; the built-in set is compiled into the binary).
+    pub queries: Option<String>,
+    /// "Turnover above" threshold for enforcement counts, USD per year.
+    pub threshold_usd: f64,
+    /// Counterparties kept per entity and year in `entity_counterparties`.
+    pub top_counterparties: i64,
+    /// Exchange candidates: at least this many deposit-like addresses feed one hub…
+    pub candidate_min_deposits: i64,
+    /// …paid by at least this many distinct senders (clusters).
+    pub candidate_min_depositors: i64,
+    /// Report year (default: the latest year with data).
+    pub report_year: Option<i32>,
+    /// Published runs kept (older ones are deleted after a successful commit).
+    pub keep_runs: usize,
+}
+
+impl Default for JobParams {
+    fn default() -> Self {
+        JobParams {
+            out: None,
+            registry: None,
+            prices: None,
+            queries: None,
+            threshold_usd: 1_000_000.0,
+            top_counterparties: 10,
+            candidate_min_deposits: 3,
+            candidate_min_depositors: 3,
+            report_year: None,
+            keep_runs: 3,
+        }
+    }
 }
 
 impl ChainstatConfig {
@@ -78,6 +125,17 @@ impl ChainstatConfig {
         }
         for l in &mut cfg.labels {
             l.url = resolve(base, &l.url);
+        }
+        for p in [
+            &mut cfg.job.registry,
+            &mut cfg.job.prices,
+            &mut cfg.job.queries,
+            &mut cfg.job.out,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *p = resolve(base, p);
         }
         Ok(cfg)
     }

@@ -7,6 +7,6 @@ pub mod error;
 pub mod session;
 pub mod views;
 
-pub use config::{ChainstatConfig, EngineConfig};
+pub use config::{ChainstatConfig, EngineConfig, JobParams};
 pub use error::{EngineError, Result};
 pub use session::Session;

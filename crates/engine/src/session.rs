@@ -72,6 +72,9 @@ pub struct Session {
     pub config: ChainstatConfig,
     /// The cluster URL, when remote.
     pub cluster: Option<String>,
+    /// Where tables built in the client are staged as Parquet for the cluster (None:
+    /// embedded, kept in memory).
+    pub staging: Option<String>,
 }
 
 impl Session {
@@ -120,6 +123,7 @@ impl Session {
             tables,
             config,
             cluster: cluster.map(str::to_string),
+            staging,
         })
     }
 }

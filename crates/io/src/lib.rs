@@ -13,5 +13,6 @@ pub use format::{Format, TableKind};
 pub use labels::LabelsSpec;
 pub use store::{ChainstatObjectStores, StorageConfig};
 pub use table::{
-    encode_parquet, put_parquet, register, register_batches, FileType, RegisteredTable, TableSpec,
+    encode_parquet, put_parquet, register, register_batches, FileType, InputObject,
+    RegisteredTable, TableSpec,
 };

@@ -132,6 +132,32 @@ impl TableSpec {
     }
 }
 
+/// One input file and what identifies its content: size, ETag (object stores) and
+/// modification time.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InputObject {
+    /// Full URL (`file:///…`, `s3://…`).
+    pub url: String,
+    /// Bytes.
+    pub size: u64,
+    /// ETag when the store has one.
+    pub etag: Option<String>,
+    /// Last modification (RFC 3339).
+    pub last_modified: String,
+}
+
+impl InputObject {
+    /// From an object-store listing entry under `url`'s store.
+    pub fn from_meta(url: &ListingTableUrl, meta: &ObjectMeta) -> Self {
+        InputObject {
+            url: file_name(url, meta),
+            size: meta.size,
+            etag: meta.e_tag.clone(),
+            last_modified: meta.last_modified.to_rfc3339(),
+        }
+    }
+}
+
 /// What registration found out about a table.
 #[derive(Debug, Clone)]
 pub struct RegisteredTable {
@@ -149,6 +175,9 @@ pub struct RegisteredTable {
     pub files: usize,
     /// Total bytes.
     pub bytes: u64,
+    /// The files read, in URL order, with what identifies their content (for run
+    /// manifests and incremental runs).
+    pub objects: Vec<InputObject>,
     /// How the canonical SQL names file and row.
     pub lineage: Lineage,
 }
@@ -347,6 +376,10 @@ pub async fn register(
         file_type,
         schema,
         files: files.len(),
+        objects: files
+            .iter()
+            .map(|f| InputObject::from_meta(&url, f))
+            .collect(),
         bytes,
         lineage,
     })

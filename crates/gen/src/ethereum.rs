@@ -1,0 +1,897 @@
+//! The Ethereum side of the economy: ERC-20 transfers between users, exchanges, the
+//! payment processor and spammers, generated in time order day by day and streamed into
+//! monthly Parquet files (BigQuery `token_transfers` schema), with the ground truth of
+//! every row recorded as it is written.
+//!
+//! Every sender has the balance it sends: balances are tracked per address and token,
+//! and events that would overdraw are shrunk or skipped. Consequences that happen later
+//! (sweeps of deposits and invoices) and daily routines (hot/cold rebalancing, payhub's
+//! cash-out) wait in a time-ordered queue, so rows still come out in block order.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::calendar::{split_budget, Calendar, DAY_MS, ETH_CLOCK};
+use crate::error::GenError;
+use crate::eth_rows::{EthBatch, EthRow};
+use crate::ids::{self, domain};
+use crate::model::{Chain, EntityId, Owner, Role, UserId};
+use crate::overlap::Overlap;
+use crate::parquet_out::MonthlyParquet;
+use crate::plan::Plan;
+use crate::prices::Prices;
+use crate::rng::{mix64, stream, Rng};
+use crate::tokens::{Asset, ERC20, ERC20_MIX};
+use crate::truth::Truth;
+use crate::world::{User, World};
+
+/// Folder of the transfer files.
+const TRANSFERS_DIR: &str = "ethereum/token_transfers";
+/// Initial mints happen in the first hours of day 0, before anything else, so every
+/// later sender can be funded and rows stay in time order.
+const MINT_WINDOW_MS: i64 = 6 * 3_600_000;
+/// Average rows per event (a deposit brings its sweep, airdrops many rows, most events
+/// one), used to pace events so a day lands near its row budget.
+const ROWS_PER_EVENT: f64 = 1.4;
+/// An exchange sweeps a deposit 10 minutes to 6 hours after it arrives (well inside the
+/// deposit-reuse heuristic's default one-day window).
+const SWEEP_DELAY_MS: (u64, u64) = (600_000, 21_600_000);
+/// The spam token's supply, minted to the spammer on day 0.
+const SPAM_SUPPLY: u128 = 1_000_000_000_000 * 10u128.pow(18);
+
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    Deposit,
+    Withdrawal,
+    P2p,
+    Payment,
+    InterExchange,
+    Airdrop,
+    Poison,
+}
+
+const EVENTS: [Event; 7] = [
+    Event::Deposit,
+    Event::Withdrawal,
+    Event::P2p,
+    Event::Payment,
+    Event::InterExchange,
+    Event::Airdrop,
+    Event::Poison,
+];
+/// Relative frequencies; an airdrop writes ~15 rows, so its small weight still makes
+/// about 5% of rows spam.
+const EVENT_WEIGHTS: [f64; 7] = [30.0, 27.0, 15.0, 7.0, 3.0, 0.45, 3.0];
+
+/// Where a sweep takes funds from.
+enum SweepFrom {
+    /// A deposit address (persistent, balance tracked).
+    Deposit(u32),
+    /// A single-use payhub invoice address (text only).
+    Invoice(String),
+}
+
+/// Something due at a later time.
+enum Scheduled {
+    Sweep {
+        from: SweepFrom,
+        to: u32,
+        asset: Asset,
+        amount: u128,
+    },
+    Rebalance(EntityId),
+    Cashout,
+}
+
+/// One end of a transfer.
+struct Party {
+    text: String,
+    owner: Owner,
+}
+
+/// The transaction rows are being written for.
+struct EthTx {
+    day: usize,
+    block: i64,
+    ts_us: i64,
+    hash: String,
+}
+
+/// What the Ethereum side wrote.
+pub struct EthOutcome {
+    /// Clean rows.
+    pub rows: u64,
+    /// Verbatim duplicates in the overlap files.
+    pub duplicates: u64,
+    /// Malformed rows in the overlap files.
+    pub malformed: u64,
+    /// Files written.
+    pub files: Vec<String>,
+}
+
+/// Runs the Ethereum economy over the whole calendar.
+pub fn simulate(
+    plan: &Plan,
+    cal: &Calendar,
+    day_weights: &[f64],
+    prices: &Prices,
+    world: &mut World,
+    truth: &mut Truth,
+    out: &Path,
+) -> Result<EthOutcome, GenError> {
+    let mints = world.users.len() as u64 + 1;
+    let budgets = split_budget(plan.transfers.saturating_sub(mints), day_weights);
+    let spam_token = world.spam_token.clone();
+    let mut sim = EthSim {
+        world,
+        prices,
+        cal,
+        rng: Rng::new(plan.seed, stream::ETHEREUM),
+        balances: Vec::new(),
+        spam_left: 0,
+        pending: BTreeMap::new(),
+        seq: 0,
+        sink: EthSink {
+            cal,
+            truth,
+            main: MonthlyParquet::new(out, TRANSFERS_DIR, ""),
+            overlap: Overlap::new(out, TRANSFERS_DIR, plan.seed),
+            spam_token,
+            tx_salt: ids::salt(plan.seed, domain::ETH_TX),
+            tx_count: 0,
+            last_t: 0,
+            block: -1,
+            block_hash: String::new(),
+            next_log: 0,
+        },
+    };
+    sim.mint()?;
+    // A day that falls short (or overshoots) passes the difference on to the next, so
+    // the total lands on target even though single days cannot.
+    let mut carry: i64 = 0;
+    for (day, budget) in budgets.iter().enumerate() {
+        let target = (*budget as i64 + carry).max(0) as u64;
+        let produced = sim.day(day, target)?;
+        carry = target as i64 - produced as i64;
+    }
+    sim.run_due(i64::MAX)?;
+    sim.sink.finish()
+}
+
+/// Writes rows: assigns blocks, log indices and hashes, feeds the clean file, the
+/// overlap file and the ground truth.
+struct EthSink<'a> {
+    cal: &'a Calendar,
+    truth: &'a mut Truth,
+    main: MonthlyParquet<EthBatch>,
+    overlap: Overlap,
+    spam_token: String,
+    tx_salt: u64,
+    tx_count: u64,
+    last_t: i64,
+    block: i64,
+    block_hash: String,
+    next_log: i64,
+}
+
+impl EthSink<'_> {
+    /// Starts a transaction at `t_ms`. Times never go backwards, so blocks and log
+    /// indices only grow and files come out sorted by (block_number, log_index).
+    fn begin(&mut self, t_ms: i64) -> EthTx {
+        let t = t_ms.max(self.last_t);
+        self.last_t = t;
+        self.tx_count += 1;
+        let block = ETH_CLOCK.block_at(t);
+        // Other contracts' logs sit between token transfers in a real block.
+        let gap = (mix64(self.tx_count ^ self.tx_salt) % 3) as i64;
+        if block != self.block {
+            self.block = block;
+            self.block_hash = ids::eth_block_hash(block);
+            self.next_log = gap;
+        } else {
+            self.next_log += gap;
+        }
+        EthTx {
+            day: self.cal.day_of(t),
+            block,
+            ts_us: self.cal.block_time_us(&ETH_CLOCK, block),
+            hash: ids::eth_tx_hash(self.tx_salt, self.tx_count),
+        }
+    }
+
+    /// Writes one `Transfer` log of `tx`.
+    fn emit(
+        &mut self,
+        tx: &EthTx,
+        asset: Asset,
+        from: &Party,
+        to: &Party,
+        amount: u128,
+    ) -> Result<(), GenError> {
+        let token = match asset.contract() {
+            Some(c) => c.to_string(),
+            None => self.spam_token.clone(),
+        };
+        let row = EthRow {
+            token_address: token,
+            from_address: from.text.clone(),
+            to_address: to.text.clone(),
+            value: amount.to_string(),
+            transaction_hash: tx.hash.clone(),
+            log_index: self.next_log,
+            block_timestamp_us: tx.ts_us,
+            block_number: tx.block,
+            block_hash: self.block_hash.clone(),
+        };
+        self.next_log += 1;
+        let month = self.cal.month(tx.day);
+        self.main.push(month, &row)?;
+        self.overlap
+            .observe(&row, month, self.cal.is_month_end(tx.day))?;
+        self.truth.eth(tx.day, asset, from.owner, to.owner, amount);
+        Ok(())
+    }
+
+    fn rows(&self) -> u64 {
+        self.main.rows()
+    }
+
+    fn finish(self) -> Result<EthOutcome, GenError> {
+        let (mut files, rows) = self.main.finish()?;
+        let (more, duplicates, malformed) = self.overlap.finish()?;
+        files.extend(more);
+        Ok(EthOutcome {
+            rows,
+            duplicates,
+            malformed,
+            files,
+        })
+    }
+}
+
+/// The simulation state.
+struct EthSim<'a> {
+    world: &'a mut World,
+    prices: &'a Prices,
+    cal: &'a Calendar,
+    rng: Rng,
+    /// Balance per persistent address, per priced token (see [`Asset::slot`]).
+    balances: Vec<[u128; 3]>,
+    /// What the spammer has left to airdrop.
+    spam_left: u128,
+    pending: BTreeMap<(i64, u64), Scheduled>,
+    seq: u64,
+    sink: EthSink<'a>,
+}
+
+impl EthSim<'_> {
+    // ----- time -----------------------------------------------------------------
+
+    /// Day 0: the spam token's supply to the spammer, then one mint to every user's
+    /// first address. Mints go to users only, so they are nobody's turnover.
+    fn mint(&mut self) -> Result<(), GenError> {
+        let zero = Party {
+            text: ids::ZERO_ADDRESS.to_string(),
+            owner: Owner::Entity(self.world.mint),
+        };
+        let tx = self.sink.begin(0);
+        let spammer = self.party(self.world.spam_sender);
+        self.sink
+            .emit(&tx, Asset::Spam, &zero, &spammer, SPAM_SUPPLY)?;
+        self.spam_left = SPAM_SUPPLY;
+        let n = self.world.users.len() as i64;
+        for i in 0..n {
+            let Some(user) = self.world.user(i as UserId) else {
+                continue;
+            };
+            let Some(&to) = user.eth().first() else {
+                continue;
+            };
+            let t = 1 + i * (MINT_WINDOW_MS - 2) / n.max(1);
+            let asset = self.pick_token();
+            let amount = self.usd_amount(asset, 0, 5_000.0, 1.3);
+            if amount == 0 {
+                continue;
+            }
+            let tx = self.sink.begin(t);
+            self.credit(to, asset, amount);
+            let recipient = self.party(to);
+            self.sink.emit(&tx, asset, &zero, &recipient, amount)?;
+        }
+        Ok(())
+    }
+
+    /// One day: events at exponential gaps, paced so the day's rows approach `budget`,
+    /// interleaved with whatever is due. Returns the rows written.
+    fn day(&mut self, day: usize, budget: u64) -> Result<u64, GenError> {
+        let start = day as i64 * DAY_MS;
+        let open = if day == 0 { MINT_WINDOW_MS } else { start };
+        let end = start + DAY_MS;
+        self.schedule_daily(open, end);
+        let before = self.sink.rows();
+        let max_attempts = budget.saturating_mul(4).saturating_add(1_000);
+        let mut attempts = 0u64;
+        let mut t = open;
+        loop {
+            let done = self.sink.rows().saturating_sub(before);
+            if done >= budget || attempts >= max_attempts {
+                break;
+            }
+            let events_left = ((budget - done) as f64 / ROWS_PER_EVENT).max(1.0);
+            let mean_gap = (end - t) as f64 / events_left;
+            t += (self.rng.exponential(mean_gap) as i64).max(1);
+            if t >= end {
+                break;
+            }
+            self.run_due(t)?;
+            self.event(t)?;
+            attempts += 1;
+        }
+        self.run_due(end - 1)?;
+        Ok(self.sink.rows().saturating_sub(before))
+    }
+
+    /// Each exchange rebalances hot and cold about once a day; payhub cashes out daily.
+    fn schedule_daily(&mut self, open: i64, end: i64) {
+        let span = (end - open).max(1) as u64;
+        for x in 0..self.world.exchanges.len() {
+            if self.rng.chance(0.9) {
+                let t = open + self.rng.below(span) as i64;
+                self.schedule(t, Scheduled::Rebalance(x as EntityId));
+            }
+        }
+        let t = open + self.rng.below(span) as i64;
+        self.schedule(t, Scheduled::Cashout);
+    }
+
+    fn schedule(&mut self, t: i64, what: Scheduled) {
+        self.pending.insert((t, self.seq), what);
+        self.seq += 1;
+    }
+
+    /// When a sweep of something received at `t` happens; never after the data set ends
+    /// (and never before `t`).
+    fn sweep_time(&mut self, t: i64) -> i64 {
+        let delay = self.rng.range(SWEEP_DELAY_MS.0, SWEEP_DELAY_MS.1) as i64;
+        (t + delay).min(self.cal.end_ms() - 1).max(t)
+    }
+
+    /// Runs everything due at or before `t`, in time order.
+    fn run_due(&mut self, t: i64) -> Result<(), GenError> {
+        loop {
+            let due = matches!(self.pending.first_key_value(), Some((k, _)) if k.0 <= t);
+            if !due {
+                return Ok(());
+            }
+            let Some(((when, _), what)) = self.pending.pop_first() else {
+                return Ok(());
+            };
+            self.scheduled(when, what)?;
+        }
+    }
+
+    fn scheduled(&mut self, t: i64, what: Scheduled) -> Result<(), GenError> {
+        match what {
+            Scheduled::Sweep {
+                from: SweepFrom::Deposit(deposit),
+                to,
+                asset,
+                amount,
+            } => {
+                let tx = self.sink.begin(t);
+                self.transfer(&tx, asset, deposit, to, amount)?;
+            }
+            Scheduled::Sweep {
+                from: SweepFrom::Invoice(text),
+                to,
+                asset,
+                amount,
+            } => {
+                let tx = self.sink.begin(t);
+                self.credit(to, asset, amount);
+                let invoice = Party {
+                    text,
+                    owner: Owner::Entity(self.world.payhub),
+                };
+                let hub = self.party(to);
+                self.sink.emit(&tx, asset, &invoice, &hub, amount)?;
+            }
+            Scheduled::Rebalance(x) => self.rebalance(t, x)?,
+            Scheduled::Cashout => self.cashout(t)?,
+        }
+        Ok(())
+    }
+
+    // ----- events ---------------------------------------------------------------
+
+    fn event(&mut self, t: i64) -> Result<(), GenError> {
+        let kind = EVENTS
+            .get(self.rng.weighted(&EVENT_WEIGHTS))
+            .copied()
+            .unwrap_or(Event::P2p);
+        match kind {
+            Event::Deposit => self.deposit(t),
+            Event::Withdrawal => self.withdrawal(t),
+            Event::P2p => self.p2p(t),
+            Event::Payment => self.payment(t),
+            Event::InterExchange => self.inter_exchange(t),
+            Event::Airdrop => self.airdrop(t),
+            Event::Poison => self.poison(t),
+        }
+    }
+
+    /// A user pays into their deposit address at one of their exchanges; the exchange
+    /// sweeps the full amount to a hot wallet later. The reused deposit address is what
+    /// the deposit-reuse heuristic keys on.
+    fn deposit(&mut self, t: i64) -> Result<(), GenError> {
+        let day = self.cal.day_of(t);
+        let uid = self.world.pick_user(&mut self.rng);
+        let Some(user) = self.world.user(uid) else {
+            return Ok(());
+        };
+        let Some(account) = self.rng.pick(user.accounts()).copied() else {
+            return Ok(());
+        };
+        let prefer = self.pick_token();
+        let Some((from, asset, available)) = self.funded(&user, prefer) else {
+            return Ok(());
+        };
+        let amount = self.usd_amount(asset, day, 500.0, 1.5).min(available);
+        let tx = self.sink.begin(t);
+        if !self.transfer(&tx, asset, from, account.eth_deposit, amount)? {
+            return Ok(());
+        }
+        let hot = self.hot_wallet(account.exchange);
+        let when = self.sweep_time(t);
+        self.schedule(
+            when,
+            Scheduled::Sweep {
+                from: SweepFrom::Deposit(account.eth_deposit),
+                to: hot,
+                asset,
+                amount,
+            },
+        );
+        Ok(())
+    }
+
+    /// An exchange pays a user from a hot wallet; a quarter of withdrawals are batched
+    /// with other customers' into one transaction (several logs, one hash).
+    fn withdrawal(&mut self, t: i64) -> Result<(), GenError> {
+        let day = self.cal.day_of(t);
+        let uid = self.world.pick_user(&mut self.rng);
+        let Some(user) = self.world.user(uid) else {
+            return Ok(());
+        };
+        let Some(account) = self.rng.pick(user.accounts()).copied() else {
+            return Ok(());
+        };
+        let x = account.exchange;
+        let prefer = self.pick_token();
+        let Some((hot, asset, available)) = self.funded_hot(x, prefer) else {
+            return Ok(());
+        };
+        let Some(&dest) = self.rng.pick(user.eth()) else {
+            return Ok(());
+        };
+        let amount = self.usd_amount(asset, day, 600.0, 1.5).min(available);
+        let tx = self.sink.begin(t);
+        if !self.transfer(&tx, asset, hot, dest, amount)? {
+            return Ok(());
+        }
+        if self.rng.chance(0.25) {
+            let extra = 1 + self.rng.below(4);
+            for _ in 0..extra {
+                let Some(other) = self.customer_of(x) else {
+                    break;
+                };
+                let Some(&dest) = self.rng.pick(other.eth()) else {
+                    break;
+                };
+                let available = self.balance(hot, asset);
+                let amount = self.usd_amount(asset, day, 600.0, 1.5).min(available);
+                if !self.transfer(&tx, asset, hot, dest, amount)? {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// User to user.
+    fn p2p(&mut self, t: i64) -> Result<(), GenError> {
+        let day = self.cal.day_of(t);
+        let uid = self.world.pick_user(&mut self.rng);
+        let vid = self.world.pick_user(&mut self.rng);
+        if uid == vid {
+            return Ok(());
+        }
+        let (Some(user), Some(peer)) = (self.world.user(uid), self.world.user(vid)) else {
+            return Ok(());
+        };
+        let prefer = self.pick_token();
+        let Some((from, asset, available)) = self.funded(&user, prefer) else {
+            return Ok(());
+        };
+        let Some(&to) = self.rng.pick(peer.eth()) else {
+            return Ok(());
+        };
+        let amount = self.usd_amount(asset, day, 200.0, 1.4).min(available);
+        let tx = self.sink.begin(t);
+        self.transfer(&tx, asset, from, to, amount)?;
+        Ok(())
+    }
+
+    /// A user pays a payhub invoice: a fresh single-use address, swept to payhub's hub.
+    fn payment(&mut self, t: i64) -> Result<(), GenError> {
+        let day = self.cal.day_of(t);
+        let uid = self.world.pick_user(&mut self.rng);
+        let Some(user) = self.world.user(uid) else {
+            return Ok(());
+        };
+        let prefer = self.pick_token();
+        let Some((from, asset, available)) = self.funded(&user, prefer) else {
+            return Ok(());
+        };
+        let amount = self.usd_amount(asset, day, 120.0, 1.2).min(available);
+        if amount == 0 || !self.debit(from, asset, amount) {
+            return Ok(());
+        }
+        let mut bytes = [0u8; 20];
+        self.rng.fill(&mut bytes);
+        let invoice = Party {
+            text: ids::evm_text(&bytes),
+            owner: Owner::Entity(self.world.payhub),
+        };
+        self.world
+            .book
+            .record_eth(&invoice.text, invoice.owner, Role::Invoice)?;
+        let payer = self.party(from);
+        let tx = self.sink.begin(t);
+        self.sink.emit(&tx, asset, &payer, &invoice, amount)?;
+        let when = self.sweep_time(t);
+        let hub = self.world.hub;
+        self.schedule(
+            when,
+            Scheduled::Sweep {
+                from: SweepFrom::Invoice(invoice.text),
+                to: hub,
+                asset,
+                amount,
+            },
+        );
+        Ok(())
+    }
+
+    /// Exchange X moves funds to its own deposit address at exchange Y (X is Y's
+    /// customer); Y sweeps it. Truth: X's outflow, Y's inflow.
+    fn inter_exchange(&mut self, t: i64) -> Result<(), GenError> {
+        let day = self.cal.day_of(t);
+        let x = self.world.pick_exchange(&mut self.rng);
+        let mut y = x;
+        for _ in 0..3 {
+            y = self.world.pick_exchange(&mut self.rng);
+            if y != x {
+                break;
+            }
+        }
+        if y == x {
+            return Ok(());
+        }
+        let prefer = self.pick_token();
+        let Some((hot, asset, available)) = self.funded_hot(x, prefer) else {
+            return Ok(());
+        };
+        let amount = self
+            .usd_amount(asset, day, 50_000.0, 1.0)
+            .min(available / 2);
+        if amount == 0 {
+            return Ok(());
+        }
+        let deposit = self.world.customer_deposit(Chain::Ethereum, x, y)?;
+        let tx = self.sink.begin(t);
+        if !self.transfer(&tx, asset, hot, deposit, amount)? {
+            return Ok(());
+        }
+        let to = self.hot_wallet(y);
+        let when = self.sweep_time(t);
+        self.schedule(
+            when,
+            Scheduled::Sweep {
+                from: SweepFrom::Deposit(deposit),
+                to,
+                asset,
+                amount,
+            },
+        );
+        Ok(())
+    }
+
+    /// The spammer airdrops the unlisted token to many addresses in one transaction —
+    /// users, deposit addresses and hot wallets alike. Deposit addresses never sweep it,
+    /// and it has no price: inflow the job must show as unpriced.
+    fn airdrop(&mut self, t: i64) -> Result<(), GenError> {
+        let recipients = 5 + self.rng.below(21);
+        let sender = self.party(self.world.spam_sender);
+        let tx = self.sink.begin(t);
+        for _ in 0..recipients {
+            let amount = u128::from(1 + self.rng.below(1_000)) * 10u128.pow(18);
+            if amount > self.spam_left {
+                break;
+            }
+            let Some(to) = self.spam_target() else {
+                continue;
+            };
+            self.spam_left -= amount;
+            let to = self.party(to);
+            self.sink.emit(&tx, Asset::Spam, &sender, &to, amount)?;
+        }
+        Ok(())
+    }
+
+    fn spam_target(&mut self) -> Option<u32> {
+        let r = self.rng.f64();
+        if r < 0.9 {
+            let uid = self.world.pick_user(&mut self.rng);
+            let user = self.world.user(uid)?;
+            if r < 0.6 {
+                self.rng.pick(user.eth()).copied()
+            } else {
+                self.rng.pick(user.accounts()).map(|a| a.eth_deposit)
+            }
+        } else {
+            let x = self.world.pick_exchange(&mut self.rng);
+            Some(self.hot_wallet(x))
+        }
+    }
+
+    /// Address poisoning: a zero-value USDT transfer to a user from an address that
+    /// shares the first and last four hex digits of one of the user's counterparties
+    /// (their deposit address), hoping they copy it from history next time.
+    fn poison(&mut self, t: i64) -> Result<(), GenError> {
+        let uid = self.world.pick_user(&mut self.rng);
+        let Some(user) = self.world.user(uid) else {
+            return Ok(());
+        };
+        let Some(account) = self.rng.pick(user.accounts()).copied() else {
+            return Ok(());
+        };
+        let Some(&victim) = self.rng.pick(user.eth()) else {
+            return Ok(());
+        };
+        let target = self.world.book.eth_bytes(account.eth_deposit);
+        let mut fake = [0u8; 20];
+        self.rng.fill(&mut fake);
+        fake[..2].copy_from_slice(&target[..2]);
+        fake[18..].copy_from_slice(&target[18..]);
+        let from = Party {
+            text: ids::evm_text(&fake),
+            owner: Owner::Entity(self.world.spam),
+        };
+        self.world
+            .book
+            .record_eth(&from.text, from.owner, Role::Spam)?;
+        let to = self.party(victim);
+        let tx = self.sink.begin(t);
+        self.sink.emit(&tx, Asset::Usdt, &from, &to, 0)
+    }
+
+    /// Hot/cold rebalancing inside one exchange (internal, never turnover): excess hot
+    /// funds go to cold storage, a depleted hot wallet is refilled from cold.
+    fn rebalance(&mut self, t: i64, x: EntityId) -> Result<(), GenError> {
+        let asset = self.pick_token();
+        let Some(ex) = self.world.exchanges.get(usize::from(x)) else {
+            return Ok(());
+        };
+        let cold = ex.eth_cold;
+        let hot_total = ex
+            .eth_hot
+            .iter()
+            .fold(0u128, |acc, &h| acc.saturating_add(self.balance(h, asset)));
+        let cold_balance = self.balance(cold, asset);
+        let (from, to, amount) = if hot_total > 0 && cold_balance < hot_total.saturating_mul(3) {
+            let Some((hot, b)) = self.richest_hot(x, asset) else {
+                return Ok(());
+            };
+            (hot, cold, b / 2)
+        } else if cold_balance > 0 {
+            let Some((hot, _)) = self.poorest_hot(x, asset) else {
+                return Ok(());
+            };
+            (cold, hot, cold_balance / 5)
+        } else {
+            return Ok(());
+        };
+        let tx = self.sink.begin(t);
+        self.transfer(&tx, asset, from, to, amount)?;
+        Ok(())
+    }
+
+    /// payhub cashes out 90% of each token to its deposit address at an exchange, which
+    /// sweeps it: payhub's outflow, the exchange's inflow.
+    fn cashout(&mut self, t: i64) -> Result<(), GenError> {
+        let hub = self.world.hub;
+        let payhub = self.world.payhub;
+        for asset in ERC20 {
+            let held = self.balance(hub, asset);
+            let amount = held - held / 10;
+            if amount == 0 {
+                continue;
+            }
+            let Some(&bank) = self.rng.pick(&self.world.payhub_banks) else {
+                return Ok(());
+            };
+            let deposit = self.world.customer_deposit(Chain::Ethereum, payhub, bank)?;
+            let tx = self.sink.begin(t);
+            if self.transfer(&tx, asset, hub, deposit, amount)? {
+                let to = self.hot_wallet(bank);
+                let when = self.sweep_time(t);
+                self.schedule(
+                    when,
+                    Scheduled::Sweep {
+                        from: SweepFrom::Deposit(deposit),
+                        to,
+                        asset,
+                        amount,
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    // ----- helpers --------------------------------------------------------------
+
+    /// Moves `amount` between persistent addresses and writes the row; false (and no
+    /// row) when `from` cannot pay it.
+    fn transfer(
+        &mut self,
+        tx: &EthTx,
+        asset: Asset,
+        from: u32,
+        to: u32,
+        amount: u128,
+    ) -> Result<bool, GenError> {
+        if amount == 0 || !self.debit(from, asset, amount) {
+            return Ok(false);
+        }
+        self.credit(to, asset, amount);
+        let (payer, payee) = (self.party(from), self.party(to));
+        self.sink.emit(tx, asset, &payer, &payee, amount)?;
+        Ok(true)
+    }
+
+    fn party(&self, id: u32) -> Party {
+        Party {
+            text: self.world.book.eth_text(id),
+            owner: self.world.book.eth_owner(id),
+        }
+    }
+
+    fn balance(&self, id: u32, asset: Asset) -> u128 {
+        match asset.slot() {
+            Some(s) => self.balances.get(id as usize).map_or(0, |b| b[s]),
+            None => 0,
+        }
+    }
+
+    fn credit(&mut self, id: u32, asset: Asset, amount: u128) {
+        let Some(s) = asset.slot() else {
+            return;
+        };
+        let i = id as usize;
+        if self.balances.len() <= i {
+            self.balances.resize(i + 1, [0; 3]);
+        }
+        if let Some(b) = self.balances.get_mut(i) {
+            b[s] = b[s].saturating_add(amount);
+        }
+    }
+
+    fn debit(&mut self, id: u32, asset: Asset, amount: u128) -> bool {
+        let Some(s) = asset.slot() else {
+            return false;
+        };
+        match self.balances.get_mut(id as usize) {
+            Some(b) if b[s] >= amount => {
+                b[s] -= amount;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn pick_token(&mut self) -> Asset {
+        ERC20
+            .get(self.rng.weighted(&ERC20_MIX))
+            .copied()
+            .unwrap_or(Asset::Usdt)
+    }
+
+    /// A lognormal dollar amount in `asset`'s raw units at the day's price; stablecoin
+    /// amounts are often round, as people type them.
+    fn usd_amount(&mut self, asset: Asset, day: usize, median: f64, sigma: f64) -> u128 {
+        let usd = self.rng.lognormal(median, sigma).min(median * 10_000.0);
+        let mut units = usd / self.prices.market(asset, day);
+        if asset.is_stable() && self.rng.chance(0.3) {
+            units = units.round().max(1.0);
+        }
+        (units * asset.scale()) as u128
+    }
+
+    /// The user's address with the most of `prefer` (or, failing that, of another
+    /// priced token): (address, token, balance).
+    fn funded(&self, user: &User, prefer: Asset) -> Option<(u32, Asset, u128)> {
+        let order = std::iter::once(prefer).chain(ERC20.into_iter().filter(move |a| *a != prefer));
+        for asset in order {
+            let best = user
+                .eth()
+                .iter()
+                .map(|&id| (id, self.balance(id, asset)))
+                .max_by_key(|&(_, b)| b);
+            if let Some((id, b)) = best {
+                if b > 0 {
+                    return Some((id, asset, b));
+                }
+            }
+        }
+        None
+    }
+
+    /// Exchange `x`'s richest hot wallet in `prefer` (or another priced token).
+    fn funded_hot(&self, x: EntityId, prefer: Asset) -> Option<(u32, Asset, u128)> {
+        let order = std::iter::once(prefer).chain(ERC20.into_iter().filter(move |a| *a != prefer));
+        for asset in order {
+            if let Some((hot, b)) = self.richest_hot(x, asset) {
+                if b > 0 {
+                    return Some((hot, asset, b));
+                }
+            }
+        }
+        None
+    }
+
+    fn richest_hot(&self, x: EntityId, asset: Asset) -> Option<(u32, u128)> {
+        self.world
+            .exchanges
+            .get(usize::from(x))?
+            .eth_hot
+            .iter()
+            .map(|&id| (id, self.balance(id, asset)))
+            .max_by_key(|&(_, b)| b)
+    }
+
+    fn poorest_hot(&self, x: EntityId, asset: Asset) -> Option<(u32, u128)> {
+        self.world
+            .exchanges
+            .get(usize::from(x))?
+            .eth_hot
+            .iter()
+            .map(|&id| (id, self.balance(id, asset)))
+            .min_by_key(|&(_, b)| b)
+    }
+
+    /// One of exchange `x`'s hot wallets, at random.
+    fn hot_wallet(&mut self, x: EntityId) -> u32 {
+        let hots = self
+            .world
+            .exchanges
+            .get(usize::from(x))
+            .map_or(&[][..], |e| e.eth_hot.as_slice());
+        let i = self.rng.index(hots.len());
+        hots.get(i).copied().unwrap_or(0)
+    }
+
+    /// A (random, activity-weighted) user with an account at `x`.
+    fn customer_of(&mut self, x: EntityId) -> Option<User> {
+        for _ in 0..8 {
+            let uid = self.world.pick_user(&mut self.rng);
+            if let Some(user) = self.world.user(uid) {
+                if user.accounts().iter().any(|a| a.exchange == x) {
+                    return Some(user);
+                }
+            }
+        }
+        None
+    }
+}

@@ -1,0 +1,189 @@
+//! `chainstat-gen`: a deterministic generator of a realistic synthetic crypto economy,
+//! written in the schemas real exporters produce (BigQuery / ethereum-etl token
+//! transfers, bitcoin-etl inputs and outputs), together with the ground truth an ideal
+//! analysis would recover.
+//!
+//! It exists because real chain data has no answer key: to test that chainstat's
+//! clustering, attribution and turnover estimates are *right* — not just that they run —
+//! we need data whose truth we know, with the same shapes and the same mess as the real
+//! thing. It feeds the embedded sample, the accuracy tests and the benchmarks.
+//!
+//! Same [`GenParams`] ⇒ byte-identical files: all randomness comes from the crate's own
+//! seeded PRNG ([`rng`]), floating-point math avoids the platform's libm, iteration is
+//! only over vectors and B-tree maps, and the Parquet writer settings are fixed.
+//!
+//! Output is streamed month by month, so memory is O(users + UTXOs), never O(transfers):
+//! 100M transfers fit on an ordinary machine.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+mod bitcoin;
+mod book;
+mod btc_rows;
+mod calendar;
+mod csv_out;
+mod error;
+mod eth_rows;
+mod ethereum;
+mod ids;
+mod job;
+mod labels;
+mod math;
+mod model;
+mod names;
+mod overlap;
+mod parquet_out;
+mod plan;
+mod prices;
+pub mod rng;
+mod tokens;
+mod truth;
+mod world;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+pub use error::GenError;
+
+use calendar::Calendar;
+use plan::Plan;
+use prices::Prices;
+use rng::{stream, Rng};
+use truth::Truth;
+use world::World;
+
+/// What to generate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenParams {
+    /// Target number of Ethereum token-transfer rows (the result is within a few percent).
+    pub transfers: u64,
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// First day (UTC).
+    pub start: NaiveDate,
+    /// Number of days.
+    pub days: u32,
+    /// Number of exchanges (4–40); default `clamp(transfers / 4000, 4, 40)`.
+    pub exchanges: Option<usize>,
+    /// Number of users; default `max(transfers / 15, 50)`.
+    pub users: Option<usize>,
+    /// Bitcoin transactions per Ethereum transfer.
+    pub btc_tx_per_transfer: f64,
+}
+
+impl Default for GenParams {
+    fn default() -> Self {
+        Self {
+            transfers: 20_000,
+            seed: 7,
+            start: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default(),
+            days: 365,
+            exchanges: None,
+            users: None,
+            btc_tx_per_transfer: 0.1,
+        }
+    }
+}
+
+/// What was generated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenSummary {
+    /// Clean Ethereum token-transfer rows (ground truth is over these).
+    pub eth_rows: u64,
+    /// Verbatim duplicate rows in the overlap files.
+    pub duplicate_rows: u64,
+    /// Malformed rows in the overlap files (must be rejected by readers).
+    pub malformed_rows: u64,
+    /// Bitcoin transactions, coinbase included.
+    pub btc_transactions: u64,
+    /// Bitcoin input rows.
+    pub btc_inputs: u64,
+    /// Bitcoin output rows.
+    pub btc_outputs: u64,
+    /// Exchanges.
+    pub exchanges: usize,
+    /// Users.
+    pub users: usize,
+    /// Every file written, relative to the output folder, sorted.
+    pub files: Vec<String>,
+}
+
+/// Generates a data set into `out`, which must be empty or not exist yet (the generator
+/// writes a complete, self-consistent set and will not mix it with other files).
+pub fn generate(params: &GenParams, out: &Path) -> Result<GenSummary, GenError> {
+    let plan = Plan::resolve(params)?;
+    prepare_out(out)?;
+    let cal = Calendar::new(plan.start, plan.days)?;
+    let day_weights = cal.day_weights(&mut Rng::new(plan.seed, stream::CALENDAR));
+    let prices = Prices::generate(&mut Rng::new(plan.seed, stream::PRICES), cal.days());
+    let mut world = World::build(&plan, &mut Rng::new(plan.seed, stream::SETUP), out)?;
+    let mut truth = Truth::new(&world, &cal);
+
+    let eth = ethereum::simulate(
+        &plan,
+        &cal,
+        &day_weights,
+        &prices,
+        &mut world,
+        &mut truth,
+        out,
+    )?;
+    let btc = bitcoin::simulate(
+        &plan,
+        &cal,
+        &day_weights,
+        &prices,
+        &mut world,
+        &mut truth,
+        out,
+    )?;
+
+    let mut files = eth.files;
+    files.extend(btc.files);
+    files.extend(truth.write(out, &world, &prices, &cal)?);
+    files.push(tokens::write_tokens(out)?);
+    files.push(prices.write(out, &cal)?);
+    files.push(labels::write_labels(out, &world)?);
+    files.push(labels::write_registry(out, &world)?);
+    files.push(job::write_config(out, &plan)?);
+    let exchanges = world.exchanges.len();
+    let users = world.users.len();
+    files.push(world.finish()?);
+
+    let mut summary = GenSummary {
+        eth_rows: eth.rows,
+        duplicate_rows: eth.duplicates,
+        malformed_rows: eth.malformed,
+        btc_transactions: btc.transactions,
+        btc_inputs: btc.inputs,
+        btc_outputs: btc.outputs,
+        exchanges,
+        users,
+        files,
+    };
+    let readme = job::write_readme(out, &plan, &summary)?;
+    summary.files.push(readme);
+    summary.files.sort();
+    Ok(summary)
+}
+
+/// Creates `out`, refusing a folder that already has something in it: stale files from
+/// an earlier run (say, a month the new parameters do not cover) would silently join
+/// the data set and break its ground truth.
+fn prepare_out(out: &Path) -> Result<(), GenError> {
+    if out.exists() {
+        let mut entries = std::fs::read_dir(out).map_err(|e| error::io_error(out, e))?;
+        if entries.next().is_some() {
+            return Err(GenError::Invalid(format!(
+                "output folder {} is not empty",
+                out.display()
+            )));
+        }
+        return Ok(());
+    }
+    std::fs::create_dir_all(out).map_err(|e| error::io_error(out, e))
+}

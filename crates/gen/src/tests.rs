@@ -1,0 +1,639 @@
+//! End-to-end tests on small data sets (2 000 transfers over 30 days spanning a month
+//! boundary): determinism, scale, and that the ground truth really is the truth of the
+//! generated rows — recomputed here from the Parquet files and `addresses.csv`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow::array::{
+    Array, Decimal128Array, Int64Array, ListArray, StringArray, TimestampMicrosecondArray,
+};
+use arrow::record_batch::RecordBatch;
+use chrono::NaiveDate;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::{generate, GenParams, GenSummary};
+
+const USDT: &str = "0xdac17f958d2ee523a2206206994597c13d831ec7";
+const ZERO: &str = "0x0000000000000000000000000000000000000000";
+
+fn params(seed: u64) -> GenParams {
+    GenParams {
+        transfers: 2_000,
+        seed,
+        start: NaiveDate::from_ymd_opt(2025, 1, 20).unwrap(),
+        days: 30,
+        ..GenParams::default()
+    }
+}
+
+fn small(seed: u64) -> (tempfile::TempDir, GenSummary) {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = generate(&params(seed), dir.path()).unwrap();
+    (dir, summary)
+}
+
+// ----- readers --------------------------------------------------------------------
+
+fn read(path: &Path) -> Vec<RecordBatch> {
+    let file = File::open(path).unwrap();
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(|b| b.unwrap())
+        .collect()
+}
+
+fn parquet_files(dir: &Path, overlap: bool) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.to_string_lossy().to_string();
+            name.ends_with(".parquet") && name.ends_with("-overlap.parquet") == overlap
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn strs<'a>(b: &'a RecordBatch, name: &str) -> &'a StringArray {
+    b.column_by_name(name)
+        .unwrap()
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap()
+}
+
+fn ints<'a>(b: &'a RecordBatch, name: &str) -> &'a Int64Array {
+    b.column_by_name(name)
+        .unwrap()
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap()
+}
+
+fn sats(b: &RecordBatch, i: usize) -> u64 {
+    let v = b
+        .column_by_name("value")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<Decimal128Array>()
+        .unwrap()
+        .value(i);
+    assert_eq!(v % 1_000_000_000, 0, "value must be integral satoshi");
+    u64::try_from(v / 1_000_000_000).unwrap()
+}
+
+fn address(b: &RecordBatch, i: usize) -> String {
+    let lists = b
+        .column_by_name("addresses")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<ListArray>()
+        .unwrap();
+    let items = lists.value(i);
+    let items = items.as_any().downcast_ref::<StringArray>().unwrap();
+    assert_eq!(items.len(), 1);
+    items.value(0).to_string()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Transfer {
+    token: String,
+    from: String,
+    to: String,
+    value: String,
+    tx: String,
+    log: i64,
+    block: i64,
+    ts: i64,
+}
+
+fn transfers(root: &Path, overlap: bool) -> Vec<Transfer> {
+    let mut rows = Vec::new();
+    for f in parquet_files(&root.join("ethereum/token_transfers"), overlap) {
+        for b in read(&f) {
+            let ts = b
+                .column_by_name("block_timestamp")
+                .unwrap()
+                .as_any()
+                .downcast_ref::<TimestampMicrosecondArray>()
+                .unwrap();
+            for i in 0..b.num_rows() {
+                rows.push(Transfer {
+                    token: strs(&b, "token_address").value(i).to_string(),
+                    from: strs(&b, "from_address").value(i).to_string(),
+                    to: strs(&b, "to_address").value(i).to_string(),
+                    value: strs(&b, "value").value(i).to_string(),
+                    tx: strs(&b, "transaction_hash").value(i).to_string(),
+                    log: ints(&b, "log_index").value(i),
+                    block: ints(&b, "block_number").value(i),
+                    ts: ts.value(i),
+                });
+            }
+        }
+    }
+    rows
+}
+
+/// (tx, index) → (block, address, sats) and per-tx lists, in file order.
+struct Utxos {
+    outputs: BTreeMap<(String, i64), (i64, String, u64)>,
+    out_by_tx: BTreeMap<String, Vec<(String, u64)>>,
+    in_by_tx: BTreeMap<String, Vec<(String, u64)>>,
+    inputs: Vec<(String, i64, String, i64, String, u64)>,
+}
+
+fn utxos(root: &Path) -> Utxos {
+    let mut u = Utxos {
+        outputs: BTreeMap::new(),
+        out_by_tx: BTreeMap::new(),
+        in_by_tx: BTreeMap::new(),
+        inputs: Vec::new(),
+    };
+    for f in parquet_files(&root.join("bitcoin/outputs"), false) {
+        for b in read(&f) {
+            for i in 0..b.num_rows() {
+                let tx = strs(&b, "transaction_hash").value(i).to_string();
+                let (a, v) = (address(&b, i), sats(&b, i));
+                assert_eq!(strs(&b, "type").value(i), "pubkeyhash");
+                u.outputs.insert(
+                    (tx.clone(), ints(&b, "index").value(i)),
+                    (ints(&b, "block_number").value(i), a.clone(), v),
+                );
+                u.out_by_tx.entry(tx).or_default().push((a, v));
+            }
+        }
+    }
+    for f in parquet_files(&root.join("bitcoin/inputs"), false) {
+        for b in read(&f) {
+            for i in 0..b.num_rows() {
+                let tx = strs(&b, "transaction_hash").value(i).to_string();
+                let (a, v) = (address(&b, i), sats(&b, i));
+                u.inputs.push((
+                    tx.clone(),
+                    ints(&b, "block_number").value(i),
+                    strs(&b, "spent_transaction_hash").value(i).to_string(),
+                    ints(&b, "spent_output_index").value(i),
+                    a.clone(),
+                    v,
+                ));
+                u.in_by_tx.entry(tx).or_default().push((a, v));
+            }
+        }
+    }
+    u
+}
+
+fn csv(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    lines
+        .map(|l| {
+            let fields: Vec<&str> = l.split(',').collect();
+            assert_eq!(fields.len(), header.len(), "{l}");
+            header
+                .iter()
+                .cloned()
+                .zip(fields.into_iter().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+/// (chain, address) → true owner name.
+fn owners(root: &Path) -> BTreeMap<(String, String), String> {
+    csv(&root.join("ground_truth/addresses.csv"))
+        .into_iter()
+        .map(|r| {
+            (
+                (r["chain"].clone(), r["address"].clone()),
+                r["entity"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// Entities whose turnover the ground truth reports.
+fn tracked(root: &Path) -> BTreeSet<String> {
+    csv(&root.join("ground_truth/entities.csv"))
+        .into_iter()
+        .filter(|r| r["category"] == "exchange" || r["category"] == "payment_processor")
+        .map(|r| r["entity"].clone())
+        .collect()
+}
+
+/// Ground-truth totals per entity for one chain and asset: (inflow, outflow, in, out).
+fn truth_totals(root: &Path, chain: &str, asset: &str) -> BTreeMap<String, (u128, u128, u64, u64)> {
+    let mut totals: BTreeMap<String, (u128, u128, u64, u64)> = BTreeMap::new();
+    for r in csv(&root.join("ground_truth/turnover_daily.csv")) {
+        if r["chain"] != chain || r["asset"] != asset {
+            continue;
+        }
+        let t = totals.entry(r["entity"].clone()).or_default();
+        t.0 += r["inflow_raw"].parse::<u128>().unwrap();
+        t.1 += r["outflow_raw"].parse::<u128>().unwrap();
+        t.2 += r["transfers_in"].parse::<u64>().unwrap();
+        t.3 += r["transfers_out"].parse::<u64>().unwrap();
+    }
+    totals
+}
+
+// ----- tests ----------------------------------------------------------------------
+
+#[test]
+fn same_seed_gives_identical_bytes_other_seed_differs() {
+    let (a, sa) = small(7);
+    let (b, sb) = small(7);
+    let (c, _) = small(8);
+    assert_eq!(sa, sb);
+    for f in &sa.files {
+        let x = std::fs::read(a.path().join(f)).unwrap();
+        let y = std::fs::read(b.path().join(f)).unwrap();
+        assert!(x == y, "{f} differs between two runs with the same seed");
+    }
+    let f = "ethereum/token_transfers/2025-01.parquet";
+    assert_ne!(
+        std::fs::read(a.path().join(f)).unwrap(),
+        std::fs::read(c.path().join(f)).unwrap()
+    );
+}
+
+#[test]
+fn scale_matches_the_parameters() {
+    let (dir, s) = small(7);
+    let n = s.eth_rows as f64;
+    assert!((n - 2_000.0).abs() <= 200.0, "eth rows {n}");
+    let btc = s.btc_transactions as f64;
+    assert!((btc - 200.0).abs() <= 50.0, "btc transactions {btc}");
+    assert_eq!(s.exchanges, 4);
+    assert_eq!(s.users, 133);
+    assert_eq!(transfers(dir.path(), false).len() as u64, s.eth_rows);
+    for f in [
+        "ethereum/token_transfers/2025-01.parquet",
+        "ethereum/token_transfers/2025-02.parquet",
+        "ethereum/token_transfers/2025-01-overlap.parquet",
+        "ethereum/token_transfers/2025-02-overlap.parquet",
+        "bitcoin/inputs/2025-01.parquet",
+        "bitcoin/outputs/2025-02.parquet",
+        "tokens.csv",
+        "prices.csv",
+        "labels.csv",
+        "registry.csv",
+        "chainstat.toml",
+        "GENERATED.md",
+        "ground_truth/addresses.csv",
+        "ground_truth/entities.csv",
+        "ground_truth/turnover_daily.csv",
+        "ground_truth/depositors_yearly.csv",
+    ] {
+        assert!(s.files.iter().any(|x| x == f), "missing {f}");
+        assert!(dir.path().join(f).exists(), "{f}");
+    }
+    // The token mix is dominated by USDT, with a few percent of spam.
+    let rows = transfers(dir.path(), false);
+    let usdt = rows.iter().filter(|r| r.token == USDT).count() as f64 / n;
+    assert!((0.4..0.8).contains(&usdt), "USDT share {usdt}");
+}
+
+#[test]
+fn transfers_are_sorted_timed_and_funded() {
+    let (dir, _) = small(7);
+    let rows = transfers(dir.path(), false);
+    let start = 1_737_331_200_i64; // 2025-01-20T00:00:00Z
+    let mut keys = BTreeSet::new();
+    let mut balances: BTreeMap<(String, String), i128> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        if i > 0 {
+            let p = &rows[i - 1];
+            assert!((p.block, p.log) < (r.block, r.log), "not sorted at row {i}");
+        }
+        assert_eq!(r.ts, (start + (r.block - 21_525_000) * 12) * 1_000_000);
+        assert!(keys.insert((r.tx.clone(), r.log)), "duplicate key");
+        assert_eq!(r.from.len(), 42);
+        assert_eq!(r.to.len(), 42);
+        assert_eq!(r.tx.len(), 66);
+        let v: i128 = r.value.parse().unwrap();
+        if r.from != ZERO {
+            let b = balances
+                .entry((r.from.clone(), r.token.clone()))
+                .or_default();
+            *b -= v;
+            assert!(*b >= 0, "{} overdraws {} at row {i}", r.from, r.token);
+        }
+        *balances.entry((r.to.clone(), r.token.clone())).or_default() += v;
+    }
+    // Every address in the rows is in the ground truth.
+    let owners = owners(dir.path());
+    for r in &rows {
+        assert!(
+            owners.contains_key(&("ethereum".to_string(), r.from.clone())),
+            "{}",
+            r.from
+        );
+        assert!(
+            owners.contains_key(&("ethereum".to_string(), r.to.clone())),
+            "{}",
+            r.to
+        );
+    }
+}
+
+#[test]
+fn ethereum_truth_matches_the_rows() {
+    let (dir, _) = small(7);
+    let root = dir.path();
+    let owners = owners(root);
+    let tracked = tracked(root);
+    let owner = |a: &str| {
+        owners
+            .get(&("ethereum".to_string(), a.to_string()))
+            .cloned()
+    };
+    let mut expect: BTreeMap<String, (u128, u128, u64, u64)> = BTreeMap::new();
+    for r in transfers(root, false) {
+        if r.token != USDT {
+            continue;
+        }
+        let v: u128 = r.value.parse().unwrap();
+        let (from, to) = (owner(&r.from), owner(&r.to));
+        if v == 0 || from == to {
+            continue;
+        }
+        if let Some(e) = to.filter(|e| tracked.contains(e)) {
+            let t = expect.entry(e).or_default();
+            t.0 += v;
+            t.2 += 1;
+        }
+        if let Some(e) = from.filter(|e| tracked.contains(e)) {
+            let t = expect.entry(e).or_default();
+            t.1 += v;
+            t.3 += 1;
+        }
+    }
+    assert!(
+        expect.len() >= 3,
+        "too few entities with USDT turnover: {expect:?}"
+    );
+    assert_eq!(truth_totals(root, "ethereum", "USDT"), expect);
+}
+
+#[test]
+fn bitcoin_truth_matches_the_transactions() {
+    let (dir, _) = small(7);
+    let root = dir.path();
+    let owners = owners(root);
+    let tracked = tracked(root);
+    let owner = |a: &str| owners[&("bitcoin".to_string(), a.to_string())].clone();
+    let u = utxos(root);
+    let mut expect: BTreeMap<String, (u128, u128, u64, u64)> = BTreeMap::new();
+    for (tx, ins) in &u.in_by_tx {
+        let outs = &u.out_by_tx[tx];
+        let in_owners: Vec<String> = ins.iter().map(|(a, _)| owner(a)).collect();
+        let mut ents: BTreeSet<String> = in_owners.iter().cloned().collect();
+        ents.extend(outs.iter().map(|(a, _)| owner(a)));
+        for e in ents.into_iter().filter(|e| tracked.contains(e)) {
+            if in_owners.iter().all(|o| *o == e) {
+                let out: u64 = outs
+                    .iter()
+                    .filter(|(a, _)| owner(a) != e)
+                    .map(|x| x.1)
+                    .sum();
+                if out > 0 {
+                    let t = expect.entry(e).or_default();
+                    t.1 += u128::from(out);
+                    t.3 += 1;
+                }
+            } else {
+                let inn: u64 = outs
+                    .iter()
+                    .filter(|(a, _)| owner(a) == e)
+                    .map(|x| x.1)
+                    .sum();
+                if inn > 0 {
+                    let t = expect.entry(e).or_default();
+                    t.0 += u128::from(inn);
+                    t.2 += 1;
+                }
+            }
+        }
+    }
+    assert!(!expect.is_empty());
+    assert_eq!(truth_totals(root, "bitcoin", "BTC"), expect);
+}
+
+#[test]
+fn bitcoin_spends_are_real_and_conserve_value() {
+    let (dir, s) = small(7);
+    let u = utxos(dir.path());
+    assert_eq!(u.inputs.len() as u64, s.btc_inputs);
+    assert_eq!(u.outputs.len() as u64, s.btc_outputs);
+    let mut spent = BTreeSet::new();
+    for (tx, block, prev, vout, addr, value) in &u.inputs {
+        let key = (prev.clone(), *vout);
+        let (out_block, out_addr, out_value) = u
+            .outputs
+            .get(&key)
+            .unwrap_or_else(|| panic!("{tx} spends unknown output {prev}:{vout}"));
+        assert!(out_block <= block, "{tx} spends a later output");
+        assert_eq!(out_addr, addr);
+        assert_eq!(out_value, value);
+        assert!(spent.insert(key), "{tx} double-spends {prev}:{vout}");
+    }
+    let mut coinbase = 0;
+    for (tx, outs) in &u.out_by_tx {
+        let out: u64 = outs.iter().map(|x| x.1).sum();
+        match u.in_by_tx.get(tx) {
+            None => coinbase += 1,
+            Some(ins) => {
+                let inn: u64 = ins.iter().map(|x| x.1).sum();
+                assert!(inn >= out, "{tx} creates value");
+                let fee = inn - out;
+                assert!((1_000..=5_000).contains(&fee), "{tx} fee {fee}");
+            }
+        }
+    }
+    assert!(coinbase >= 30, "expected daily coinbases, got {coinbase}");
+    assert_eq!(u.out_by_tx.len() as u64, s.btc_transactions);
+}
+
+#[test]
+fn coinjoins_satisfy_the_blocksci_rule_and_nothing_else_does() {
+    let (dir, _) = small(7);
+    let u = utxos(dir.path());
+    let mut designed = BTreeSet::new();
+    let mut flagged = BTreeSet::new();
+    for (tx, ins) in &u.in_by_tx {
+        let outs = &u.out_by_tx[tx];
+        let (n_in, n_out) = (ins.len(), outs.len());
+        let n_addr = ins.iter().map(|x| &x.0).collect::<BTreeSet<_>>().len();
+        let mut counts: BTreeMap<u64, usize> = BTreeMap::new();
+        for (_, v) in outs {
+            *counts.entry(*v).or_default() += 1;
+        }
+        let mode = counts.values().copied().max().unwrap_or(0);
+        let mode_value = counts
+            .iter()
+            .filter(|(_, c)| **c == mode)
+            .map(|(v, _)| *v)
+            .min()
+            .unwrap_or(0);
+        let p = (n_out + 1) / 2;
+        if n_in >= 2
+            && n_out >= 3
+            && p <= n_in
+            && p <= n_addr
+            && mode == p
+            && mode_value != 546
+            && mode_value != 2_730
+        {
+            flagged.insert(tx.clone());
+        }
+        if n_in >= 5 && n_out == 2 * n_in && counts.get(&1_000_000) == Some(&n_in) {
+            designed.insert(tx.clone());
+        }
+    }
+    assert!(!designed.is_empty(), "no CoinJoin generated");
+    assert_eq!(flagged, designed);
+}
+
+#[test]
+fn overlap_files_hold_verbatim_duplicates_and_malformed_rows() {
+    let (dir, s) = small(7);
+    let clean: BTreeMap<(String, i64), Transfer> = transfers(dir.path(), false)
+        .into_iter()
+        .map(|r| ((r.tx.clone(), r.log), r))
+        .collect();
+    let (mut dups, mut bad) = (0u64, 0u64);
+    for r in transfers(dir.path(), true) {
+        match clean.get(&(r.tx.clone(), r.log)) {
+            Some(c) => {
+                assert_eq!(*c, r, "duplicate is not verbatim");
+                dups += 1;
+            }
+            None => {
+                let broken = r.to == "0x1234"
+                    || r.from.starts_with("0xzzzz")
+                    || ["-5", "1.5e3", ""].contains(&r.value.as_str());
+                assert!(
+                    broken,
+                    "overlap row is neither a duplicate nor malformed: {r:?}"
+                );
+                bad += 1;
+            }
+        }
+    }
+    assert_eq!(dups, s.duplicate_rows);
+    assert_eq!(bad, s.malformed_rows);
+    assert!(bad >= 2, "at least one malformed row per month");
+    // February's overlap file re-exports some of January 31st.
+    let feb_start = 1_738_368_000_000_000_i64; // 2025-02-01T00:00:00Z in µs
+    let feb = read(
+        &dir.path()
+            .join("ethereum/token_transfers/2025-02-overlap.parquet"),
+    );
+    let straddling = feb
+        .iter()
+        .flat_map(|b| {
+            let ts = b
+                .column_by_name("block_timestamp")
+                .unwrap()
+                .as_any()
+                .downcast_ref::<TimestampMicrosecondArray>()
+                .unwrap()
+                .clone();
+            (0..ts.len()).map(move |i| ts.value(i))
+        })
+        .filter(|t| *t < feb_start)
+        .count();
+    assert!(straddling >= 1);
+}
+
+#[test]
+fn reference_files_are_partial_like_real_ones() {
+    let (dir, _) = small(7);
+    let root = dir.path();
+    let entities = csv(&root.join("ground_truth/entities.csv"));
+    let labelled: BTreeSet<String> = entities
+        .iter()
+        .filter(|r| r["labelled"] == "true")
+        .map(|r| r["entity"].clone())
+        .collect();
+    let exchanges: Vec<&BTreeMap<String, String>> = entities
+        .iter()
+        .filter(|r| r["category"] == "exchange")
+        .collect();
+    assert!(exchanges.iter().any(|r| r["labelled"] == "false"));
+    assert!(exchanges.iter().filter(|r| r["labelled"] == "true").count() >= 3);
+
+    let roles: BTreeMap<(String, String), String> = csv(&root.join("ground_truth/addresses.csv"))
+        .into_iter()
+        .map(|r| {
+            (
+                (r["chain"].clone(), r["address"].clone()),
+                r["role"].clone(),
+            )
+        })
+        .collect();
+    let labels = csv(&root.join("labels.csv"));
+    assert!(!labels.is_empty());
+    for l in &labels {
+        assert!(labelled.contains(&l["entity"]), "{l:?}");
+        let role = &roles[&(l["chain"].clone(), l["address"].clone())];
+        assert!(
+            ["hot", "cold", "processor_hub"].contains(&role.as_str()),
+            "{l:?}"
+        );
+    }
+
+    let registry = csv(&root.join("registry.csv"));
+    let labelled_exchanges = exchanges.iter().filter(|r| r["labelled"] == "true").count();
+    assert_eq!(registry.len(), labelled_exchanges - 1);
+    assert!(registry.iter().any(|r| r["licensed"] == "true"));
+    assert!(registry.iter().any(|r| r["licensed"] == "false"));
+    for r in &registry {
+        assert!(["XA", "XB", "XC"].contains(&r["jurisdiction"].as_str()));
+        if r["licensed"] == "true" {
+            assert!(r["licence_id"].starts_with(&format!("{}-VASP-", r["jurisdiction"])));
+        } else {
+            assert!(r["licence_id"].is_empty());
+        }
+    }
+
+    let tokens = csv(&root.join("tokens.csv"));
+    assert_eq!(tokens.len(), 3);
+    let prices = csv(&root.join("prices.csv"));
+    assert_eq!(prices.len(), 4 * 30 - 3);
+    assert_eq!(prices.iter().filter(|r| r["symbol"] == "WETH").count(), 27);
+
+    let config = std::fs::read_to_string(root.join("chainstat.toml")).unwrap();
+    assert!(config.starts_with("# Generated by `chainstat gen` (seed 7, 2000 transfers)"));
+    assert!(config.contains("[job]\nregistry = \"registry.csv\""));
+}
+
+#[test]
+fn refuses_a_non_empty_folder_and_bad_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("x"), "").unwrap();
+    assert!(generate(&params(1), dir.path()).is_err());
+    let empty = tempfile::tempdir().unwrap();
+    let bad = GenParams {
+        exchanges: Some(41),
+        ..params(1)
+    };
+    assert!(generate(&bad, empty.path()).is_err());
+    let bad = GenParams {
+        days: 0,
+        ..params(1)
+    };
+    assert!(generate(&bad, empty.path()).is_err());
+}

@@ -1,0 +1,17 @@
+//! The nightly job (`chainstat run`): inputs → canonical views → clustering →
+//! attribution → turnover → summary tables (the SQL in `queries/`) → atomic publish
+//! with a run manifest → report. Incremental runs recompute only the periods whose
+//! inputs or attributions changed and carry the rest over from the previous run.
+
+pub mod error;
+pub mod inputs;
+pub mod manifest;
+pub mod progress;
+pub mod publish;
+pub mod queries;
+pub mod report;
+pub mod run;
+pub mod scope;
+
+pub use error::{JobError, Result};
+pub use run::{run, RunOptions, RunSummary};

@@ -1,0 +1,401 @@
+//! Publishing runs atomically.
+//!
+//! Layout under the output root (local folder or object-store URL):
+//!
+//! ```text
+//! _published.json                 the pointer: the committed run (written last, read first)
+//! runs/<run_id>/manifest.json     the run manifest
+//! runs/<run_id>/<table>/month=2025-03/part-0.parquet   (or year=2025/, or no partition)
+//! runs/<run_id>/report.html, report.md
+//! runs/<run_id>/_state/…          what the next incremental run compares against
+//! ```
+//!
+//! A run writes everything into its own folder and only then replaces the pointer — a
+//! single-object put, atomic on object stores and (write-then-rename) on local disks.
+//! Readers that go through the pointer see either the previous run or the new one,
+//! never a mix; a run killed before the pointer is replaced leaves the previous one
+//! published and untouched. Older runs are deleted only after a commit, keeping
+//! `keep_runs` of them for readers still holding an older pointer.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{DataType, SchemaRef};
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::prelude::SessionContext;
+use futures::TryStreamExt;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+
+use crate::error::{JobError, Result};
+use crate::manifest::{Pointer, PublishedFile, PublishedTable, RunManifest};
+use crate::queries::Partition;
+
+/// The pointer object's name.
+pub const POINTER: &str = "_published.json";
+
+/// An output root: a store and the path prefix inside it.
+#[derive(Debug, Clone)]
+pub struct Root {
+    /// The root as given, with a trailing `/`.
+    pub url: String,
+    store: Arc<dyn ObjectStore>,
+    prefix: ObjectPath,
+}
+
+impl Root {
+    /// Opens `url` (local path or object-store URL) through the session's stores.
+    pub fn open(ctx: &SessionContext, url: &str) -> Result<Root> {
+        let mut url = url.trim_end_matches('/').to_string();
+        if url.is_empty() {
+            url = ".".into();
+        }
+        url.push('/');
+        let parsed = chainstat_io::location::parse("output", &url)?;
+        let store = ctx
+            .runtime_env()
+            .object_store(parsed.object_store())
+            .map_err(|e| JobError::publish(&url, e))?;
+        Ok(Root {
+            url: parsed.as_str().to_string(),
+            store,
+            prefix: parsed.prefix().clone(),
+        })
+    }
+
+    fn path(&self, rel: &str) -> ObjectPath {
+        rel.split('/')
+            .filter(|s| !s.is_empty())
+            .fold(self.prefix.clone(), |p, s| p.clone().join(s))
+    }
+
+    /// Full URL of `rel`.
+    pub fn url_of(&self, rel: &str) -> String {
+        format!("{}{}", self.url, rel.trim_start_matches('/'))
+    }
+
+    /// Where `rel` is, for DataFusion writers: a local path for a `file://` root (so
+    /// folders get created), the URL otherwise.
+    pub fn location_of(&self, rel: &str) -> String {
+        match self.local_dir(rel) {
+            Some(p) => {
+                let s = p.display().to_string();
+                if rel.ends_with('/') && !s.ends_with('/') {
+                    format!("{s}/")
+                } else {
+                    s
+                }
+            }
+            None => self.url_of(rel),
+        }
+    }
+
+    /// Writes an object.
+    pub async fn put(&self, rel: &str, bytes: Vec<u8>) -> Result<()> {
+        self.store
+            .put(&self.path(rel), PutPayload::from(bytes))
+            .await
+            .map_err(|e| JobError::publish(self.url_of(rel), e))?;
+        Ok(())
+    }
+
+    /// Reads an object; `None` when it does not exist.
+    pub async fn get(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        match self.store.get(&self.path(rel)).await {
+            Ok(r) => Ok(Some(
+                r.bytes()
+                    .await
+                    .map_err(|e| JobError::publish(self.url_of(rel), e))?
+                    .to_vec(),
+            )),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(JobError::publish(self.url_of(rel), e)),
+        }
+    }
+
+    /// Server-side copy of `from` to `to` (both relative).
+    pub async fn copy(&self, from: &str, to: &str) -> Result<()> {
+        self.store
+            .copy(&self.path(from), &self.path(to))
+            .await
+            .map_err(|e| JobError::publish(self.url_of(from), e))?;
+        Ok(())
+    }
+
+    /// Deletes everything under `rel`.
+    pub async fn delete_prefix(&self, rel: &str) -> Result<()> {
+        let prefix = self.path(rel);
+        let objects: Vec<_> = self
+            .store
+            .list(Some(&prefix))
+            .try_collect()
+            .await
+            .map_err(|e| JobError::publish(self.url_of(rel), e))?;
+        for o in objects {
+            self.store
+                .delete(&o.location)
+                .await
+                .map_err(|e| JobError::publish(self.url_of(rel), e))?;
+        }
+        if let Some(dir) = self.local_dir(rel) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        Ok(())
+    }
+
+    /// The run folders present (names under `runs/`).
+    pub async fn runs(&self) -> Result<Vec<String>> {
+        let listed = self
+            .store
+            .list_with_delimiter(Some(&self.path("runs")))
+            .await
+            .map_err(|e| JobError::publish(self.url_of("runs"), e))?;
+        let mut runs: Vec<String> = listed
+            .common_prefixes
+            .iter()
+            .filter_map(|p| p.filename().map(str::to_string))
+            .collect();
+        runs.sort();
+        Ok(runs)
+    }
+
+    /// The local folder behind `rel`, for a `file://` root.
+    fn local_dir(&self, rel: &str) -> Option<std::path::PathBuf> {
+        let u = url::Url::parse(&self.url_of(rel)).ok()?;
+        (u.scheme() == "file")
+            .then(|| u.to_file_path().ok())
+            .flatten()
+    }
+}
+
+/// The committed run under `root`: (run folder relative to root, manifest).
+pub async fn current(root: &Root) -> Result<Option<(String, RunManifest)>> {
+    let Some(bytes) = root.get(POINTER).await? else {
+        return Ok(None);
+    };
+    let pointer: Pointer = serde_json::from_slice(&bytes)
+        .map_err(|e| JobError::publish(root.url_of(POINTER), format!("unreadable pointer: {e}")))?;
+    let manifest_bytes = root.get(&pointer.manifest).await?.ok_or_else(|| {
+        JobError::publish(
+            root.url_of(&pointer.manifest),
+            "the pointer names a manifest that does not exist",
+        )
+    })?;
+    let manifest: RunManifest = serde_json::from_slice(&manifest_bytes).map_err(|e| {
+        JobError::publish(
+            root.url_of(&pointer.manifest),
+            format!("unreadable manifest: {e}"),
+        )
+    })?;
+    Ok(Some((format!("runs/{}", pointer.run_id), manifest)))
+}
+
+/// Writes the manifest into the run folder, then the pointer: the commit.
+pub async fn commit(root: &Root, manifest: &RunManifest) -> Result<()> {
+    let run_dir = format!("runs/{}", manifest.run_id);
+    let manifest_rel = format!("{run_dir}/manifest.json");
+    let body = serde_json::to_vec_pretty(manifest)
+        .map_err(|e| JobError::publish(root.url_of(&manifest_rel), e))?;
+    root.put(&manifest_rel, body).await?;
+    let pointer = Pointer {
+        run_id: manifest.run_id.clone(),
+        manifest: manifest_rel,
+        committed_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    };
+    let body = serde_json::to_vec_pretty(&pointer)
+        .map_err(|e| JobError::publish(root.url_of(POINTER), e))?;
+    root.put(POINTER, body).await
+}
+
+/// Deletes run folders beyond the newest `keep` (never the committed one).
+pub async fn prune(root: &Root, committed: &str, keep: usize) -> Result<Vec<String>> {
+    let runs = root.runs().await?;
+    let keep = keep.max(1);
+    let mut deleted = Vec::new();
+    if runs.len() > keep {
+        for r in &runs[..runs.len() - keep] {
+            if r != committed {
+                root.delete_prefix(&format!("runs/{r}")).await?;
+                deleted.push(r.clone());
+            }
+        }
+    }
+    Ok(deleted)
+}
+
+/// Splits `batches` (ordered by the partition column first) into partitions and
+/// writes one Parquet file per partition under `runs/<run>/<table>/`.
+pub async fn write_table(
+    root: &Root,
+    run_dir: &str,
+    table: &str,
+    partition: Partition,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<Vec<PublishedFile>> {
+    let location = root.url_of(&format!("{run_dir}/{table}"));
+    let all = arrow::compute::concat_batches(schema, batches)
+        .map_err(|e| JobError::publish(&location, e))?;
+    let mut files = Vec::new();
+    let Some(col) = partition.column() else {
+        let rel = format!("{table}/part-0.parquet");
+        let bytes = encode(&location, schema, std::slice::from_ref(&all))?;
+        let size = bytes.len() as u64;
+        root.put(&format!("{run_dir}/{rel}"), bytes).await?;
+        files.push(PublishedFile {
+            path: rel,
+            partition: None,
+            rows: all.num_rows() as u64,
+            bytes: size,
+        });
+        return Ok(files);
+    };
+    let values = partition_values(&all, col, partition)
+        .map_err(|reason| JobError::publish(&location, reason))?;
+    let mut start = 0;
+    let mut seen = std::collections::BTreeSet::new();
+    while start < values.len() {
+        let value = &values[start];
+        let end = values[start..]
+            .iter()
+            .position(|v| v != value)
+            .map_or(values.len(), |n| start + n);
+        if !seen.insert(value.clone()) {
+            return Err(JobError::publish(
+                &location,
+                format!("rows of partition {col}={value} are not contiguous: the query must ORDER BY {col} first"),
+            ));
+        }
+        let slice = all.slice(start, end - start);
+        let rel = format!("{table}/{col}={value}/part-0.parquet");
+        let bytes = encode(&location, schema, &[slice])?;
+        let size = bytes.len() as u64;
+        root.put(&format!("{run_dir}/{rel}"), bytes).await?;
+        files.push(PublishedFile {
+            path: rel,
+            partition: Some(value.clone()),
+            rows: (end - start) as u64,
+            bytes: size,
+        });
+        start = end;
+    }
+    if files.is_empty() {
+        // No rows: one empty file keeps the schema readable.
+        let rel = format!("{table}/empty.parquet");
+        let bytes = encode(&location, schema, &[])?;
+        let size = bytes.len() as u64;
+        root.put(&format!("{run_dir}/{rel}"), bytes).await?;
+        files.push(PublishedFile {
+            path: rel,
+            partition: None,
+            rows: 0,
+            bytes: size,
+        });
+    }
+    Ok(files)
+}
+
+fn encode(location: &str, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Vec<u8>> {
+    chainstat_io::encode_parquet(schema, batches).map_err(|e| JobError::publish(location, e))
+}
+
+/// The partition value of every row: `YYYY-MM` for a DATE `month`, the number for an
+/// integer `year`.
+fn partition_values(
+    batch: &RecordBatch,
+    col: &str,
+    partition: Partition,
+) -> std::result::Result<Vec<String>, String> {
+    let idx = batch
+        .schema()
+        .index_of(col)
+        .map_err(|_| format!("a table partitioned by {col} needs a column named {col}"))?;
+    let array = batch.column(idx);
+    if array.null_count() > 0 {
+        return Err(format!("column {col} has NULLs; a partition needs a value"));
+    }
+    let text = arrow::compute::cast(array, &DataType::Utf8).map_err(|e| e.to_string())?;
+    let text = text.as_string::<i32>();
+    Ok((0..text.len())
+        .map(|i| {
+            let v = text.value(i);
+            match partition {
+                Partition::Month => v.get(..7).unwrap_or(v).to_string(),
+                _ => v.to_string(),
+            }
+        })
+        .collect())
+}
+
+/// Registers table `name` over the given files of a run (Parquet), so later queries,
+/// reports and analysts read exactly the published rows.
+pub async fn register_files(
+    ctx: &SessionContext,
+    root: &Root,
+    run_dir: &str,
+    name: &str,
+    files: &[PublishedFile],
+    schema: Option<SchemaRef>,
+) -> Result<()> {
+    let urls: Vec<ListingTableUrl> = files
+        .iter()
+        .map(|f| {
+            let u = root.url_of(&format!("{run_dir}/{}", f.path));
+            ListingTableUrl::parse(&u).map_err(|e| JobError::publish(&u, e))
+        })
+        .collect::<Result<_>>()?;
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let mut config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options);
+    config = match schema {
+        Some(s) => config.with_schema(s),
+        None => config
+            .infer_schema(&ctx.state())
+            .await
+            .map_err(|e| JobError::publish(root.url_of(run_dir), e))?,
+    };
+    ctx.deregister_table(name)?;
+    ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
+    Ok(())
+}
+
+/// Registers every table of the committed run under `root` in `ctx`; returns its
+/// manifest.
+pub async fn register_published(ctx: &SessionContext, out: &str) -> Result<RunManifest> {
+    let root = Root::open(ctx, out)?;
+    let (run_dir, manifest) = current(&root)
+        .await?
+        .ok_or_else(|| JobError::NothingPublished(out.to_string()))?;
+    for (name, table) in &manifest.tables {
+        register_files(ctx, &root, &run_dir, name, &table.files, None).await?;
+    }
+    Ok(manifest)
+}
+
+/// `name: type` of every column.
+pub fn describe_schema(schema: &SchemaRef) -> Vec<String> {
+    schema
+        .fields()
+        .iter()
+        .map(|f| format!("{}: {}", f.name(), f.data_type()))
+        .collect()
+}
+
+/// A published table record from its files.
+pub fn table_record(
+    partition: Partition,
+    schema: &SchemaRef,
+    files: Vec<PublishedFile>,
+    carried_over: Vec<String>,
+) -> PublishedTable {
+    PublishedTable {
+        partition: partition.name().to_string(),
+        rows: files.iter().map(|f| f.rows).sum(),
+        schema: describe_schema(schema),
+        files,
+        carried_over,
+    }
+}

@@ -1,0 +1,310 @@
+//! The SQL that defines every table of the job, from `queries/NN_name.sql` (compiled
+//! into the binary; `[job] queries = "dir"` replaces the set). Each file starts with a
+//! header saying what the query is:
+//!
+//! ```sql
+//! -- publish: exchange_turnover_daily   -- a summary table (written to the output)
+//! -- partition: month                   -- month | year | none
+//! -- stage: flows                       -- an intermediate table (Parquet in the work dir)
+//! -- view: registry                     -- a view (planned into its readers)
+//! ```
+//!
+//! and may use `${name}` placeholders for job parameters (threshold, top N, …). Files
+//! run in file-name order.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{JobError, Result};
+
+/// The built-in queries, in run order.
+const BUILTIN: &[(&str, &str)] = &[
+    (
+        "10_registry.sql",
+        include_str!("../../../queries/10_registry.sql"),
+    ),
+    (
+        "11_prices.sql",
+        include_str!("../../../queries/11_prices.sql"),
+    ),
+    (
+        "12_input_rejects.sql",
+        include_str!("../../../queries/12_input_rejects.sql"),
+    ),
+    (
+        "20_address_attribution.sql",
+        include_str!("../../../queries/20_address_attribution.sql"),
+    ),
+    (
+        "21_entities.sql",
+        include_str!("../../../queries/21_entities.sql"),
+    ),
+    (
+        "30_flows.sql",
+        include_str!("../../../queries/30_flows.sql"),
+    ),
+    (
+        "40_exchange_turnover_daily.sql",
+        include_str!("../../../queries/40_exchange_turnover_daily.sql"),
+    ),
+    (
+        "41_exchange_turnover_monthly.sql",
+        include_str!("../../../queries/41_exchange_turnover_monthly.sql"),
+    ),
+    (
+        "42_exchange_turnover_yearly.sql",
+        include_str!("../../../queries/42_exchange_turnover_yearly.sql"),
+    ),
+    (
+        "50_entity_counterparties.sql",
+        include_str!("../../../queries/50_entity_counterparties.sql"),
+    ),
+    (
+        "60_exchange_candidates.sql",
+        include_str!("../../../queries/60_exchange_candidates.sql"),
+    ),
+    (
+        "70_enforcement_summary.sql",
+        include_str!("../../../queries/70_enforcement_summary.sql"),
+    ),
+    (
+        "80_coverage.sql",
+        include_str!("../../../queries/80_coverage.sql"),
+    ),
+    (
+        "90_rejects_summary.sql",
+        include_str!("../../../queries/90_rejects_summary.sql"),
+    ),
+];
+
+/// What a query produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryKind {
+    /// `CREATE VIEW`.
+    View,
+    /// Materialised as Parquet in the work dir and registered.
+    Stage,
+    /// A published summary table.
+    Publish,
+}
+
+/// How a published table is split into folders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Partition {
+    /// One folder.
+    None,
+    /// `month=YYYY-MM/` by the DATE column `month`.
+    Month,
+    /// `year=YYYY/` by the INT column `year`.
+    Year,
+}
+
+impl Partition {
+    /// The column the partition is taken from.
+    pub fn column(self) -> Option<&'static str> {
+        match self {
+            Partition::None => None,
+            Partition::Month => Some("month"),
+            Partition::Year => Some("year"),
+        }
+    }
+
+    /// Name used in manifests.
+    pub fn name(self) -> &'static str {
+        match self {
+            Partition::None => "none",
+            Partition::Month => "month",
+            Partition::Year => "year",
+        }
+    }
+}
+
+/// One query file.
+#[derive(Debug, Clone)]
+pub struct Query {
+    /// File name (`40_exchange_turnover_daily.sql`).
+    pub file: String,
+    /// Table or view name.
+    pub name: String,
+    /// What it produces.
+    pub kind: QueryKind,
+    /// Folder layout (published tables).
+    pub partition: Partition,
+    /// The SQL as written (placeholders not yet replaced).
+    pub sql: String,
+}
+
+/// Parses one query file's header.
+pub fn parse(file: &str, text: &str) -> Result<Query> {
+    let bad = |m: String| JobError::Config(format!("query {file}: {m}"));
+    let mut kind = None;
+    let mut partition = None;
+    for line in text.lines() {
+        let Some(comment) = line.trim().strip_prefix("--") else {
+            if line.trim().is_empty() {
+                continue;
+            }
+            break;
+        };
+        let Some((key, value)) = comment.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        match key.trim() {
+            "publish" => kind = Some((QueryKind::Publish, value.to_string())),
+            "stage" => kind = Some((QueryKind::Stage, value.to_string())),
+            "view" => kind = Some((QueryKind::View, value.to_string())),
+            "partition" => {
+                partition = Some(match value {
+                    "none" => Partition::None,
+                    "month" => Partition::Month,
+                    "year" => Partition::Year,
+                    other => {
+                        return Err(bad(format!(
+                            "partition must be month, year or none, got '{other}'"
+                        )))
+                    }
+                })
+            }
+            _ => {}
+        }
+    }
+    let (kind, name) = kind.ok_or_else(|| {
+        bad(
+            "the header must name it: `-- publish: NAME`, `-- stage: NAME` or `-- view: NAME`"
+                .into(),
+        )
+    })?;
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(bad(format!("'{name}' is not a plain table name")));
+    }
+    let partition = partition.unwrap_or(Partition::None);
+    if kind != QueryKind::Publish && partition != Partition::None {
+        return Err(bad("only published tables are partitioned".into()));
+    }
+    Ok(Query {
+        file: file.to_string(),
+        name,
+        kind,
+        partition,
+        sql: text.to_string(),
+    })
+}
+
+/// The built-in set.
+pub fn builtin() -> Result<Vec<Query>> {
+    BUILTIN.iter().map(|(f, t)| parse(f, t)).collect()
+}
+
+/// The `*.sql` files of a local folder, in name order.
+pub fn from_dir(dir: &Path) -> Result<Vec<Query>> {
+    let read = |p: &Path, e: std::io::Error| JobError::Config(format!("{}: {e}", p.display()));
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| read(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(JobError::Config(format!(
+            "{}: no .sql files",
+            dir.display()
+        )));
+    }
+    files
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).map_err(|e| read(p, e))?;
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            parse(&name, &text)
+        })
+        .collect()
+}
+
+/// Replaces `${name}` placeholders; an unknown name is a config error (a typo must not
+/// become silently different SQL).
+pub fn render(q: &Query, params: &BTreeMap<String, String>) -> Result<String> {
+    let mut out = String::with_capacity(q.sql.len());
+    let mut rest = q.sql.as_str();
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find('}').ok_or_else(|| {
+            JobError::Config(format!("query {}: unclosed ${{ placeholder", q.file))
+        })?;
+        let name = &after[..end];
+        let value = params.get(name).ok_or_else(|| {
+            JobError::Config(format!(
+                "query {}: unknown placeholder ${{{name}}} (known: {})",
+                q.file,
+                params.keys().cloned().collect::<Vec<_>>().join(", ")
+            ))
+        })?;
+        out.push_str(value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// A digest of the query set: a run whose queries differ from the previous run's
+/// cannot reuse its partitions.
+pub fn fingerprint(queries: &[Query]) -> String {
+    let mut h = Sha256::new();
+    for q in queries {
+        h.update(q.file.as_bytes());
+        h.update([0]);
+        h.update(q.sql.as_bytes());
+        h.update([0]);
+    }
+    hex(&h.finalize())
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_set_matches_the_folder() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../queries");
+        let on_disk = from_dir(&dir).unwrap();
+        let built = builtin().unwrap();
+        let names = |v: &[Query]| v.iter().map(|q| q.file.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            names(&on_disk),
+            names(&built),
+            "add new query files to BUILTIN"
+        );
+    }
+
+    #[test]
+    fn headers_and_placeholders() {
+        let q = parse(
+            "x.sql",
+            "-- publish: t\n-- partition: year\nSELECT ${a} AS v",
+        )
+        .unwrap();
+        assert_eq!(q.kind, QueryKind::Publish);
+        assert_eq!(q.partition, Partition::Year);
+        let mut p = BTreeMap::new();
+        p.insert("a".to_string(), "42".to_string());
+        assert_eq!(
+            render(&q, &p).unwrap().lines().last().unwrap(),
+            "SELECT 42 AS v"
+        );
+        let e = render(&parse("y.sql", "-- view: v\nSELECT ${b}").unwrap(), &p).unwrap_err();
+        assert!(e.to_string().contains("${b}"), "{e}");
+        assert!(parse("z.sql", "SELECT 1").is_err());
+        assert!(parse("z.sql", "-- view: v\n-- partition: month\nSELECT 1").is_err());
+    }
+}

@@ -1,0 +1,822 @@
+//! What the report says, independent of markup.
+//!
+//! An analyst may quote the Markdown memo while a colleague checks the HTML page,
+//! so both must carry the same sections, figures and wording. Both renderers walk
+//! the `Section`s built here and differ only in markup and escaping. Cell text is
+//! left unescaped on purpose: each renderer escapes for its own format.
+
+use std::collections::BTreeMap;
+
+use super::format::{count_noun, int, pct, usd_compact, usd_exact, was_were, MONTHS};
+use super::model::{EnforcementRow, ExchangeRow, LicenceStatus, ReportData};
+
+/// Used when the caller leaves `ReportData::title` empty.
+const DEFAULT_TITLE: &str = "Exchange turnover and enforcement statistics";
+
+/// A table column; numeric columns are right-aligned by both renderers.
+pub(crate) struct Column {
+    pub(crate) label: String,
+    pub(crate) numeric: bool,
+}
+
+/// Rows of unescaped cell text, one cell per column.
+pub(crate) struct Table {
+    pub(crate) columns: Vec<Column>,
+    pub(crate) rows: Vec<Vec<String>>,
+    /// Printed last and emphasised.
+    pub(crate) total: Option<Vec<String>>,
+}
+
+/// The content of one section.
+pub(crate) enum Body {
+    Table(Table),
+    Bullets(Vec<String>),
+    /// Label/value pairs (provenance).
+    Fields(Vec<(String, String)>),
+    /// A sentence shown instead of an empty table.
+    Message(String),
+}
+
+/// One report section.
+pub(crate) struct Section {
+    /// Stable anchor for the HTML table of contents.
+    pub(crate) id: &'static str,
+    pub(crate) heading: String,
+    pub(crate) intro: Option<String>,
+    pub(crate) body: Body,
+}
+
+/// The title with the year, e.g. "Exchange turnover and enforcement statistics, 2025".
+pub(crate) fn report_title(d: &ReportData) -> String {
+    let t = d.title.trim();
+    let t = if t.is_empty() { DEFAULT_TITLE } else { t };
+    format!("{t}, {}", d.year)
+}
+
+/// At or above, as the SQL counts it (`turnover_usd >= threshold`). A NaN
+/// turnover or threshold is never above, so it cannot inflate enforcement counts.
+pub(crate) fn above_threshold(turnover: f64, threshold: f64) -> bool {
+    turnover.is_finite() && threshold.is_finite() && turnover >= threshold
+}
+
+/// The one-paragraph summary in plain words that opens the report.
+///
+/// It is computed from the per-exchange rows because only they give the combined
+/// turnover of exactly the exchanges above the threshold; when the caller supplies
+/// only the jurisdiction table, the jurisdiction totals are summarised instead.
+pub(crate) fn headline(d: &ReportData) -> String {
+    if !d.exchanges.is_empty() {
+        exchange_headline(d)
+    } else if !d.enforcement.is_empty() {
+        enforcement_headline(d)
+    } else {
+        format!(
+            "There is no data for {}: no exchange activity was recorded for the year.",
+            d.year
+        )
+    }
+}
+
+/// Running totals for one group of exchanges.
+#[derive(Default)]
+struct Tally {
+    count: i64,
+    turnover: f64,
+    lower: f64,
+}
+
+impl Tally {
+    fn add(&mut self, e: &ExchangeRow) {
+        self.count = self.count.saturating_add(1);
+        self.turnover += e.turnover_usd;
+        self.lower += e.lower_turnover_usd;
+    }
+}
+
+fn exchange_headline(d: &ReportData) -> String {
+    let thr = usd_compact(d.threshold_usd);
+    let mut all = Tally::default();
+    let (mut licensed, mut unlicensed, mut unknown) = (0_i64, 0_i64, 0_i64);
+    let mut unlicensed_above = Tally::default();
+    let mut unknown_above = Tally::default();
+    for e in &d.exchanges {
+        all.add(e);
+        let above = above_threshold(e.turnover_usd, d.threshold_usd);
+        match e.status() {
+            LicenceStatus::Licensed => licensed = licensed.saturating_add(1),
+            LicenceStatus::Unlicensed => {
+                unlicensed = unlicensed.saturating_add(1);
+                if above {
+                    unlicensed_above.add(e);
+                }
+            }
+            LicenceStatus::Unknown => {
+                unknown = unknown.saturating_add(1);
+                if above {
+                    unknown_above.add(e);
+                }
+            }
+        }
+    }
+    let mut s = format!(
+        "In {}, {} {} active, with a combined turnover of {} (lower bound {}). ",
+        d.year,
+        count_noun(all.count, "exchange", "exchanges"),
+        was_were(all.count),
+        usd_compact(all.turnover),
+        usd_compact(all.lower),
+    );
+    s.push_str(&format!(
+        "Of these, {} {} licensed, {} unlicensed and {} of unknown licence status. ",
+        int(licensed),
+        was_were(licensed),
+        int(unlicensed),
+        int(unknown),
+    ));
+    match unlicensed_above.count {
+        0 => s.push_str(&format!(
+            "No unlicensed exchange had a turnover above {thr}."
+        )),
+        1 => s.push_str(&format!(
+            "1 unlicensed exchange had a turnover above {thr}; its turnover was {} (lower bound {}).",
+            usd_compact(unlicensed_above.turnover),
+            usd_compact(unlicensed_above.lower),
+        )),
+        n => s.push_str(&format!(
+            "{} unlicensed exchanges had a turnover above {thr}; their combined turnover was {} (lower bound {}).",
+            int(n),
+            usd_compact(unlicensed_above.turnover),
+            usd_compact(unlicensed_above.lower),
+        )),
+    }
+    if unknown_above.count > 0 {
+        let combined = if unknown_above.count == 1 {
+            ""
+        } else {
+            "combined "
+        };
+        s.push_str(&format!(
+            " {} of unknown licence status {} also above the threshold, with a {combined}turnover of {} (lower bound {}).",
+            count_noun(unknown_above.count, "exchange", "exchanges"),
+            was_were(unknown_above.count),
+            usd_compact(unknown_above.turnover),
+            usd_compact(unknown_above.lower),
+        ));
+    }
+    s
+}
+
+fn enforcement_headline(d: &ReportData) -> String {
+    let t = enforcement_total(&d.enforcement);
+    let thr = usd_compact(d.threshold_usd);
+    format!(
+        "In {}, {} {} active, with a combined turnover of {} (lower bound {}). \
+         Of these, {} {} licensed, {} unlicensed and {} of unknown licence status. \
+         {} had a turnover above {thr}; unlicensed exchanges had a combined turnover of {} (lower bound {}).",
+        d.year,
+        count_noun(t.exchanges, "exchange", "exchanges"),
+        was_were(t.exchanges),
+        usd_compact(t.turnover_usd),
+        usd_compact(t.lower_turnover_usd),
+        int(t.licensed),
+        was_were(t.licensed),
+        int(t.unlicensed),
+        int(t.unknown),
+        count_noun(
+            t.unlicensed_above_threshold,
+            "unlicensed exchange",
+            "unlicensed exchanges"
+        ),
+        usd_compact(t.unlicensed_turnover_usd),
+        usd_compact(t.unlicensed_lower_turnover_usd),
+    )
+}
+
+/// Sum of all jurisdiction rows, labelled "Total". Counts saturate rather than
+/// overflow (an overflow would panic in debug builds).
+pub(crate) fn enforcement_total(rows: &[EnforcementRow]) -> EnforcementRow {
+    let mut t = EnforcementRow {
+        jurisdiction: "Total".to_string(),
+        ..EnforcementRow::default()
+    };
+    for r in rows {
+        t.exchanges = t.exchanges.saturating_add(r.exchanges);
+        t.licensed = t.licensed.saturating_add(r.licensed);
+        t.unlicensed = t.unlicensed.saturating_add(r.unlicensed);
+        t.unknown = t.unknown.saturating_add(r.unknown);
+        t.licensed_above_threshold = t
+            .licensed_above_threshold
+            .saturating_add(r.licensed_above_threshold);
+        t.unlicensed_above_threshold = t
+            .unlicensed_above_threshold
+            .saturating_add(r.unlicensed_above_threshold);
+        t.turnover_usd += r.turnover_usd;
+        t.lower_turnover_usd += r.lower_turnover_usd;
+        t.unlicensed_turnover_usd += r.unlicensed_turnover_usd;
+        t.unlicensed_lower_turnover_usd += r.unlicensed_lower_turnover_usd;
+    }
+    t
+}
+
+/// Exchanges not known to be licensed whose turnover is above the threshold, in
+/// the caller's order (turnover descending).
+pub(crate) fn flagged_exchanges(d: &ReportData) -> Vec<&ExchangeRow> {
+    d.exchanges
+        .iter()
+        .filter(|e| {
+            e.status() != LicenceStatus::Licensed
+                && above_threshold(e.turnover_usd, d.threshold_usd)
+        })
+        .collect()
+}
+
+/// 0-based slot of a month, `None` outside 1..=12 (such rows are ignored).
+fn month_slot(month: u32) -> Option<usize> {
+    if (1..=12).contains(&month) {
+        usize::try_from(month - 1).ok()
+    } else {
+        None
+    }
+}
+
+/// Twelve monthly turnover values of one entity; missing months are zero (no
+/// activity) and non-finite values are skipped because they cannot be drawn.
+pub(crate) fn monthly_series(d: &ReportData, entity: &str) -> Vec<f64> {
+    let mut v = vec![0.0_f64; 12];
+    for m in d.monthly.iter().filter(|m| m.entity == entity) {
+        if !m.turnover_usd.is_finite() {
+            continue;
+        }
+        // Two steps rather than `and_then(|i| v.get_mut(i))`: a closure may not
+        // hand out a borrow of what it captured mutably.
+        if let Some(i) = month_slot(m.month) {
+            if let Some(slot) = v.get_mut(i) {
+                *slot += m.turnover_usd;
+            }
+        }
+    }
+    v
+}
+
+/// Per month, the turnover of all exchanges split by licence status, in the shape
+/// the stacked bar chart takes: (month label, [(status label, USD)]).
+pub(crate) fn monthly_by_status(d: &ReportData) -> Vec<(String, Vec<(String, f64)>)> {
+    let mut sums = [[0.0_f64; 3]; 12];
+    for m in &d.monthly {
+        if !m.turnover_usd.is_finite() {
+            continue;
+        }
+        let Some(i) = month_slot(m.month) else {
+            continue;
+        };
+        let Some(row) = sums.get_mut(i) else {
+            continue;
+        };
+        let status = m.status();
+        let k = LicenceStatus::ALL
+            .iter()
+            .position(|s| *s == status)
+            .unwrap_or(LicenceStatus::ALL.len() - 1);
+        if let Some(cell) = row.get_mut(k) {
+            *cell += m.turnover_usd;
+        }
+    }
+    MONTHS
+        .iter()
+        .zip(sums.iter())
+        .map(|(month, row)| {
+            let segments = LicenceStatus::ALL
+                .iter()
+                .zip(row.iter())
+                .map(|(s, v)| (s.label().to_string(), *v))
+                .collect();
+            (month.to_string(), segments)
+        })
+        .collect()
+}
+
+/// The `n` entities with the highest yearly turnover, highest first.
+///
+/// Ranked from the exchange rows (re-sorted here rather than trusting the caller's
+/// order, since the chart title promises "top"); when there are none, from the sum
+/// of the monthly rows. Ties break by name so the chart is reproducible.
+pub(crate) fn top_entities(d: &ReportData, n: usize) -> Vec<String> {
+    let mut totals: Vec<(String, f64)> = if d.exchanges.is_empty() {
+        let mut acc: BTreeMap<&str, f64> = BTreeMap::new();
+        for m in &d.monthly {
+            if m.turnover_usd.is_finite() {
+                *acc.entry(m.entity.as_str()).or_insert(0.0) += m.turnover_usd;
+            }
+        }
+        acc.into_iter().map(|(e, v)| (e.to_string(), v)).collect()
+    } else {
+        d.exchanges
+            .iter()
+            .map(|e| (e.entity.clone(), e.turnover_usd))
+            .collect()
+    };
+    let key = |v: f64| if v.is_finite() { v } else { f64::NEG_INFINITY };
+    totals.sort_by(|a, b| key(b.1).total_cmp(&key(a.1)).then_with(|| a.0.cmp(&b.0)));
+    let mut out: Vec<String> = Vec::with_capacity(n);
+    for (entity, _) in totals {
+        if out.len() >= n {
+            break;
+        }
+        if !out.contains(&entity) {
+            out.push(entity);
+        }
+    }
+    out
+}
+
+/// The sections both renderers print, in order.
+pub(crate) fn sections(d: &ReportData) -> Vec<Section> {
+    vec![
+        enforcement_section(d),
+        exchanges_section(d),
+        flagged_section(d),
+        candidates_section(d),
+        coverage_section(d),
+        notes_section(d),
+        provenance_section(d),
+    ]
+}
+
+fn text(label: &str) -> Column {
+    Column {
+        label: label.to_string(),
+        numeric: false,
+    }
+}
+
+fn num(label: &str) -> Column {
+    Column {
+        label: label.to_string(),
+        numeric: true,
+    }
+}
+
+fn no_data(year: i32) -> Body {
+    Body::Message(format!("No data for {year}."))
+}
+
+/// An empty or missing jurisdiction is shown as "(none)" rather than a blank cell,
+/// which readers mistake for a rendering error.
+fn jurisdiction_label(j: Option<&str>) -> String {
+    match j.map(str::trim) {
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => "(none)".to_string(),
+    }
+}
+
+fn threshold_phrase(d: &ReportData) -> String {
+    format!(
+        "{} ({} USD)",
+        usd_compact(d.threshold_usd),
+        usd_exact(d.threshold_usd)
+    )
+}
+
+fn enforcement_cells(r: &EnforcementRow, first: String) -> Vec<String> {
+    vec![
+        first,
+        int(r.exchanges),
+        int(r.licensed),
+        int(r.unlicensed),
+        int(r.unknown),
+        int(r.licensed_above_threshold),
+        int(r.unlicensed_above_threshold),
+        usd_exact(r.turnover_usd),
+        usd_exact(r.lower_turnover_usd),
+        usd_exact(r.unlicensed_turnover_usd),
+        usd_exact(r.unlicensed_lower_turnover_usd),
+    ]
+}
+
+fn enforcement_section(d: &ReportData) -> Section {
+    let body = if d.enforcement.is_empty() {
+        no_data(d.year)
+    } else {
+        let rows = d
+            .enforcement
+            .iter()
+            .map(|r| enforcement_cells(r, jurisdiction_label(Some(r.jurisdiction.as_str()))))
+            .collect();
+        let total = enforcement_total(&d.enforcement);
+        Body::Table(Table {
+            columns: vec![
+                text("Jurisdiction"),
+                num("Exchanges"),
+                num("Licensed"),
+                num("Unlicensed"),
+                num("Unknown status"),
+                num("Licensed above threshold"),
+                num("Unlicensed above threshold"),
+                num("Turnover (USD)"),
+                num("Lower bound (USD)"),
+                num("Unlicensed turnover (USD)"),
+                num("Unlicensed lower bound (USD)"),
+            ],
+            rows,
+            total: Some(enforcement_cells(&total, "Total".to_string())),
+        })
+    };
+    Section {
+        id: "enforcement",
+        heading: "Enforcement summary by jurisdiction".to_string(),
+        intro: Some(format!(
+            "Exchanges active in {} by jurisdiction and licence status. \"Above threshold\" counts exchanges whose yearly turnover was above {}. Amounts are in US dollars; the lower bound is the conservative estimate of the same turnover.",
+            d.year,
+            threshold_phrase(d)
+        )),
+        body,
+    }
+}
+
+fn exchanges_section(d: &ReportData) -> Section {
+    let body = if d.exchanges.is_empty() {
+        no_data(d.year)
+    } else {
+        let rows = d
+            .exchanges
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                vec![
+                    (i + 1).to_string(),
+                    e.entity.clone(),
+                    jurisdiction_label(e.jurisdiction.as_deref()),
+                    e.status().as_str().to_string(),
+                    usd_exact(e.inflow_usd),
+                    usd_exact(e.outflow_usd),
+                    usd_exact(e.turnover_usd),
+                    usd_exact(e.lower_turnover_usd),
+                    int(e.depositors),
+                    int(e.transfers),
+                    int(e.unpriced_transfers),
+                ]
+            })
+            .collect();
+        let sum = |f: fn(&ExchangeRow) -> f64| d.exchanges.iter().map(f).sum::<f64>();
+        let count =
+            |f: fn(&ExchangeRow) -> i64| d.exchanges.iter().map(f).fold(0_i64, i64::saturating_add);
+        // Depositors are left blank in the total: one person may deposit at several
+        // exchanges, so the column does not add up.
+        let total = vec![
+            String::new(),
+            "Total".to_string(),
+            String::new(),
+            String::new(),
+            usd_exact(sum(|e| e.inflow_usd)),
+            usd_exact(sum(|e| e.outflow_usd)),
+            usd_exact(sum(|e| e.turnover_usd)),
+            usd_exact(sum(|e| e.lower_turnover_usd)),
+            String::new(),
+            int(count(|e| e.transfers)),
+            int(count(|e| e.unpriced_transfers)),
+        ];
+        Body::Table(Table {
+            columns: vec![
+                num("Rank"),
+                text("Exchange"),
+                text("Jurisdiction"),
+                text("Status"),
+                num("Inflow (USD)"),
+                num("Outflow (USD)"),
+                num("Turnover (USD)"),
+                num("Lower bound (USD)"),
+                num("Depositors"),
+                num("Transfers"),
+                num("Unpriced"),
+            ],
+            rows,
+            total: Some(total),
+        })
+    };
+    Section {
+        id: "exchanges",
+        heading: "Exchanges".to_string(),
+        intro: Some(format!(
+            "Every exchange active in {}, ranked by yearly turnover. \"Unpriced\" counts transfers without a US-dollar price; they are not included in the amounts.",
+            d.year
+        )),
+        body,
+    }
+}
+
+fn flagged_section(d: &ReportData) -> Section {
+    let thr = usd_compact(d.threshold_usd);
+    let flagged = flagged_exchanges(d);
+    let body = if d.exchanges.is_empty() {
+        no_data(d.year)
+    } else if flagged.is_empty() {
+        Body::Message(format!(
+            "No unlicensed or unknown-status exchange had a turnover above {thr} in {}.",
+            d.year
+        ))
+    } else {
+        let rows = flagged
+            .iter()
+            .map(|e| {
+                vec![
+                    e.entity.clone(),
+                    jurisdiction_label(e.jurisdiction.as_deref()),
+                    e.status().as_str().to_string(),
+                    usd_exact(e.turnover_usd),
+                    usd_exact(e.lower_turnover_usd),
+                    int(e.depositors),
+                    int(e.transfers),
+                    int(e.unpriced_transfers),
+                ]
+            })
+            .collect();
+        Body::Table(Table {
+            columns: vec![
+                text("Exchange"),
+                text("Jurisdiction"),
+                text("Status"),
+                num("Turnover (USD)"),
+                num("Lower bound (USD)"),
+                num("Depositors"),
+                num("Transfers"),
+                num("Unpriced"),
+            ],
+            rows,
+            total: None,
+        })
+    };
+    Section {
+        id: "above-threshold",
+        heading: format!("Unlicensed and unknown-status exchanges above {thr}"),
+        intro: Some(format!(
+            "Exchanges not known to be licensed whose yearly turnover was above {}.",
+            threshold_phrase(d)
+        )),
+        body,
+    }
+}
+
+fn candidates_section(d: &ReportData) -> Section {
+    let body = if d.candidates.is_empty() {
+        no_data(d.year)
+    } else {
+        let rows = d
+            .candidates
+            .iter()
+            .map(|c| {
+                vec![
+                    c.cluster_id.clone(),
+                    c.chain.clone(),
+                    c.hub.clone(),
+                    int(c.deposit_addresses),
+                    int(c.depositors),
+                    c.inflow_usd
+                        .map_or_else(|| "unpriced".to_string(), usd_exact),
+                    c.evidence.clone(),
+                ]
+            })
+            .collect();
+        Body::Table(Table {
+            columns: vec![
+                text("Cluster"),
+                text("Chain"),
+                text("Hub address"),
+                num("Deposit addresses"),
+                num("Depositors"),
+                num("Inflow (USD)"),
+                text("Evidence"),
+            ],
+            rows,
+            total: None,
+        })
+    };
+    Section {
+        id: "candidates",
+        heading: "Candidate exchanges (unlabelled clusters)".to_string(),
+        intro: Some(
+            "Address clusters that behave like exchanges but carry no exchange label. They are not counted in the figures above and are listed for review; the evidence column says why each was flagged."
+                .to_string(),
+        ),
+        body,
+    }
+}
+
+fn coverage_section(d: &ReportData) -> Section {
+    let body = if d.coverage.is_empty() {
+        no_data(d.year)
+    } else {
+        let rows = d
+            .coverage
+            .iter()
+            .map(|c| {
+                vec![
+                    c.chain.clone(),
+                    c.asset.clone(),
+                    int(c.transfers),
+                    pct(c.priced_share),
+                    pct(c.attributed_share),
+                    int(c.missing_price_days),
+                ]
+            })
+            .collect();
+        Body::Table(Table {
+            columns: vec![
+                text("Chain"),
+                text("Asset"),
+                num("Transfers"),
+                num("Priced"),
+                num("Attributed"),
+                num("Days without price"),
+            ],
+            rows,
+            total: None,
+        })
+    };
+    Section {
+        id: "coverage",
+        heading: "Data coverage".to_string(),
+        intro: Some(
+            "Share of transfers with a US-dollar price and share attributed to a known entity, by chain and asset. Low shares mean the amounts above understate activity."
+                .to_string(),
+        ),
+        body,
+    }
+}
+
+fn notes_section(d: &ReportData) -> Section {
+    let notes: Vec<String> = d
+        .notes
+        .iter()
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .collect();
+    let body = if notes.is_empty() {
+        Body::Message("No method notes were supplied.".to_string())
+    } else {
+        Body::Bullets(notes)
+    };
+    Section {
+        id: "notes",
+        heading: "Method notes".to_string(),
+        intro: None,
+        body,
+    }
+}
+
+fn provenance_section(d: &ReportData) -> Section {
+    fn or_missing(s: &str) -> String {
+        let t = s.trim();
+        if t.is_empty() {
+            "not recorded".to_string()
+        } else {
+            t.to_string()
+        }
+    }
+    Section {
+        id: "provenance",
+        heading: "Provenance".to_string(),
+        intro: None,
+        body: Body::Fields(vec![
+            ("Reporting year".to_string(), d.year.to_string()),
+            ("Run ID".to_string(), or_missing(&d.run_id)),
+            (
+                "Generated at (UTC)".to_string(),
+                or_missing(&d.generated_at),
+            ),
+            ("chainstat version".to_string(), or_missing(&d.version)),
+            ("Turnover threshold".to_string(), threshold_phrase(d)),
+        ]),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::super::model::MonthlyRow;
+    use super::super::test_support::sample;
+    use super::*;
+
+    #[test]
+    fn headline_numbers_match_hand_computed_values() {
+        let h = headline(&sample());
+        assert!(h.starts_with("In 2025, 5 exchanges were active"), "{h}");
+        assert!(
+            h.contains("combined turnover of $12.5M (lower bound $6.9M)"),
+            "{h}"
+        );
+        assert!(
+            h.contains("Of these, 1 was licensed, 3 unlicensed and 1 of unknown licence status."),
+            "{h}"
+        );
+        assert!(
+            h.contains("2 unlicensed exchanges had a turnover above $1.0M; their combined turnover was $5.5M (lower bound $1.5M)."),
+            "{h}"
+        );
+        assert!(
+            h.contains("1 exchange of unknown licence status was also above the threshold, with a turnover of $1.5M (lower bound $1.2M)."),
+            "{h}"
+        );
+    }
+
+    #[test]
+    fn headline_without_unlicensed_above_threshold() {
+        let mut d = sample();
+        d.threshold_usd = 1e9;
+        let h = headline(&d);
+        assert!(
+            h.contains("No unlicensed exchange had a turnover above $1.00B."),
+            "{h}"
+        );
+        assert!(!h.contains("unknown licence status was also"), "{h}");
+    }
+
+    #[test]
+    fn headline_falls_back_to_jurisdiction_totals() {
+        let mut d = sample();
+        d.exchanges.clear();
+        let h = headline(&d);
+        assert!(h.starts_with("In 2025, 5 exchanges were active"), "{h}");
+        assert!(
+            h.contains("2 unlicensed exchanges had a turnover above $1.0M"),
+            "{h}"
+        );
+    }
+
+    #[test]
+    fn empty_report_says_there_is_no_data() {
+        let d = ReportData {
+            year: 2025,
+            ..ReportData::default()
+        };
+        assert!(headline(&d).contains("There is no data for 2025"));
+        for s in sections(&d) {
+            assert!(
+                !matches!(s.body, Body::Table(_)),
+                "section {} has a table without data",
+                s.id
+            );
+        }
+    }
+
+    #[test]
+    fn enforcement_total_adds_every_row() {
+        let t = enforcement_total(&sample().enforcement);
+        assert_eq!(t.exchanges, 5);
+        assert_eq!(t.unlicensed_above_threshold, 2);
+        assert!((t.turnover_usd - 12.5e6).abs() < 1e-3);
+    }
+
+    #[test]
+    fn threshold_is_strict_and_ignores_nan() {
+        assert!(!above_threshold(1e6, 1e6));
+        assert!(above_threshold(1e6 + 1.0, 1e6));
+        assert!(!above_threshold(f64::NAN, 1e6));
+        assert!(!above_threshold(5.0, f64::NAN));
+    }
+
+    #[test]
+    fn flagged_are_unlicensed_or_unknown_above_threshold() {
+        let d = sample();
+        let names: Vec<&str> = flagged_exchanges(&d)
+            .iter()
+            .map(|e| e.entity.as_str())
+            .collect();
+        assert_eq!(names, vec!["Bravo", "Charlie", "Echo"]);
+    }
+
+    #[test]
+    fn monthly_aggregates_ignore_bad_months_and_nan() {
+        let mut d = sample();
+        d.monthly.push(MonthlyRow {
+            entity: "Alpha".into(),
+            licence_status: "licensed".into(),
+            month: 13,
+            turnover_usd: 1e9,
+        });
+        d.monthly.push(MonthlyRow {
+            entity: "Alpha".into(),
+            licence_status: "licensed".into(),
+            month: 0,
+            turnover_usd: f64::NAN,
+        });
+        let alpha = monthly_series(&d, "Alpha");
+        assert_eq!(alpha.len(), 12);
+        assert!(alpha.iter().all(|v| v.is_finite()));
+        let by_status = monthly_by_status(&d);
+        assert_eq!(by_status.len(), 12);
+        let (march, segs) = &by_status[2];
+        assert_eq!(march, "Mar");
+        let unknown = segs.iter().find(|(k, _)| k == "Unknown status").unwrap();
+        assert!((unknown.1 - 1.5e6).abs() < 1e-6);
+    }
+
+    #[test]
+    fn top_entities_ranks_by_turnover() {
+        let d = sample();
+        assert_eq!(top_entities(&d, 2), vec!["Alpha", "Bravo"]);
+        assert_eq!(top_entities(&d, 10).len(), 5);
+        let mut only_monthly = d.clone();
+        only_monthly.exchanges.clear();
+        assert_eq!(top_entities(&only_monthly, 1), vec!["Alpha"]);
+    }
+}

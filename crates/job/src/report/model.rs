@@ -1,0 +1,214 @@
+//! Input of `chainstat report`: figures already aggregated by the SQL stage.
+//!
+//! The renderers only present these values, so the model stays plain data that a
+//! loader can fill from the published tables and a test can build by hand. The
+//! one piece of behaviour, [`LicenceStatus::parse`], lives here because every
+//! consumer must bucket the free-text status the same way.
+
+/// Everything one annual report shows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportData {
+    /// Report title without the year, e.g. "Exchange turnover and enforcement statistics".
+    pub title: String,
+    /// Reporting year.
+    pub year: i32,
+    /// Id of the job run that produced the figures.
+    pub run_id: String,
+    /// When the figures were produced (RFC 3339, UTC).
+    pub generated_at: String,
+    /// chainstat version that produced the figures.
+    pub version: String,
+    /// The "turnover above" threshold (USD) used in the enforcement counts.
+    pub threshold_usd: f64,
+    /// Enforcement counts, one row per jurisdiction.
+    pub enforcement: Vec<EnforcementRow>,
+    /// One row per exchange for the year, sorted by `turnover_usd` descending by the caller.
+    pub exchanges: Vec<ExchangeRow>,
+    /// Turnover per exchange and month (1..=12); a missing month means no activity.
+    pub monthly: Vec<MonthlyRow>,
+    /// Unlabelled clusters that look like exchanges.
+    pub candidates: Vec<CandidateRow>,
+    /// Pricing and attribution coverage per chain and asset.
+    pub coverage: Vec<CoverageRow>,
+    /// Method notes to print as bullets.
+    pub notes: Vec<String>,
+}
+
+/// Enforcement counts and turnover for one jurisdiction.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnforcementRow {
+    /// Jurisdiction code or name; empty when the exchanges have none assigned.
+    pub jurisdiction: String,
+    /// Exchanges active in the year.
+    pub exchanges: i64,
+    /// Of which licensed.
+    pub licensed: i64,
+    /// Of which unlicensed.
+    pub unlicensed: i64,
+    /// Of which of unknown licence status.
+    pub unknown: i64,
+    /// Licensed exchanges with a turnover above the threshold.
+    pub licensed_above_threshold: i64,
+    /// Unlicensed exchanges with a turnover above the threshold.
+    pub unlicensed_above_threshold: i64,
+    /// Combined turnover (USD).
+    pub turnover_usd: f64,
+    /// Lower-bound estimate of the combined turnover (USD).
+    pub lower_turnover_usd: f64,
+    /// Combined turnover of the unlicensed exchanges (USD).
+    pub unlicensed_turnover_usd: f64,
+    /// Lower-bound estimate of the unlicensed turnover (USD).
+    pub unlicensed_lower_turnover_usd: f64,
+}
+
+/// One exchange's figures for the year.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExchangeRow {
+    /// Entity name.
+    pub entity: String,
+    /// Jurisdiction, when known.
+    pub jurisdiction: Option<String>,
+    /// "licensed", "unlicensed" or "unknown"; see [`ExchangeRow::status`].
+    pub licence_status: String,
+    /// Value received (USD).
+    pub inflow_usd: f64,
+    /// Value sent (USD).
+    pub outflow_usd: f64,
+    /// Turnover (USD).
+    pub turnover_usd: f64,
+    /// Lower-bound estimate of the turnover (USD).
+    pub lower_turnover_usd: f64,
+    /// Distinct depositors.
+    pub depositors: i64,
+    /// Transfers counted.
+    pub transfers: i64,
+    /// Transfers without a USD price.
+    pub unpriced_transfers: i64,
+}
+
+/// One exchange's turnover in one month.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MonthlyRow {
+    /// Entity name (matches [`ExchangeRow::entity`]).
+    pub entity: String,
+    /// Licence status string, as in [`ExchangeRow::licence_status`].
+    pub licence_status: String,
+    /// Month, 1..=12.
+    pub month: u32,
+    /// Turnover in the month (USD).
+    pub turnover_usd: f64,
+}
+
+/// An unlabelled cluster that behaves like an exchange.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CandidateRow {
+    /// Cluster id.
+    pub cluster_id: String,
+    /// Chain the cluster lives on.
+    pub chain: String,
+    /// The hub address deposits are forwarded to.
+    pub hub: String,
+    /// Deposit addresses in the cluster.
+    pub deposit_addresses: i64,
+    /// Distinct depositors.
+    pub depositors: i64,
+    /// Value received (USD); `None` when it could not be priced.
+    pub inflow_usd: Option<f64>,
+    /// Why the cluster looks like an exchange.
+    pub evidence: String,
+}
+
+/// How much of one chain/asset could be priced and attributed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CoverageRow {
+    /// Chain.
+    pub chain: String,
+    /// Asset symbol.
+    pub asset: String,
+    /// Transfers seen.
+    pub transfers: i64,
+    /// Share of transfers with a USD price, 0..=1.
+    pub priced_share: f64,
+    /// Share of transfers attributed to a known entity, 0..=1.
+    pub attributed_share: f64,
+    /// Days in the year without a price for the asset.
+    pub missing_price_days: i64,
+}
+
+/// Licence status, parsed from the published free-text field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LicenceStatus {
+    /// Holds a licence in its jurisdiction.
+    Licensed,
+    /// Known to operate without a licence.
+    Unlicensed,
+    /// Status not established.
+    Unknown,
+}
+
+impl LicenceStatus {
+    /// All statuses in display order (tables, chart stacks, legends).
+    pub const ALL: [LicenceStatus; 3] = [Self::Licensed, Self::Unlicensed, Self::Unknown];
+
+    /// Case- and whitespace-insensitive; anything other than licensed/unlicensed is
+    /// `Unknown`, because a status we cannot read must not be counted as either.
+    pub fn parse(s: &str) -> Self {
+        let t = s.trim();
+        if t.eq_ignore_ascii_case("licensed") {
+            Self::Licensed
+        } else if t.eq_ignore_ascii_case("unlicensed") {
+            Self::Unlicensed
+        } else {
+            Self::Unknown
+        }
+    }
+
+    /// Lower-case form used in table cells.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Licensed => "licensed",
+            Self::Unlicensed => "unlicensed",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// Capitalised form used in chart legends.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Licensed => "Licensed",
+            Self::Unlicensed => "Unlicensed",
+            Self::Unknown => "Unknown status",
+        }
+    }
+}
+
+impl ExchangeRow {
+    /// The parsed licence status.
+    pub fn status(&self) -> LicenceStatus {
+        LicenceStatus::parse(&self.licence_status)
+    }
+}
+
+impl MonthlyRow {
+    /// The parsed licence status.
+    pub fn status(&self) -> LicenceStatus {
+        LicenceStatus::parse(&self.licence_status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_status_is_lenient_and_defaults_to_unknown() {
+        assert_eq!(LicenceStatus::parse(" Licensed "), LicenceStatus::Licensed);
+        assert_eq!(
+            LicenceStatus::parse("UNLICENSED"),
+            LicenceStatus::Unlicensed
+        );
+        assert_eq!(LicenceStatus::parse("unknown"), LicenceStatus::Unknown);
+        assert_eq!(LicenceStatus::parse(""), LicenceStatus::Unknown);
+        assert_eq!(LicenceStatus::parse("pending"), LicenceStatus::Unknown);
+    }
+}

@@ -1,0 +1,513 @@
+//! `chainstat run`: the whole nightly job, stage by stage.
+//!
+//! open inputs → cluster → the queries of `queries/` in order (views, staged tables,
+//! published tables; the recompute scope is decided just before the first query that
+//! reads it) → state for the next incremental run → report → manifest → commit
+//! (pointer) → prune old runs. Every published table is written into the run's own
+//! folder; nothing a reader can see changes until the commit.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Int64Type};
+use chainstat_engine::{ChainstatConfig, Session};
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use sha2::{Digest, Sha256};
+
+use crate::error::{JobError, Result};
+use crate::manifest::{RejectCount, RunManifest, MANIFEST_VERSION};
+use crate::progress::Progress;
+use crate::publish::{self, Root};
+use crate::queries::{self, Partition, Query, QueryKind};
+use crate::report;
+use crate::scope::{self, Fingerprints, Previous, Scope};
+
+/// How to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Output root (local folder or object-store URL).
+    pub out: String,
+    /// Ballista scheduler (`df://host:port`); None = embedded.
+    pub cluster: Option<String>,
+    /// Recompute only what changed since the committed run.
+    pub incremental: bool,
+    /// Skip the report.
+    pub no_report: bool,
+    /// Keep the work folder (staged tables, clustering work files).
+    pub keep_work: bool,
+    /// No progress output.
+    pub quiet: bool,
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    /// The committed manifest.
+    pub manifest: RunManifest,
+    /// URL of the run folder.
+    pub run_url: String,
+    /// URL of the output root.
+    pub root_url: String,
+}
+
+/// Runs the job over `config`.
+pub async fn run(config: ChainstatConfig, opts: &RunOptions) -> Result<RunSummary> {
+    let progress = Progress::new(opts.quiet);
+    let result = run_inner(config, opts, &progress).await;
+    progress.finish();
+    result
+}
+
+async fn run_inner(
+    config: ChainstatConfig,
+    opts: &RunOptions,
+    progress: &Progress,
+) -> Result<RunSummary> {
+    let started = chrono::Utc::now();
+    let queries = match &config.job.queries {
+        Some(dir) => queries::from_dir(Path::new(dir))?,
+        None => queries::builtin()?,
+    };
+    let config_fp = config_fingerprint(&config)?;
+    let queries_fp = queries::fingerprint(&queries);
+    let run_id = format!(
+        "{}-{}",
+        started.format("%Y%m%dT%H%M%S%3fZ"),
+        &queries::hex(&Sha256::digest(format!(
+            "{config_fp}{}",
+            started.timestamp_nanos_opt().unwrap_or(0)
+        )))[..8]
+    );
+    let run_dir = format!("runs/{run_id}");
+
+    let st = progress.stage("open inputs");
+    let session = Session::open(config.clone(), opts.cluster.as_deref()).await?;
+    let ctx = &session.ctx;
+    let staging = session.staging.clone();
+    let root = Root::open(ctx, &opts.out)?;
+    let work = root.location_of(&format!("_work/{run_id}"));
+    let reference = crate::inputs::register_reference(ctx, &config.job, staging.as_deref()).await?;
+    let inputs = crate::inputs::inventory(ctx, &config, &session.tables, reference).await?;
+    st.done(format!(
+        "{} tables, {} input files",
+        session.tables.len(),
+        inputs.iter().map(|s| s.objects.len()).sum::<usize>()
+    ));
+
+    let previous = if opts.incremental {
+        publish::current(&root).await?
+    } else {
+        None
+    };
+
+    let st = progress.stage("cluster");
+    let cs = chainstat_cluster::run(
+        ctx,
+        &config.cluster,
+        &format!("{work}/cluster_work"),
+        &format!("{work}/cluster"),
+    )
+    .await?;
+    st.done(format!(
+        "{} addresses, {} clusters, {} edges",
+        cs.nodes, cs.clusters, cs.edges
+    ));
+
+    let params = placeholders(&config);
+    let mut tables = BTreeMap::new();
+    let mut scope: Option<Scope> = None;
+    for q in &queries {
+        let sql = queries::render(q, &params)?;
+        if scope.is_none() && (sql.contains("scope_months") || sql.contains("scope_years")) {
+            let st = progress.stage("decide scope");
+            let s = decide_scope(
+                &session,
+                &root,
+                &inputs,
+                previous.as_ref(),
+                &config_fp,
+                &queries_fp,
+            )
+            .await?;
+            scope::register(ctx, &s, staging.as_deref()).await?;
+            st.done(format!("{}: {}", s.record.mode, s.record.reason));
+            scope = Some(s);
+        }
+        let st = progress.stage(&q.name);
+        let detail = run_query(
+            ctx,
+            q,
+            &sql,
+            &work,
+            &root,
+            &run_dir,
+            scope.as_ref(),
+            previous.as_ref(),
+            &mut tables,
+        )
+        .await?;
+        st.done(detail);
+        failpoint("publish", tables.len());
+    }
+    let scope = match scope {
+        Some(s) => s,
+        None => scope::full(ctx, "no query reads the scope").await?,
+    };
+
+    let st = progress.stage("state for incremental runs");
+    let mut state = BTreeMap::new();
+    for (name, sql) in [
+        ("address_attribution", "SELECT * FROM address_attribution"),
+        ("prices", "SELECT * FROM prices"),
+    ] {
+        if ctx.table_exist(name)? {
+            let rel = format!("{run_dir}/_state/{name}/");
+            chainstat_cluster::write_and_register(
+                ctx,
+                sql,
+                &root.location_of(&rel),
+                &format!("_state_{name}"),
+            )
+            .await?;
+            state.insert(name.to_string(), rel);
+        }
+    }
+    st.done(format!("{} tables", state.len()));
+
+    let rejects = if ctx.table_exist("rejects_summary")? {
+        reject_counts(ctx).await?
+    } else {
+        Vec::new()
+    };
+    let mut manifest = RunManifest {
+        manifest_version: MANIFEST_VERSION,
+        run_id: run_id.clone(),
+        chainstat_version: env!("CARGO_PKG_VERSION").to_string(),
+        started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        finished_at: String::new(),
+        engine: opts.cluster.clone().unwrap_or_else(|| "embedded".into()),
+        config: redacted_config(&config)?,
+        config_fingerprint: config_fp,
+        queries_fingerprint: queries_fp,
+        scope: scope.record.clone(),
+        inputs,
+        tables,
+        state,
+        clustering: BTreeMap::from([
+            ("edges".to_string(), cs.edges),
+            ("addresses".to_string(), cs.nodes),
+            ("clusters".to_string(), cs.clusters),
+            ("label_conflicts".to_string(), cs.conflicts),
+            ("warnings".to_string(), cs.warnings),
+        ]),
+        rejects,
+        timings: Vec::new(),
+        reports: Vec::new(),
+    };
+
+    if !opts.no_report {
+        let st = progress.stage("report");
+        let meta = report::load::Meta {
+            run_id: run_id.clone(),
+            generated_at: manifest.started_at.clone(),
+            threshold_usd: config.job.threshold_usd,
+        };
+        match report::load::build(ctx, &meta, config.job.report_year).await? {
+            Some(data) => {
+                for (file, body) in [
+                    ("report.html", report::render_html(&data)),
+                    ("report.md", report::render_markdown(&data)),
+                ] {
+                    root.put(&format!("{run_dir}/{file}"), body.into_bytes())
+                        .await?;
+                    manifest.reports.push(file.to_string());
+                }
+                st.done(format!("year {}", data.year));
+            }
+            None => st.done("no yearly data: no report"),
+        }
+    }
+
+    manifest.finished_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    manifest.timings = progress.timings();
+    failpoint("commit", 0);
+    publish::commit(&root, &manifest).await?;
+    let pruned = publish::prune(&root, &run_id, config.job.keep_runs).await?;
+    if !pruned.is_empty() {
+        log::info!("deleted old runs: {}", pruned.join(", "));
+    }
+    if !opts.keep_work {
+        root.delete_prefix(&format!("_work/{run_id}")).await?;
+    }
+    Ok(RunSummary {
+        run_url: root.url_of(&run_dir),
+        root_url: root.url.clone(),
+        manifest,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_query(
+    ctx: &SessionContext,
+    q: &Query,
+    sql: &str,
+    work: &str,
+    root: &Root,
+    run_dir: &str,
+    scope: Option<&Scope>,
+    previous: Option<&(String, RunManifest)>,
+    tables: &mut BTreeMap<String, crate::manifest::PublishedTable>,
+) -> Result<String> {
+    let qerr = |e: datafusion::error::DataFusionError| JobError::Query {
+        file: q.file.clone(),
+        source: Box::new(e),
+    };
+    match q.kind {
+        QueryKind::View => {
+            ctx.sql(&format!("CREATE OR REPLACE VIEW {} AS {sql}", q.name))
+                .await
+                .map_err(qerr)?
+                .collect()
+                .await
+                .map_err(qerr)?;
+            Ok("view".into())
+        }
+        QueryKind::Stage => {
+            let path = format!("{work}/stage/{}/", q.name);
+            chainstat_cluster::write_and_register(ctx, sql, &path, &q.name)
+                .await
+                .map_err(|e| match e {
+                    chainstat_cluster::ClusterError::DataFusion(d) => qerr(*d),
+                    other => JobError::from(other),
+                })?;
+            let n =
+                chainstat_cluster::count(ctx, &format!("SELECT count(*) FROM {}", q.name)).await?;
+            Ok(format!("{n} rows staged"))
+        }
+        QueryKind::Publish => {
+            let df = ctx.sql(sql).await.map_err(qerr)?;
+            let planned = Arc::new(df.schema().as_arrow().clone());
+            let batches: Vec<RecordBatch> = df.collect().await.map_err(qerr)?;
+            let schema = batches.first().map(|b| b.schema()).unwrap_or(planned);
+            let mut files =
+                publish::write_table(root, run_dir, &q.name, q.partition, &schema, &batches)
+                    .await?;
+            let mut carried = Vec::new();
+            if let (Some(s), Some((prev_dir, prev)), true) =
+                (scope, previous, q.partition != Partition::None)
+            {
+                if s.record.mode == "incremental" {
+                    if let Some(t) = prev.tables.get(&q.name) {
+                        for f in &t.files {
+                            let Some(p) = &f.partition else { continue };
+                            if s.covers(p) {
+                                continue;
+                            }
+                            root.copy(
+                                &format!("{prev_dir}/{}", f.path),
+                                &format!("{run_dir}/{}", f.path),
+                            )
+                            .await?;
+                            files.push(f.clone());
+                            carried.push(p.clone());
+                        }
+                    }
+                }
+            }
+            if files.len() > 1 {
+                files.retain(|f| f.partition.is_some() || q.partition == Partition::None);
+            }
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+            publish::register_files(
+                ctx,
+                root,
+                run_dir,
+                &q.name,
+                &files,
+                Some(Arc::clone(&schema)),
+            )
+            .await?;
+            let record = publish::table_record(q.partition, &schema, files, carried);
+            let detail = format!(
+                "{} rows in {} file(s){}",
+                record.rows,
+                record.files.len(),
+                if record.carried_over.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} partition(s) carried over", record.carried_over.len())
+                }
+            );
+            tables.insert(q.name.clone(), record);
+            Ok(detail)
+        }
+    }
+}
+
+async fn decide_scope(
+    session: &Session,
+    root: &Root,
+    inputs: &[crate::inputs::InputSet],
+    previous: Option<&(String, RunManifest)>,
+    config_fp: &str,
+    queries_fp: &str,
+) -> Result<Scope> {
+    let ctx = &session.ctx;
+    let Some((prev_dir, prev)) = previous else {
+        return scope::full(ctx, "full run").await;
+    };
+    for (name, table) in [
+        ("address_attribution", "prev_attribution"),
+        ("prices", "prev_prices"),
+    ] {
+        let Some(rel) = prev.state.get(name) else {
+            return scope::full(ctx, &format!("run {} kept no {name} state", prev.run_id)).await;
+        };
+        if !ctx.table_exist(name)? {
+            return scope::full(ctx, &format!("this query set defines no {name}")).await;
+        }
+        let schema = ctx.table(name).await?.schema().as_arrow().clone();
+        ctx.deregister_table(table)?;
+        ctx.register_parquet(
+            table,
+            &root.location_of(rel),
+            ParquetReadOptions {
+                schema: Some(&schema),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    let p = Previous {
+        manifest: prev,
+        run_dir: prev_dir.clone(),
+    };
+    scope::incremental(
+        session,
+        inputs,
+        &p,
+        &Fingerprints {
+            config: config_fp,
+            queries: queries_fp,
+        },
+    )
+    .await
+}
+
+/// The `${…}` values the queries may use.
+fn placeholders(config: &ChainstatConfig) -> BTreeMap<String, String> {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    let j = &config.job;
+    let c = &config.cluster;
+    let mut cats: Vec<String> = c
+        .exchange_categories
+        .iter()
+        .map(|s| quote(&s.to_ascii_lowercase()))
+        .collect();
+    if cats.is_empty() {
+        cats.push(quote("exchange"));
+    }
+    BTreeMap::from([
+        (
+            "threshold_usd".to_string(),
+            format!("{:?}", j.threshold_usd),
+        ),
+        (
+            "top_counterparties".to_string(),
+            j.top_counterparties.max(1).to_string(),
+        ),
+        (
+            "candidate_min_deposits".to_string(),
+            j.candidate_min_deposits.max(1).to_string(),
+        ),
+        (
+            "candidate_min_depositors".to_string(),
+            j.candidate_min_depositors.max(1).to_string(),
+        ),
+        ("exchange_categories".to_string(), cats.join(", ")),
+        (
+            "deposit_window_seconds".to_string(),
+            c.deposit_window_seconds.max(0).to_string(),
+        ),
+        (
+            "deposit_keep".to_string(),
+            format!("{:?}", 1.0 - c.deposit_amount_tolerance.clamp(0.0, 1.0)),
+        ),
+    ])
+}
+
+/// The config as the manifest records it: storage options (credentials) reduced to
+/// their keys.
+fn redacted_config(config: &ChainstatConfig) -> Result<serde_json::Value> {
+    let mut v = serde_json::to_value(config).map_err(|e| JobError::Config(e.to_string()))?;
+    if let Some(storage) = v.get_mut("storage").and_then(|s| s.as_object_mut()) {
+        for (_, scheme) in storage.iter_mut() {
+            if let Some(opts) = scheme.as_object_mut() {
+                for (_, value) in opts.iter_mut() {
+                    *value = serde_json::Value::String("<set>".into());
+                }
+            }
+        }
+    }
+    Ok(v)
+}
+
+/// Digest of what determines the rows: tables, labels, cluster and job parameters
+/// (not the output location, engine tuning or credentials).
+fn config_fingerprint(config: &ChainstatConfig) -> Result<String> {
+    let mut c = config.clone();
+    c.job.out = None;
+    c.job.report_year = None;
+    c.job.keep_runs = 0;
+    c.engine = Default::default();
+    c.storage = Default::default();
+    let json = serde_json::to_vec(&c).map_err(|e| JobError::Config(e.to_string()))?;
+    Ok(queries::hex(&Sha256::digest(json)))
+}
+
+async fn reject_counts(ctx: &SessionContext) -> Result<Vec<RejectCount>> {
+    let batches = ctx
+        .sql("SELECT kind, source, reason, CAST(rows AS BIGINT) FROM rejects_summary")
+        .await?
+        .collect()
+        .await?;
+    let mut out = Vec::new();
+    for b in &batches {
+        let text = |i: usize| arrow::compute::cast(b.column(i), &DataType::Utf8);
+        let (k, s, r) = (text(0)?, text(1)?, text(2)?);
+        let (k, s, r) = (
+            k.as_string::<i32>(),
+            s.as_string::<i32>(),
+            r.as_string::<i32>(),
+        );
+        let n = b.column(3).as_primitive::<Int64Type>();
+        for i in 0..b.num_rows() {
+            out.push(RejectCount {
+                kind: k.value(i).to_string(),
+                source: s.value(i).to_string(),
+                reason: r.value(i).to_string(),
+                rows: n.value(i).max(0) as u64,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Test hook for crash tests: `CHAINSTAT_FAILPOINT=publish:N` aborts the process (as a
+/// kill would) once N summary tables have been written, `commit` just before the
+/// pointer is replaced. Unset in normal use.
+fn failpoint(at: &str, published: usize) {
+    let Ok(spec) = std::env::var("CHAINSTAT_FAILPOINT") else {
+        return;
+    };
+    let hit = match spec.split_once(':') {
+        Some((name, n)) => name == at && n.parse::<usize>().ok() == Some(published),
+        None => spec == at,
+    };
+    if hit {
+        eprintln!("CHAINSTAT_FAILPOINT={spec}: aborting");
+        std::process::abort();
+    }
+}

@@ -1,0 +1,368 @@
+//! Which periods a run recomputes.
+//!
+//! A full run recomputes every month and year present in the data. An incremental run
+//! starts from the committed run and recomputes only the periods something changed in:
+//!
+//! * months of the rows in **new input files** (transfers, UTXO tables, blocks);
+//! * months in which an address whose **attribution changed** (entity, labelled
+//!   entity, or the cluster of an unattributed address — new data can merge clusters) sent or received anything: their
+//!   past turnover, depositor and counterparty counts change too;
+//! * months whose **prices** changed.
+//!
+//! Anything the rule cannot bound — a changed or removed input file, a changed config,
+//! query set, registry, token list or chainstat version — falls back to a full run, and
+//! the manifest says why. Yearly tables are recomputed for every year that contains a
+//! recomputed month. The test suite checks that incremental equals full recomputation.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use arrow::array::{Date32Array, Int32Array, RecordBatch};
+use arrow::datatypes::{DataType, Field, Schema};
+use chainstat_engine::{ChainstatConfig, Session};
+use chainstat_io::{InputObject, TableKind, TableSpec};
+use chrono::{Datelike, NaiveDate};
+use datafusion::prelude::SessionContext;
+
+use crate::error::{JobError, Result};
+use crate::inputs::InputSet;
+use crate::manifest::{RunManifest, ScopeRecord};
+
+/// The periods to compute.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// First days of the months.
+    pub months: BTreeSet<NaiveDate>,
+    /// Years.
+    pub years: BTreeSet<i32>,
+    /// Full or incremental, and why.
+    pub record: ScopeRecord,
+}
+
+impl Scope {
+    fn new(
+        months: BTreeSet<NaiveDate>,
+        mode: &str,
+        reason: String,
+        previous: Option<String>,
+    ) -> Scope {
+        let years = months.iter().map(|m| m.year()).collect();
+        let mut s = Scope {
+            months,
+            years,
+            record: ScopeRecord {
+                mode: mode.to_string(),
+                reason,
+                previous_run: previous,
+                ..Default::default()
+            },
+        };
+        s.record.months = s
+            .months
+            .iter()
+            .map(|m| m.format("%Y-%m").to_string())
+            .collect();
+        s.record.years = s.years.iter().copied().collect();
+        s
+    }
+
+    /// Whether a published partition value (`YYYY-MM` or `YYYY`) is recomputed.
+    pub fn covers(&self, partition: &str) -> bool {
+        if let Ok(y) = partition.parse::<i32>() {
+            return self.years.contains(&y);
+        }
+        self.record.months.iter().any(|m| m == partition)
+    }
+}
+
+/// What the previous run was, as far as the scope decision needs.
+pub struct Previous<'a> {
+    /// Its manifest.
+    pub manifest: &'a RunManifest,
+    /// Its folder (relative to the root) — for its `_state`.
+    pub run_dir: String,
+}
+
+/// The fingerprints that must match for an incremental run.
+pub struct Fingerprints<'a> {
+    /// Config digest.
+    pub config: &'a str,
+    /// Query set digest.
+    pub queries: &'a str,
+}
+
+/// Months present in the data (full run).
+pub async fn all_months(ctx: &SessionContext) -> Result<BTreeSet<NaiveDate>> {
+    months_of(
+        ctx,
+        "SELECT DISTINCT CAST(date_trunc('month', block_time) AS DATE) AS m FROM ( \
+           SELECT block_time FROM transfers UNION ALL SELECT block_time FROM utxo_inputs \
+           UNION ALL SELECT block_time FROM utxo_outputs) WHERE block_time IS NOT NULL",
+    )
+    .await
+}
+
+async fn months_of(ctx: &SessionContext, sql: &str) -> Result<BTreeSet<NaiveDate>> {
+    let batches = ctx.sql(sql).await?.collect().await?;
+    let mut out = BTreeSet::new();
+    for b in &batches {
+        let col = arrow::compute::cast(b.column(0), &DataType::Date32)?;
+        let Some(d) = col.as_any().downcast_ref::<Date32Array>() else {
+            continue;
+        };
+        for v in d.iter().flatten() {
+            if let Some(date) = NaiveDate::from_num_days_from_ce_opt(v + 719_163) {
+                out.insert(date);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The full scope.
+pub async fn full(ctx: &SessionContext, reason: &str) -> Result<Scope> {
+    Ok(Scope::new(
+        all_months(ctx).await?,
+        "full",
+        reason.to_string(),
+        None,
+    ))
+}
+
+/// Decides the scope of an incremental run. `session` is the run's session (clustering
+/// and `address_attribution` done); `prev_attribution` / `prev_prices` are registered
+/// tables of the previous run's state.
+pub async fn incremental(
+    session: &Session,
+    inputs: &[InputSet],
+    prev: &Previous<'_>,
+    now: &Fingerprints<'_>,
+) -> Result<Scope> {
+    let ctx = &session.ctx;
+    let pm = prev.manifest;
+    let full_because = |why: String| async move { full(ctx, &why).await };
+    if pm.chainstat_version != env!("CARGO_PKG_VERSION") {
+        return full_because(format!(
+            "previous run {} was made by chainstat {}",
+            pm.run_id, pm.chainstat_version
+        ))
+        .await;
+    }
+    if pm.config_fingerprint != now.config {
+        return full_because(format!("config changed since run {}", pm.run_id)).await;
+    }
+    if pm.queries_fingerprint != now.queries {
+        return full_because(format!("queries changed since run {}", pm.run_id)).await;
+    }
+    let key = |s: &InputSet| (s.role.clone(), s.name.clone());
+    let before: BTreeMap<_, _> = pm.inputs.iter().map(|s| (key(s), s)).collect();
+    let kinds: BTreeMap<&str, TableKind> = session
+        .tables
+        .iter()
+        .map(|t| (t.spec.name.as_str(), t.format.kind()))
+        .collect();
+    let mut new_files: BTreeMap<String, Vec<InputObject>> = BTreeMap::new();
+    for set in inputs {
+        let old = before
+            .get(&key(set))
+            .map(|s| s.objects.as_slice())
+            .unwrap_or(&[]);
+        let old_by_url: BTreeMap<&str, &InputObject> =
+            old.iter().map(|o| (o.url.as_str(), o)).collect();
+        let now_urls: BTreeSet<&str> = set.objects.iter().map(|o| o.url.as_str()).collect();
+        if let Some(gone) = old.iter().find(|o| !now_urls.contains(o.url.as_str())) {
+            return full_because(format!("input {} was removed", gone.url)).await;
+        }
+        for o in &set.objects {
+            match old_by_url.get(o.url.as_str()) {
+                Some(p) if same_content(p, o) => {}
+                Some(_) => {
+                    // Prices are compared row by row below; anything else is unbounded.
+                    if set.role != "prices" && set.role != "labels" {
+                        return full_because(format!("input {} changed", o.url)).await;
+                    }
+                }
+                None => {
+                    let period_table = set.role == "table"
+                        && matches!(
+                            kinds.get(set.name.as_str()),
+                            Some(
+                                TableKind::Transfers
+                                    | TableKind::UtxoInputs
+                                    | TableKind::UtxoOutputs
+                                    | TableKind::Blocks
+                            )
+                        );
+                    if set.role == "table" && !period_table {
+                        return full_because(format!("new input {} in table {}", o.url, set.name))
+                            .await;
+                    }
+                    if set.role == "registry" {
+                        return full_because(format!("registry {} changed", o.url)).await;
+                    }
+                    if period_table {
+                        new_files
+                            .entry(set.name.clone())
+                            .or_default()
+                            .push(o.clone());
+                    }
+                }
+            }
+        }
+    }
+    let mut months = BTreeSet::new();
+    let mut reasons = Vec::new();
+    if !new_files.is_empty() {
+        let m = months_of_new_files(&session.config, &session.tables, &new_files).await?;
+        reasons.push(format!(
+            "{} new file(s) touching {} month(s)",
+            new_files.values().map(Vec::len).sum::<usize>(),
+            m.len()
+        ));
+        months.extend(m);
+    }
+    let changed = months_of(
+        ctx,
+        "WITH changed AS ( \
+           SELECT COALESCE(a.chain, b.chain) AS chain, COALESCE(a.address, b.address) AS address \
+           FROM address_attribution a FULL OUTER JOIN prev_attribution b \
+             ON a.chain = b.chain AND a.address = b.address \
+           WHERE a.address IS NULL OR b.address IS NULL \
+              OR (a.party IS DISTINCT FROM b.party) OR (a.entity IS DISTINCT FROM b.entity) \
+              OR (a.category IS DISTINCT FROM b.category) \
+              OR (a.labelled_entity IS DISTINCT FROM b.labelled_entity)) \
+         SELECT DISTINCT CAST(date_trunc('month', block_time) AS DATE) FROM ( \
+           SELECT t.block_time FROM transfers t JOIN changed c ON c.chain = t.chain AND c.address = t.from_address \
+           UNION ALL SELECT t.block_time FROM transfers t JOIN changed c ON c.chain = t.chain AND c.address = t.to_address \
+           UNION ALL SELECT i.block_time FROM utxo_inputs i JOIN changed c ON c.chain = i.chain AND c.address = i.address \
+           UNION ALL SELECT o.block_time FROM utxo_outputs o JOIN changed c ON c.chain = o.chain AND c.address = o.address) \
+         WHERE block_time IS NOT NULL",
+    )
+    .await?;
+    if !changed.is_empty() {
+        reasons.push(format!(
+            "attribution changes touching {} month(s)",
+            changed.len()
+        ));
+        months.extend(changed);
+    }
+    let priced = months_of(
+        ctx,
+        "SELECT DISTINCT CAST(date_trunc('month', day) AS DATE) FROM ( \
+           (SELECT day, chain, asset, price_usd FROM prices EXCEPT SELECT day, chain, asset, price_usd FROM prev_prices) \
+           UNION ALL \
+           (SELECT day, chain, asset, price_usd FROM prev_prices EXCEPT SELECT day, chain, asset, price_usd FROM prices))",
+    )
+    .await?;
+    if !priced.is_empty() {
+        reasons.push(format!("price changes in {} month(s)", priced.len()));
+        months.extend(priced);
+    }
+    if reasons.is_empty() {
+        reasons.push("no input changed".into());
+    }
+    Ok(Scope::new(
+        months,
+        "incremental",
+        reasons.join("; "),
+        Some(pm.run_id.clone()),
+    ))
+}
+
+fn same_content(a: &InputObject, b: &InputObject) -> bool {
+    a.size == b.size
+        && match (&a.etag, &b.etag) {
+            (Some(x), Some(y)) => x == y,
+            _ => a.last_modified == b.last_modified,
+        }
+}
+
+/// Months of the rows in `new_files`: an embedded session over just those files (plus
+/// every blocks and tokens table, which give rows their time), so the cost is the new
+/// data's, not the history's.
+async fn months_of_new_files(
+    config: &ChainstatConfig,
+    tables: &[chainstat_io::RegisteredTable],
+    new_files: &BTreeMap<String, Vec<InputObject>>,
+) -> Result<BTreeSet<NaiveDate>> {
+    let mut months = BTreeSet::new();
+    // New rows of transfer/UTXO tables, dated through the (complete) blocks tables.
+    let mut rows_cfg = ChainstatConfig {
+        tables: Vec::new(),
+        labels: Vec::new(),
+        ..config.clone()
+    };
+    let mut blocks_cfg = rows_cfg.clone();
+    for t in tables {
+        let kind = t.format.kind();
+        match (kind, new_files.get(&t.spec.name)) {
+            (TableKind::Blocks, Some(files)) => {
+                rows_cfg.tables.push(t.spec.clone());
+                blocks_cfg.tables.extend(file_specs(&t.spec, files));
+            }
+            (TableKind::Blocks | TableKind::Tokens, None) => rows_cfg.tables.push(t.spec.clone()),
+            (_, Some(files)) => rows_cfg.tables.extend(file_specs(&t.spec, files)),
+            _ => {}
+        }
+    }
+    if rows_cfg.tables.iter().any(|s| s.name.contains("__new")) {
+        let s = Session::open(rows_cfg, None).await?;
+        months.extend(all_months(&s.ctx).await?);
+    }
+    if !blocks_cfg.tables.is_empty() {
+        let s = Session::open(blocks_cfg, None).await?;
+        months.extend(
+            months_of(
+                &s.ctx,
+                "SELECT DISTINCT CAST(date_trunc('month', block_time) AS DATE) FROM blocks \
+                 WHERE block_time IS NOT NULL",
+            )
+            .await?,
+        );
+    }
+    Ok(months)
+}
+
+fn file_specs(spec: &TableSpec, files: &[InputObject]) -> Vec<TableSpec> {
+    files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| TableSpec {
+            name: format!("{}__new{i}", spec.name),
+            url: f.url.clone(),
+            ..spec.clone()
+        })
+        .collect()
+}
+
+/// Registers `scope_months(month DATE)` and `scope_years(year INT)` for the queries.
+pub async fn register(ctx: &SessionContext, scope: &Scope, staging: Option<&str>) -> Result<()> {
+    let epoch =
+        NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(|| JobError::Config("epoch".into()))?;
+    let months: Vec<i32> = scope
+        .months
+        .iter()
+        .map(|m| (*m - epoch).num_days() as i32)
+        .collect();
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "month",
+        DataType::Date32,
+        false,
+    )]));
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![Arc::new(Date32Array::from(months))],
+    )
+    .map_err(datafusion::error::DataFusionError::from)?;
+    chainstat_io::register_batches(ctx, "scope_months", schema, vec![batch], staging).await?;
+    let years: Vec<i32> = scope.years.iter().copied().collect();
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "year",
+        DataType::Int32,
+        false,
+    )]));
+    let batch = RecordBatch::try_new(Arc::clone(&schema), vec![Arc::new(Int32Array::from(years))])
+        .map_err(datafusion::error::DataFusionError::from)?;
+    chainstat_io::register_batches(ctx, "scope_years", schema, vec![batch], staging).await?;
+    Ok(())
+}

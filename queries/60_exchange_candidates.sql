@@ -1,0 +1,66 @@
+-- publish: exchange_candidates
+-- partition: none
+-- Unlabelled clusters that behave like an exchange, for analysts to review: a hub that
+-- at least ${candidate_min_deposits} deposit-like addresses feed, paid by at least
+-- ${candidate_min_depositors} distinct senders (clusters). A deposit-like address
+-- received value and forwarded at least (1 - deposit_amount_tolerance) of it, same asset,
+-- to the hub within deposit_window_seconds — the pattern of exchange deposit addresses
+-- being swept (Victor 2020), without needing a label on the hub. Addresses that forward
+-- to several hubs (payment processors) are not counted; attributed hubs are left out.
+-- Account chains only; over the whole input, not per period.
+WITH attr AS (
+    SELECT chain, address, cluster_id, party, entity FROM address_attribution
+),
+forwards AS (
+    SELECT o.chain, o.to_address AS hub, o.from_address AS deposit, i.from_address AS sender,
+           o.tx_hash AS forward_tx, i.tx_hash AS deposit_tx, i.amount, i.asset, i.block_time
+    FROM transfers o
+    JOIN transfers i
+      ON i.chain = o.chain AND i.to_address = o.from_address AND i.asset = o.asset
+    WHERE o.block_time >= i.block_time
+      AND o.block_time <= i.block_time + INTERVAL '${deposit_window_seconds} seconds'
+      AND o.amount_raw <= i.amount_raw
+      AND CAST(o.amount_raw AS DOUBLE) >= CAST(i.amount_raw AS DOUBLE) * ${deposit_keep}
+      AND o.amount_raw > 0
+      AND o.from_address <> o.to_address AND i.from_address <> i.to_address
+),
+single_hub AS (
+    SELECT chain, deposit FROM forwards GROUP BY chain, deposit HAVING count(DISTINCT hub) = 1
+),
+fed AS (
+    SELECT f.*, COALESCE(s.party, f.chain || ':' || f.sender) AS sender_cluster
+    FROM forwards f
+    JOIN single_hub d ON d.chain = f.chain AND d.deposit = f.deposit
+    LEFT JOIN attr h ON h.chain = f.chain AND h.address = f.hub
+    LEFT JOIN attr s ON s.chain = f.chain AND s.address = f.sender
+    WHERE h.entity IS NULL
+),
+hubs AS (
+    SELECT chain, hub,
+           count(DISTINCT deposit) AS deposit_addresses,
+           count(DISTINCT sender_cluster) AS depositors,
+           count(DISTINCT deposit_tx) AS deposits,
+           min(block_time) AS first_seen, max(block_time) AS last_seen,
+           min(deposit) AS example_deposit, min(forward_tx) AS example_forward_tx
+    FROM fed GROUP BY chain, hub
+),
+valued AS (
+    SELECT f.chain, f.hub, sum(CAST(CAST(f.amount AS DOUBLE) * p.price_usd AS DECIMAL(38, 6))) AS inflow_usd,
+           count(DISTINCT CASE WHEN p.price_usd IS NULL THEN f.deposit_tx END) AS unpriced_deposits
+    FROM (SELECT DISTINCT chain, hub, deposit_tx, amount, asset, block_time FROM fed) f
+    LEFT JOIN prices p ON p.chain = f.chain AND p.asset = f.asset AND p.day = CAST(f.block_time AS DATE)
+    GROUP BY f.chain, f.hub
+)
+SELECT COALESCE(a.cluster_id, h.chain || ':' || h.hub) AS cluster_id, h.chain, h.hub,
+       h.deposit_addresses, h.depositors, h.deposits, v.inflow_usd, v.unpriced_deposits,
+       h.first_seen, h.last_seen,
+       CAST(h.deposit_addresses AS VARCHAR) || ' deposit-like addresses received from ' ||
+       CAST(h.depositors AS VARCHAR) || ' distinct senders and forwarded the amounts to ' || h.hub ||
+       ' within ${deposit_window_seconds} s (e.g. ' || h.example_deposit || ', forward tx ' ||
+       h.example_forward_tx || ')' AS evidence
+FROM hubs h
+LEFT JOIN valued v ON v.chain = h.chain AND v.hub = h.hub
+LEFT JOIN attr a ON a.chain = h.chain AND a.address = h.hub
+WHERE h.deposit_addresses >= ${candidate_min_deposits}
+  AND h.depositors >= ${candidate_min_depositors}
+ORDER BY h.depositors DESC, h.deposit_addresses DESC, h.chain, h.hub

@@ -1,0 +1,47 @@
+-- publish: enforcement_summary
+-- partition: year
+-- The annual enforcement statistics per jurisdiction of the licence registry: how many
+-- exchanges were active, how many licensed / unlicensed (registry says not licensed) /
+-- unknown (not in the registry; jurisdiction '(not in registry)'), how many had a
+-- yearly turnover at or above the threshold (${threshold_usd} USD), and their combined
+-- turnover — estimate and lower bound — over priced transfers (unpriced_transfers says
+-- how many had no price). An exchange registered in two jurisdictions counts in both.
+WITH e AS (
+    SELECT year, entity,
+           COALESCE(sum(turnover_usd), 0) AS turnover_usd,
+           COALESCE(sum(lower_turnover_usd), 0) AS lower_turnover_usd,
+           sum(unpriced_transfers) AS unpriced_transfers
+    FROM exchange_turnover_yearly
+    GROUP BY year, entity
+),
+r AS (
+    SELECT e.*, COALESCE(g.jurisdiction, '(not in registry)') AS jurisdiction,
+           CASE WHEN g.entity IS NULL THEN 'unknown'
+                WHEN g.licensed THEN 'licensed' ELSE 'unlicensed' END AS status,
+           e.turnover_usd >= ${threshold_usd} AS above,
+           e.lower_turnover_usd >= ${threshold_usd} AS lower_above
+    FROM e LEFT JOIN registry g ON g.entity = e.entity
+)
+SELECT year, jurisdiction,
+       count(*) AS exchanges,
+       count(CASE WHEN status = 'licensed' THEN 1 END) AS licensed,
+       count(CASE WHEN status = 'unlicensed' THEN 1 END) AS unlicensed,
+       count(CASE WHEN status = 'unknown' THEN 1 END) AS unknown,
+       count(CASE WHEN status = 'licensed' AND above THEN 1 END) AS licensed_above_threshold,
+       count(CASE WHEN status = 'unlicensed' AND above THEN 1 END) AS unlicensed_above_threshold,
+       count(CASE WHEN status = 'unknown' AND above THEN 1 END) AS unknown_above_threshold,
+       count(CASE WHEN status = 'unlicensed' AND lower_above THEN 1 END)
+           AS unlicensed_above_threshold_lower,
+       sum(turnover_usd) AS turnover_usd,
+       sum(lower_turnover_usd) AS lower_turnover_usd,
+       sum(CASE WHEN status = 'unlicensed' THEN turnover_usd ELSE 0 END) AS unlicensed_turnover_usd,
+       sum(CASE WHEN status = 'unlicensed' THEN lower_turnover_usd ELSE 0 END)
+           AS unlicensed_lower_turnover_usd,
+       sum(CASE WHEN status = 'unlicensed' AND above THEN turnover_usd ELSE 0 END)
+           AS unlicensed_above_threshold_turnover_usd,
+       sum(unpriced_transfers) AS unpriced_transfers,
+       CAST(${threshold_usd} AS DOUBLE) AS threshold_usd
+FROM r
+WHERE year IN (SELECT year FROM scope_years)
+GROUP BY year, jurisdiction
+ORDER BY year, jurisdiction

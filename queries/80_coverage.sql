@@ -1,0 +1,46 @@
+-- publish: coverage
+-- partition: year
+-- How much of the volume the figures cover, per year, chain and asset: the share of
+-- transfers with a USD price for their day, and the share touching an attributed
+-- address (estimate) or a labelled one (lower bound). Bitcoin counts transactions
+-- (with their output value). missing_price_days = active days without a price.
+WITH attr AS (
+    SELECT chain, address, entity, labelled_entity FROM address_attribution
+),
+moves AS (
+    SELECT t.chain, t.block_time, t.asset, t.symbol, t.amount,
+           (f.entity IS NOT NULL OR r.entity IS NOT NULL) AS attributed,
+           (f.labelled_entity IS NOT NULL OR r.labelled_entity IS NOT NULL) AS labelled
+    FROM transfers t
+    LEFT JOIN attr f ON f.chain = t.chain AND f.address = t.from_address
+    LEFT JOIN attr r ON r.chain = t.chain AND r.address = t.to_address
+    WHERE t.block_time IS NOT NULL
+    UNION ALL
+    SELECT o.chain, min(o.block_time), 'BTC', 'BTC',
+           token_amount(CAST(sum(o.value_sat) AS DECIMAL(76, 0)), 8, 18),
+           count(a.entity) > 0, count(a.labelled_entity) > 0
+    FROM utxo_outputs o LEFT JOIN attr a ON a.chain = o.chain AND a.address = o.address
+    WHERE o.block_time IS NOT NULL
+    GROUP BY o.chain, o.tx_hash
+),
+priced AS (
+    SELECT m.*, CAST(date_part('year', m.block_time) AS INT) AS year,
+           CAST(m.block_time AS DATE) AS day, p.price_usd
+    FROM moves m
+    LEFT JOIN prices p
+      ON p.chain = m.chain AND p.asset = m.asset AND p.day = CAST(m.block_time AS DATE)
+)
+SELECT year, chain, asset, symbol,
+       count(*) AS transfers,
+       count(price_usd) AS priced_transfers,
+       CAST(count(price_usd) AS DOUBLE) / count(*) AS priced_share,
+       count(CASE WHEN attributed THEN 1 END) AS attributed_transfers,
+       CAST(count(CASE WHEN attributed THEN 1 END) AS DOUBLE) / count(*) AS attributed_share,
+       CAST(count(CASE WHEN labelled THEN 1 END) AS DOUBLE) / count(*) AS labelled_share,
+       sum(CAST(CAST(amount AS DOUBLE) * price_usd AS DECIMAL(38, 6))) AS volume_usd,
+       count(DISTINCT day) AS active_days,
+       count(DISTINCT CASE WHEN price_usd IS NULL THEN day END) AS missing_price_days
+FROM priced
+WHERE year IN (SELECT year FROM scope_years)
+GROUP BY year, chain, asset, symbol
+ORDER BY year, chain, asset

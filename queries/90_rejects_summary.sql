@@ -1,0 +1,20 @@
+-- publish: rejects_summary
+-- partition: none
+-- What the job could not use, counted: input rows failing a check (file and reason in
+-- the `rejects` view), labels, registry and price rows, and rows without a block time
+-- (kept for clustering, left out of every per-period table).
+SELECT kind, source, reason, rows, example FROM (
+    SELECT 'input' AS kind, source_table AS source, reason, count(*) AS rows, min(file) AS example
+    FROM rejects GROUP BY source_table, reason
+    UNION ALL
+    SELECT 'labels', file, reason, count(*), min(address)
+    FROM label_rejects GROUP BY file, reason
+    UNION ALL
+    SELECT source AS k, source AS s, reason, count(*), min(item)
+    FROM input_rejects GROUP BY source, reason
+    UNION ALL
+    SELECT 'undated', source_table, 'no block time: left out of per-period tables', count(*),
+           min(tx_hash)
+    FROM transfers WHERE block_time IS NULL GROUP BY source_table
+)
+ORDER BY kind, source, reason

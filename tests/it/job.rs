@@ -1,0 +1,601 @@
+//! The nightly job (`chainstat run`): turnover definitions on hand-built transfers,
+//! atomic publish under a crash, reruns, incremental = full, and accuracy against the
+//! ground truth of `chainstat gen`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use chainstat_engine::ChainstatConfig;
+use chainstat_job::{publish, RunOptions};
+use datafusion::prelude::SessionContext;
+
+use crate::common::{chainstat_bin, to_text};
+
+const USDT: &str = "0xdac17f958d2ee523a2206206994597c13d831ec7";
+const ALPHA_HOT: &str = "0x1111111111111111111111111111111111111111";
+const ALPHA_COLD: &str = "0x1111111111111111111111111111111111112222";
+const BETA_HOT: &str = "0x2222222222222222222222222222222222222222";
+const USER1: &str = "0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa0001";
+const USER2: &str = "0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa0002";
+const DEPOSIT1: &str = "0xdddddddddddddddddddddddddddddddddddd0001";
+
+/// One BigQuery-style token transfer: (from, to, USDT units, tx, log index, UTC time).
+type Row<'a> = (&'a str, &'a str, u64, &'a str, i64, &'a str);
+
+/// Writes rows as a BigQuery `token_transfers` Parquet file.
+fn write_transfers(path: &Path, rows: &[Row<'_>]) {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("token_address", DataType::Utf8, false),
+        Field::new("from_address", DataType::Utf8, false),
+        Field::new("to_address", DataType::Utf8, false),
+        Field::new("value", DataType::Utf8, false),
+        Field::new("transaction_hash", DataType::Utf8, false),
+        Field::new("log_index", DataType::Int64, false),
+        Field::new(
+            "block_timestamp",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
+        Field::new("block_number", DataType::Int64, false),
+    ]));
+    let micros: Vec<i64> = rows
+        .iter()
+        .map(|r| {
+            chrono::NaiveDateTime::parse_from_str(r.5, "%Y-%m-%d %H:%M")
+                .expect("time")
+                .and_utc()
+                .timestamp_micros()
+        })
+        .collect();
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            Arc::new(StringArray::from(vec![USDT; rows.len()])),
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))),
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| (r.2 * 1_000_000).to_string()),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| format!("0x{:0>64}", r.3)),
+            )),
+            Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.4))),
+            Arc::new(TimestampMicrosecondArray::from(micros.clone()).with_timezone("UTC")),
+            Arc::new(Int64Array::from_iter_values(
+                micros
+                    .iter()
+                    .map(|m| 21_000_000 + m / 12_000_000 % 1_000_000),
+            )),
+        ],
+    )
+    .expect("batch");
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    let file = std::fs::File::create(path).expect("create");
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, schema, None).expect("writer");
+    w.write(&batch).expect("write");
+    w.close().expect("close");
+}
+
+/// The hand-built economy: two exchanges (alpha with a hot, a cold and one user's
+/// deposit address; beta with a hot wallet), two users.
+fn hand_built(dir: &Path) -> ChainstatConfig {
+    write_transfers(
+        &dir.join("transfers/part-1.parquet"),
+        &[
+            // user1 deposits 100 into their alpha deposit address, swept to the hot wallet
+            (USER1, DEPOSIT1, 100, "a1", 0, "2025-03-01 10:00"),
+            (DEPOSIT1, ALPHA_HOT, 100, "a2", 0, "2025-03-01 11:00"),
+            // alpha rebalances hot → cold (internal)
+            (ALPHA_HOT, ALPHA_COLD, 50, "a3", 0, "2025-03-01 12:00"),
+            // alpha pays 30 to beta (inter-exchange), withdraws 20 to user2
+            (ALPHA_HOT, BETA_HOT, 30, "a4", 0, "2025-03-01 13:00"),
+            (ALPHA_HOT, USER2, 20, "a5", 1, "2025-03-01 14:00"),
+            // a day without a USDT price
+            (USER2, BETA_HOT, 10, "a6", 0, "2025-03-02 09:00"),
+        ],
+    );
+    // An overlapping re-export: the inter-exchange transfer again.
+    write_transfers(
+        &dir.join("transfers/part-2-overlap.parquet"),
+        &[(ALPHA_HOT, BETA_HOT, 30, "a4", 0, "2025-03-01 13:00")],
+    );
+    std::fs::write(
+        dir.join("tokens.csv"),
+        format!("address,symbol,name,decimals\n{USDT},USDT,Tether USD,6\n"),
+    )
+    .expect("tokens");
+    std::fs::write(
+        dir.join("labels.csv"),
+        format!(
+            "address,entity,category,source,confidence\n\
+             {ALPHA_HOT},alpha,exchange,test,high\n{ALPHA_COLD},alpha,exchange,test,high\n\
+             {BETA_HOT},beta,exchange,test,high\n"
+        ),
+    )
+    .expect("labels");
+    std::fs::write(
+        dir.join("registry.csv"),
+        "entity,name,licensed,jurisdiction,licence_id\nalpha,Alpha Ltd,true,XA,XA-1\n\
+         beta,Beta,false,XA,\nbeta,Beta,maybe,XB,\n",
+    )
+    .expect("registry");
+    std::fs::write(
+        dir.join("prices.csv"),
+        format!("date,chain,asset,symbol,price_usd\n2025-03-01,ethereum,{USDT},USDT,1.0\n"),
+    )
+    .expect("prices");
+    let toml =
+        "[job]\nregistry = \"registry.csv\"\nprices = \"prices.csv\"\nthreshold_usd = 25.0\n\
+                [engine]\ntarget_partitions = 2\n\
+                [[table]]\nname = \"eth_transfers\"\nurl = \"transfers/\"\n\
+                [[table]]\nname = \"eth_tokens\"\nurl = \"tokens.csv\"\nchain = \"ethereum\"\n\
+                [[labels]]\nurl = \"labels.csv\"\n";
+    std::fs::write(dir.join("chainstat.toml"), toml).expect("toml");
+    ChainstatConfig::load(&dir.join("chainstat.toml")).expect("config")
+}
+
+async fn run_job(
+    config: ChainstatConfig,
+    out: &Path,
+    incremental: bool,
+) -> chainstat_job::RunSummary {
+    chainstat_job::run(
+        config,
+        &RunOptions {
+            out: out.display().to_string(),
+            incremental,
+            quiet: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("run failed: {e}"))
+}
+
+/// Rows of a published table as sorted text, read through the pointer.
+async fn published(out: &Path, sql: &str) -> Vec<String> {
+    let ctx = SessionContext::new();
+    publish::register_published(&ctx, &out.display().to_string())
+        .await
+        .expect("published");
+    let batches = ctx.sql(sql).await.expect(sql).collect().await.expect(sql);
+    let mut rows = to_text(&batches);
+    rows.sort();
+    rows
+}
+
+/// Every published table, sorted rows (for equality across runs).
+pub(crate) async fn all_tables(out: &Path) -> BTreeMap<String, Vec<String>> {
+    let ctx = SessionContext::new();
+    let m = publish::register_published(&ctx, &out.display().to_string())
+        .await
+        .expect("published");
+    let mut t = BTreeMap::new();
+    for name in m.tables.keys() {
+        let batches = ctx
+            .sql(&format!("SELECT * FROM {name}"))
+            .await
+            .expect("sql")
+            .collect()
+            .await
+            .expect("rows");
+        let mut rows = to_text(&batches);
+        rows.sort();
+        t.insert(name.clone(), rows);
+    }
+    t
+}
+
+#[tokio::test]
+async fn turnover_definitions_on_hand_built_transfers() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("out");
+    let cfg = hand_built(dir.path());
+    run_job(cfg, &out, false).await;
+
+    let daily = published(
+        &out,
+        "SELECT entity, CAST(day AS VARCHAR), CAST(inflow_amount AS DOUBLE), CAST(outflow_amount AS DOUBLE), \
+                CAST(inflow_usd AS DOUBLE), CAST(outflow_usd AS DOUBLE), CAST(lower_inflow_usd AS DOUBLE), \
+                CAST(lower_outflow_usd AS DOUBLE), transfers_in, transfers_out, \
+                unpriced_transfers, depositors, counterparties FROM exchange_turnover_daily",
+    )
+    .await;
+    assert_eq!(
+        daily,
+        vec![
+            // alpha: the deposit counts (not the sweep, not hot → cold); 30 + 20 out, the
+            // duplicated export row once. Lower bound: the deposit address has no label.
+            "alpha|2025-03-01|100.0|50.0|100.0|50.0|0.0|50.0|1|2|0|1|3",
+            // beta: alpha's 30 is beta's inflow
+            "beta|2025-03-01|30.0|NULL|30.0|0.0|30.0|0.0|1|0|0|1|1",
+            // no price on 03-02: USD is missing, not zero, and the transfer is counted unpriced
+            "beta|2025-03-02|10.0|NULL|NULL|0.0|NULL|0.0|1|0|1|1|1",
+        ]
+    );
+    // The depositor is user1's cluster, not the deposit address (the sweep is internal).
+    let cps = published(
+        &out,
+        "SELECT entity, counterparty, COALESCE(counterparty_entity, '-') FROM entity_counterparties WHERE entity = 'alpha'",
+    )
+    .await;
+    assert_eq!(
+        cps,
+        vec![
+            "alpha|entity:beta|beta".to_string(),
+            format!("alpha|ethereum:{USER1}|-"),
+            format!("alpha|ethereum:{USER2}|-"),
+        ]
+    );
+    let enforcement = published(
+        &out,
+        "SELECT jurisdiction, exchanges, licensed, unlicensed, licensed_above_threshold, \
+                unlicensed_above_threshold, CAST(turnover_usd AS DOUBLE) FROM enforcement_summary",
+    )
+    .await;
+    // beta's 'maybe' licence row in XB is rejected (and counted), not guessed.
+    assert_eq!(enforcement, vec!["XA|2|1|1|1|1|180.0"]);
+    let coverage = published(
+        &out,
+        "SELECT symbol, transfers, priced_transfers, missing_price_days FROM coverage",
+    )
+    .await;
+    assert_eq!(coverage, vec!["USDT|6|5|1"]);
+    let rejects = published(&out, "SELECT kind, reason, rows FROM rejects_summary").await;
+    assert_eq!(
+        rejects,
+        vec!["registry|licensed must be true/false/yes/no/1/0, got 'maybe'|1"]
+    );
+}
+
+#[tokio::test]
+async fn rerun_with_the_same_inputs_publishes_the_same_rows() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("out");
+    let cfg = hand_built(dir.path());
+    let first = run_job(cfg.clone(), &out, false).await;
+    let a = all_tables(&out).await;
+    let second = run_job(cfg, &out, false).await;
+    let b = all_tables(&out).await;
+    assert_ne!(first.manifest.run_id, second.manifest.run_id);
+    assert_eq!(a.len(), 9, "{:?}", a.keys());
+    assert_eq!(a, b);
+    // Both runs kept (keep_runs = 3), the pointer names the second.
+    assert!(out.join("runs").join(&first.manifest.run_id).exists());
+    let pointer = std::fs::read_to_string(out.join("_published.json")).expect("pointer");
+    assert!(pointer.contains(&second.manifest.run_id), "{pointer}");
+}
+
+/// Every file under `dir` with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read_dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.clone(), std::fs::read(&p).expect("read"));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_run_killed_mid_publish_leaves_the_previous_run_published() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("out");
+    let cfg = hand_built(dir.path());
+    let first = run_job(cfg, &out, false).await;
+    let before = all_tables(&out).await;
+    let run1 = out.join("runs").join(&first.manifest.run_id);
+    let files_before = snapshot(&run1);
+    let pointer_before = std::fs::read(out.join("_published.json")).expect("pointer");
+
+    // New data arrives; the next run is killed after writing 3 tables, then another
+    // just before its commit.
+    write_transfers(
+        &dir.path().join("transfers/part-3.parquet"),
+        &[(USER2, BETA_HOT, 5, "b1", 0, "2025-03-03 09:00")],
+    );
+    for failpoint in ["publish:3", "commit"] {
+        let status = std::process::Command::new(chainstat_bin())
+            .args(["run", "-q", "--config"])
+            .arg(dir.path().join("chainstat.toml"))
+            .arg("--out")
+            .arg(&out)
+            .env("CHAINSTAT_FAILPOINT", failpoint)
+            .status()
+            .expect("spawn");
+        assert!(
+            !status.success(),
+            "{failpoint}: the run must have been killed"
+        );
+        assert_eq!(
+            std::fs::read(out.join("_published.json")).expect("pointer"),
+            pointer_before,
+            "{failpoint}: pointer moved"
+        );
+        assert_eq!(snapshot(&run1), files_before, "{failpoint}: run 1 changed");
+        assert_eq!(
+            all_tables(&out).await,
+            before,
+            "{failpoint}: readers see other rows"
+        );
+    }
+    // A complete run then publishes the new day.
+    let status = std::process::Command::new(chainstat_bin())
+        .args(["run", "-q", "--config"])
+        .arg(dir.path().join("chainstat.toml"))
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .expect("spawn");
+    assert!(status.success());
+    let days = published(
+        &out,
+        "SELECT DISTINCT CAST(day AS VARCHAR) FROM exchange_turnover_daily",
+    )
+    .await;
+    assert_eq!(days, vec!["2025-03-01", "2025-03-02", "2025-03-03"]);
+}
+
+/// A `chainstat gen` economy in `dir` (small: tests run in debug builds).
+pub(crate) fn generated(dir: &Path, size: u64, days: u32) -> ChainstatConfig {
+    let params = chainstat_gen::GenParams {
+        transfers: size,
+        days,
+        exchanges: Some(5),
+        ..Default::default()
+    };
+    chainstat_gen::generate(&params, dir).expect("gen");
+    let mut cfg = ChainstatConfig::load(&dir.join("chainstat.toml")).expect("config");
+    cfg.engine.target_partitions = Some(2);
+    cfg
+}
+
+/// Moves the month files of `months` (e.g. "2025-02") out of every table folder into
+/// `aside`, returning them so they can be put back as "new partitions".
+fn set_aside(data: &Path, aside: &Path, months: &[&str]) -> Vec<(PathBuf, PathBuf)> {
+    let mut moved = Vec::new();
+    for table in [
+        "ethereum/token_transfers",
+        "bitcoin/inputs",
+        "bitcoin/outputs",
+    ] {
+        for e in std::fs::read_dir(data.join(table)).expect("dir") {
+            let p = e.expect("entry").path();
+            let name = p.file_name().expect("name").to_string_lossy().to_string();
+            if months.iter().any(|m| name.starts_with(m)) {
+                let to = aside.join(table.replace('/', "_") + "_" + &name);
+                std::fs::rename(&p, &to).expect("move");
+                moved.push((p, to));
+            }
+        }
+    }
+    moved
+}
+
+#[tokio::test]
+async fn incremental_run_equals_full_recomputation() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let cfg = generated(&data, 4_000, 75); // 2025-01-01 .. 2025-03-16
+    let aside = dir.path().join("aside");
+    std::fs::create_dir_all(&aside).expect("aside");
+
+    // Night 1: January and February are there.
+    let moved = set_aside(&data, &aside, &["2025-03"]);
+    assert!(moved.len() >= 4, "{moved:?}");
+    let inc = dir.path().join("incremental");
+    let first = run_job(cfg.clone(), &inc, true).await;
+    assert_eq!(first.manifest.scope.mode, "full", "no previous run: full");
+
+    // Night 2: March arrives (and, through the overlap file, a few February rows again).
+    for (orig, tmp) in &moved {
+        std::fs::rename(tmp, orig).expect("move back");
+    }
+    let second = run_job(cfg.clone(), &inc, true).await;
+    let scope = &second.manifest.scope;
+    assert_eq!(scope.mode, "incremental", "{scope:?}");
+    assert!(scope.months.contains(&"2025-03".to_string()), "{scope:?}");
+    assert!(
+        !scope.months.contains(&"2025-01".to_string()) || scope.reason.contains("attribution"),
+        "{scope:?}"
+    );
+    let carried: usize = second
+        .manifest
+        .tables
+        .values()
+        .map(|t| t.carried_over.len())
+        .sum();
+
+    // The same inputs, computed from scratch.
+    let full = dir.path().join("full");
+    run_job(cfg, &full, false).await;
+    let (a, b) = (all_tables(&inc).await, all_tables(&full).await);
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, rows) in &a {
+        assert_eq!(
+            rows, &b[name],
+            "table {name}: incremental differs from full"
+        );
+    }
+    assert!(a["exchange_turnover_daily"].len() > 100);
+    println!("incremental scope: {scope:?}; {carried} partition(s) carried over");
+
+    // A third night with nothing new recomputes nothing and changes nothing.
+    let third = run_job(
+        ChainstatConfig::load(&data.join("chainstat.toml")).expect("cfg"),
+        &inc,
+        true,
+    )
+    .await;
+    assert_eq!(
+        third.manifest.scope.months,
+        Vec::<String>::new(),
+        "{:?}",
+        third.manifest.scope
+    );
+    assert_eq!(all_tables(&inc).await, b);
+}
+
+/// Relative error of `est` against `truth`.
+fn rel(est: f64, truth: f64) -> f64 {
+    if truth == 0.0 {
+        if est == 0.0 {
+            0.0
+        } else {
+            f64::INFINITY
+        }
+    } else {
+        (est - truth).abs() / truth
+    }
+}
+
+/// Stated accuracy bound (README): yearly USD turnover per labelled exchange and asset
+/// within 1 % of the ground truth for tokens and 5 % for Bitcoin (deposits not yet
+/// consolidated by the exchange at the end of the data cannot be linked by the
+/// multi-input heuristic), in total within 2 %; unlabelled exchanges are not in the
+/// turnover tables but are found as candidates.
+#[tokio::test]
+async fn estimates_match_the_generated_ground_truth() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let cfg = generated(&data, 8_000, 365);
+    let out = dir.path().join("out");
+    run_job(cfg, &out, false).await;
+
+    let mut truth: BTreeMap<(String, String), f64> = BTreeMap::new();
+    let mut rdr = csv_rows(&data.join("ground_truth/turnover_daily.csv"));
+    let header = rdr.remove(0);
+    let col = |n: &str| header.iter().position(|h| h == n).expect(n);
+    let (ie, ia, ii, io) = (
+        col("entity"),
+        col("asset"),
+        col("inflow_usd"),
+        col("outflow_usd"),
+    );
+    for r in &rdr {
+        let usd = r[ii].parse::<f64>().unwrap_or(0.0) + r[io].parse::<f64>().unwrap_or(0.0);
+        *truth.entry((r[ie].clone(), r[ia].clone())).or_default() += usd;
+    }
+    let entities = csv_rows(&data.join("ground_truth/entities.csv"));
+    let labelled: Vec<String> = entities[1..]
+        .iter()
+        .filter(|r| r[1] == "exchange" && r[2] == "true")
+        .map(|r| r[0].clone())
+        .collect();
+    let unlabelled: Vec<String> = entities[1..]
+        .iter()
+        .filter(|r| r[1] == "exchange" && r[2] == "false")
+        .map(|r| r[0].clone())
+        .collect();
+    assert!(labelled.len() >= 2 && !unlabelled.is_empty());
+
+    let est = published(
+        &out,
+        "SELECT entity, COALESCE(symbol, asset), CAST(sum(turnover_usd) AS VARCHAR) FROM exchange_turnover_yearly \
+         GROUP BY entity, COALESCE(symbol, asset)",
+    )
+    .await;
+    let mut estimate: BTreeMap<(String, String), f64> = BTreeMap::new();
+    for r in &est {
+        let p: Vec<&str> = r.split('|').collect();
+        estimate.insert((p[0].into(), p[1].into()), p[2].parse().unwrap_or(0.0));
+    }
+    let (mut t_sum, mut e_sum, mut worst) = (0.0, 0.0, 0.0f64);
+    for ((entity, asset), t) in &truth {
+        if !labelled.contains(entity) || *t < 1.0 {
+            continue;
+        }
+        let e = estimate
+            .get(&(entity.clone(), asset.clone()))
+            .copied()
+            .unwrap_or(0.0);
+        let err = rel(e, *t);
+        worst = worst.max(err);
+        let bound = if asset == "BTC" { 0.05 } else { 0.01 };
+        assert!(
+            err <= bound,
+            "{entity} {asset}: estimate {e:.0} vs truth {t:.0} ({:.2} %)",
+            err * 100.0
+        );
+        t_sum += t;
+        e_sum += e;
+    }
+    let total_err = rel(e_sum, t_sum);
+    println!(
+        "accuracy: labelled exchanges' yearly turnover {e_sum:.0} USD vs truth {t_sum:.0} ({:.3} %), worst entity×asset {:.3} %",
+        total_err * 100.0,
+        worst * 100.0
+    );
+    assert!(total_err <= 0.02);
+    for u in &unlabelled {
+        assert!(
+            !estimate.keys().any(|(e, _)| e == u),
+            "{u} has no label: it cannot be attributed"
+        );
+    }
+    // Every unlabelled exchange's Ethereum hot wallet is found as a candidate.
+    let hubs = published(&out, "SELECT hub FROM exchange_candidates").await;
+    let addresses = csv_rows(&data.join("ground_truth/addresses.csv"));
+    for u in &unlabelled {
+        let hot: Vec<&String> = addresses
+            .iter()
+            .filter(|r| r[0] == "ethereum" && &r[2] == u && r[3] == "hot")
+            .map(|r| &r[1])
+            .collect();
+        assert!(
+            hot.iter().any(|h| hubs.contains(h)),
+            "{u}: hot wallets {hot:?} not in candidates {hubs:?}"
+        );
+    }
+}
+
+/// A small CSV reader for ground-truth files (no quoting in them).
+fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(path)
+        .expect("csv")
+        .lines()
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn incremental_run_carries_unaffected_months_over() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = hand_built(dir.path());
+    let inc = dir.path().join("incremental");
+    run_job(cfg.clone(), &inc, true).await;
+    // April arrives: known addresses only, no new links — March is not affected.
+    write_transfers(
+        &dir.path().join("transfers/part-4.parquet"),
+        &[
+            (ALPHA_HOT, USER2, 7, "c1", 0, "2025-04-02 10:00"),
+            (USER2, BETA_HOT, 3, "c2", 0, "2025-04-03 10:00"),
+        ],
+    );
+    std::fs::write(
+        dir.path().join("prices.csv"),
+        format!(
+            "date,chain,asset,symbol,price_usd\n2025-03-01,ethereum,{USDT},USDT,1.0\n\
+             2025-04-02,ethereum,{USDT},USDT,1.0\n2025-04-03,ethereum,{USDT},USDT,1.0\n"
+        ),
+    )
+    .expect("prices");
+    let second = run_job(cfg.clone(), &inc, true).await;
+    let scope = &second.manifest.scope;
+    assert_eq!(scope.mode, "incremental", "{scope:?}");
+    assert_eq!(scope.months, vec!["2025-04"], "{scope:?}");
+    let daily = &second.manifest.tables["exchange_turnover_daily"];
+    assert_eq!(daily.carried_over, vec!["2025-03"], "{daily:?}");
+    let full = dir.path().join("full");
+    run_job(cfg, &full, false).await;
+    assert_eq!(all_tables(&inc).await, all_tables(&full).await);
+}
