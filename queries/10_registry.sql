@@ -1,7 +1,7 @@
--- view: registry
--- The licence registry, one row per (entity, jurisdiction): entity names are matched
--- to label entities case-insensitively; `licensed` accepts true/false, yes/no, 1/0.
--- Rows that cannot be read this way are counted in `rejects_summary` (12_input_rejects).
+-- view: registry_rows
+-- The licence registry as read: entity names are matched to label entities
+-- case-insensitively; `licensed` accepts true/false, yes/no, 1/0. Rows that cannot be
+-- read this way are counted in `rejects_summary` (12_input_rejects).
 SELECT
     lower(trim(entity)) AS entity,
     NULLIF(trim(name), '') AS name,

@@ -7,14 +7,23 @@ FROM registry_raw
 WHERE NULLIF(trim(entity), '') IS NULL
    OR lower(trim(COALESCE(licensed, ''))) NOT IN ('true', 'yes', '1', 'false', 'no', '0')
 UNION ALL
+SELECT 'registry', entity || ' ' || jurisdiction,
+       'conflicting licence rows for one jurisdiction: counted as unlicensed'
+FROM registry_rows
+GROUP BY entity, jurisdiction
+HAVING count(DISTINCT licensed) > 1
+UNION ALL
 SELECT 'prices', COALESCE(date, '') || ' ' || COALESCE(chain, '') || ' ' || COALESCE(asset, ''),
        CASE WHEN TRY_CAST(trim(date) AS DATE) IS NULL THEN 'date is not YYYY-MM-DD'
             WHEN NULLIF(trim(chain), '') IS NULL OR NULLIF(trim(asset), '') IS NULL THEN 'chain or asset is empty'
-            ELSE 'price_usd is not a positive number' END
+            WHEN lower(trim(chain)) NOT IN (${known_chains}) THEN 'unknown chain ''' || trim(chain) || ''''
+            ELSE 'price_usd is not a positive number below 10^12' END
 FROM prices_raw
 WHERE TRY_CAST(trim(date) AS DATE) IS NULL
    OR NULLIF(trim(chain), '') IS NULL OR NULLIF(trim(asset), '') IS NULL
-   OR COALESCE(TRY_CAST(trim(price_usd) AS DOUBLE), 0) <= 0
+   OR lower(trim(chain)) NOT IN (${known_chains})
+   OR NOT (COALESCE(TRY_CAST(trim(price_usd) AS DOUBLE), 0) > 0
+           AND COALESCE(TRY_CAST(trim(price_usd) AS DOUBLE), 0) < 1e12)
 UNION ALL
 SELECT 'prices', CAST(day AS VARCHAR) || ' ' || chain || ' ' || asset,
        'duplicate price for one day: ' || CAST(n AS VARCHAR) || ' rows averaged'
@@ -23,6 +32,7 @@ FROM (
            upper(trim(asset)) AS asset, count(*) AS n
     FROM prices_raw
     WHERE COALESCE(TRY_CAST(trim(price_usd) AS DOUBLE), 0) > 0
+      AND COALESCE(TRY_CAST(trim(price_usd) AS DOUBLE), 0) < 1e12
     GROUP BY TRY_CAST(trim(date) AS DATE), lower(trim(chain)), upper(trim(asset))
     HAVING count(*) > 1 AND TRY_CAST(trim(date) AS DATE) IS NOT NULL
 )

@@ -14,7 +14,7 @@
 -- which input paid which output. Value is attributed with the proportional rule
 -- (GraphSense's estimated_value): input group i pays output group o
 --     value(o) × value(i) / Σ inputs,
--- rounded down to whole satoshi; fees go to miners and are nobody's turnover.
+-- rounded to whole satoshi; fees go to miners and are nobody's turnover.
 --
 -- USD: amount × the price of the asset on the transfer's UTC day, as DECIMAL(38, 6) so sums
 -- are exact and the same in every run and engine; NULL when there is
@@ -37,6 +37,9 @@ account AS (
     WHERE t.block_time IS NOT NULL
       AND CAST(date_part('year', t.block_time) AS INT) IN (SELECT year FROM scope_years)
       AND (f.entity IS NOT NULL OR r.entity IS NOT NULL)
+      -- zero-value transfers (address poisoning) move nothing; tokens without known
+      -- decimals have no amount: both are left out and counted in rejects_summary
+      AND t.amount_raw > 0 AND t.amount IS NOT NULL
 ),
 utxo_in AS (
     SELECT i.chain, i.tx_hash, i.value_sat, i.address, a.cluster_id, a.entity, a.category,
@@ -52,9 +55,15 @@ utxo_out AS (
     WHERE o.block_time IS NOT NULL
       AND CAST(date_part('year', o.block_time) AS INT) IN (SELECT year FROM scope_years)
 ),
+-- The denominator is the larger of the inputs and outputs present: if some input rows
+-- are missing (rejected, or not exported yet) the present inputs are not credited with
+-- more than they hold.
 tx_total AS (
-    SELECT chain, tx_hash, sum(value_sat) AS total FROM utxo_in
-    GROUP BY chain, tx_hash HAVING sum(value_sat) > 0
+    SELECT i.chain, i.tx_hash, GREATEST(i.total, COALESCE(o.total, 0)) AS total
+    FROM (SELECT chain, tx_hash, sum(value_sat) AS total FROM utxo_in
+          GROUP BY chain, tx_hash HAVING sum(value_sat) > 0) i
+    LEFT JOIN (SELECT chain, tx_hash, sum(value_sat) AS total FROM utxo_out GROUP BY chain, tx_hash) o
+      ON o.chain = i.chain AND o.tx_hash = i.tx_hash
 ),
 in_group AS (
     SELECT chain, tx_hash, cluster_id, entity, category, labelled,
@@ -107,7 +116,7 @@ SELECT l.chain,
        CAST(date_trunc('month', l.block_time) AS DATE) AS month,
        CAST(date_part('year', l.block_time) AS INT) AS year,
        l.entity, l.category, l.direction, l.asset, l.symbol, l.amount,
-       CAST(CAST(l.amount AS DOUBLE) * p.price_usd AS DECIMAL(38, 6)) AS usd,
+       TRY_CAST(CAST(l.amount AS DOUBLE) * p.price_usd AS DECIMAL(38, 6)) AS usd,
        l.lower_bound, l.counterparty, l.counterparty_entity, l.transfer, l.address
 FROM legs l
 LEFT JOIN prices p

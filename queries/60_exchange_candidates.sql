@@ -13,7 +13,7 @@ WITH attr AS (
 ),
 forwards AS (
     SELECT o.chain, o.to_address AS hub, o.from_address AS deposit, i.from_address AS sender,
-           o.tx_hash AS forward_tx, i.tx_hash AS deposit_tx, i.amount, i.asset, i.block_time
+           o.tx_hash AS forward_tx, i.tx_hash || ':' || CAST(i.log_index AS VARCHAR) AS deposit_tx, i.amount, i.asset, i.block_time
     FROM transfers o
     JOIN transfers i
       ON i.chain = o.chain AND i.to_address = o.from_address AND i.asset = o.asset
@@ -45,7 +45,7 @@ hubs AS (
     FROM fed GROUP BY chain, hub
 ),
 valued AS (
-    SELECT f.chain, f.hub, sum(CAST(CAST(f.amount AS DOUBLE) * p.price_usd AS DECIMAL(38, 6))) AS inflow_usd,
+    SELECT f.chain, f.hub, sum(TRY_CAST(CAST(f.amount AS DOUBLE) * p.price_usd AS DECIMAL(38, 6))) AS inflow_usd,
            count(DISTINCT CASE WHEN p.price_usd IS NULL THEN f.deposit_tx END) AS unpriced_deposits
     FROM (SELECT DISTINCT chain, hub, deposit_tx, amount, asset, block_time FROM fed) f
     LEFT JOIN prices p ON p.chain = f.chain AND p.asset = f.asset AND p.day = CAST(f.block_time AS DATE)

@@ -5,7 +5,9 @@
 -- unknown (not in the registry; jurisdiction '(not in registry)'), how many had a
 -- yearly turnover at or above the threshold (${threshold_usd} USD), and their combined
 -- turnover — estimate and lower bound — over priced transfers (unpriced_transfers says
--- how many had no price). An exchange registered in two jurisdictions counts in both.
+-- how many had no price; not_licensed_threshold_undetermined counts unlicensed/unknown
+-- exchanges below the threshold only because some of their transfers had no price). An
+-- exchange registered in two jurisdictions counts in both.
 WITH e AS (
     SELECT year, entity,
            COALESCE(sum(turnover_usd), 0) AS turnover_usd,
@@ -19,7 +21,9 @@ r AS (
            CASE WHEN g.entity IS NULL THEN 'unknown'
                 WHEN g.licensed THEN 'licensed' ELSE 'unlicensed' END AS status,
            e.turnover_usd >= ${threshold_usd} AS above,
-           e.lower_turnover_usd >= ${threshold_usd} AS lower_above
+           e.lower_turnover_usd >= ${threshold_usd} AS lower_above,
+           -- below the threshold on priced transfers, but with unpriced ones: undetermined
+           (e.turnover_usd < ${threshold_usd} AND e.unpriced_transfers > 0) AS undetermined
     FROM e LEFT JOIN registry g ON g.entity = e.entity
 )
 SELECT year, jurisdiction,
@@ -32,6 +36,8 @@ SELECT year, jurisdiction,
        count(CASE WHEN status = 'unknown' AND above THEN 1 END) AS unknown_above_threshold,
        count(CASE WHEN status = 'unlicensed' AND lower_above THEN 1 END)
            AS unlicensed_above_threshold_lower,
+       count(CASE WHEN status <> 'licensed' AND undetermined THEN 1 END)
+           AS not_licensed_threshold_undetermined,
        sum(turnover_usd) AS turnover_usd,
        sum(lower_turnover_usd) AS lower_turnover_usd,
        sum(CASE WHEN status = 'unlicensed' THEN turnover_usd ELSE 0 END) AS unlicensed_turnover_usd,

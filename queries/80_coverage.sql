@@ -3,7 +3,7 @@
 -- How much of the volume the figures cover, per year, chain and asset: the share of
 -- transfers with a USD price for their day, and the share touching an attributed
 -- address (estimate) or a labelled one (lower bound). Bitcoin counts transactions
--- (with their output value). missing_price_days = active days without a price.
+-- (with their output value; attributed when an input or output is). missing_price_days = active days without a price.
 WITH attr AS (
     SELECT chain, address, entity, labelled_entity FROM address_attribution
 ),
@@ -18,8 +18,16 @@ moves AS (
     UNION ALL
     SELECT o.chain, min(o.block_time), 'BTC', 'BTC',
            token_amount(CAST(sum(o.value_sat) AS DECIMAL(76, 0)), 8, 18),
-           count(a.entity) > 0, count(a.labelled_entity) > 0
-    FROM utxo_outputs o LEFT JOIN attr a ON a.chain = o.chain AND a.address = o.address
+           count(a.entity) > 0 OR bool_or(COALESCE(ia.attributed, false)),
+           count(a.labelled_entity) > 0 OR bool_or(COALESCE(ia.labelled, false))
+    FROM utxo_outputs o
+    LEFT JOIN attr a ON a.chain = o.chain AND a.address = o.address
+    LEFT JOIN (
+        SELECT i.chain, i.tx_hash, count(x.entity) > 0 AS attributed,
+               count(x.labelled_entity) > 0 AS labelled
+        FROM utxo_inputs i LEFT JOIN attr x ON x.chain = i.chain AND x.address = i.address
+        GROUP BY i.chain, i.tx_hash
+    ) ia ON ia.chain = o.chain AND ia.tx_hash = o.tx_hash
     WHERE o.block_time IS NOT NULL
     GROUP BY o.chain, o.tx_hash
 ),
@@ -37,7 +45,7 @@ SELECT year, chain, asset, symbol,
        count(CASE WHEN attributed THEN 1 END) AS attributed_transfers,
        CAST(count(CASE WHEN attributed THEN 1 END) AS DOUBLE) / count(*) AS attributed_share,
        CAST(count(CASE WHEN labelled THEN 1 END) AS DOUBLE) / count(*) AS labelled_share,
-       sum(CAST(CAST(amount AS DOUBLE) * price_usd AS DECIMAL(38, 6))) AS volume_usd,
+       sum(TRY_CAST(CAST(amount AS DOUBLE) * price_usd AS DECIMAL(38, 6))) AS volume_usd,
        count(DISTINCT day) AS active_days,
        count(DISTINCT CASE WHEN price_usd IS NULL THEN day END) AS missing_price_days
 FROM priced

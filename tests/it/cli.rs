@@ -106,3 +106,96 @@ fn exit_codes_distinguish_config_input_and_query_errors() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("nosuchcolumn"), "{err}");
 }
+
+#[test]
+fn run_on_the_sample_then_report_and_query_the_published_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.display().to_string();
+    let (code, stdout, err) = run(&["run", "--out", &out_s]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("committed (full"), "{stdout}");
+    // Not a terminal: one JSON line per stage on stderr.
+    let stages: Vec<serde_json::Value> = err
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert!(
+        stages.iter().any(|s| s["stage"] == "cluster") && stages.len() > 10,
+        "{err}"
+    );
+    let (code, csv, err) = run(&[
+        "sql",
+        "--published",
+        &out_s,
+        "--format",
+        "csv",
+        "-c",
+        "SELECT count(*) AS n FROM exchange_turnover_yearly WHERE year = 2025",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let n: i64 = csv.lines().nth(1).unwrap().parse().unwrap();
+    assert!(n > 5, "{csv}");
+    let to = dir.path().join("reports");
+    let (code, stdout, err) = run(&[
+        "report",
+        "--out",
+        &out_s,
+        "--year",
+        "2025",
+        "--to",
+        &to.display().to_string(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("report-2025.html"), "{stdout}");
+    let html = std::fs::read_to_string(to.join("report-2025.html")).unwrap();
+    assert!(html.contains("<svg") && !html.contains("http://") && !html.contains("https://"));
+    let md = std::fs::read_to_string(to.join("report-2025.md")).unwrap();
+    assert!(md.starts_with("# Exchange turnover"), "{md}");
+}
+
+#[test]
+fn run_exit_codes_tell_config_from_input_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    // Bad config: an unknown [job] key.
+    std::fs::write(&cfg, "[job]\nthreshold = 5\n").unwrap();
+    let (code, _, err) = run(&["run", "-q", "--config", &cfg.display().to_string()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("threshold"), "{err}");
+    // Bad config: a registry without its required columns.
+    std::fs::write(dir.path().join("r.csv"), "entity,status\nx,ok\n").unwrap();
+    std::fs::write(&cfg, "[job]\nregistry = \"r.csv\"\n").unwrap();
+    let (code, _, err) = run(&[
+        "run",
+        "-q",
+        "--config",
+        &cfg.display().to_string(),
+        "--out",
+        &dir.path().join("o").display().to_string(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("licensed") && err.contains("r.csv"), "{err}");
+    // Bad input: a transfers file that is not Parquet.
+    std::fs::create_dir_all(dir.path().join("t")).unwrap();
+    std::fs::write(dir.path().join("t/x.parquet"), b"not parquet").unwrap();
+    std::fs::write(&cfg, "[[table]]\nname = \"t\"\nurl = \"t/\"\n").unwrap();
+    let (code, _, err) = run(&[
+        "run",
+        "-q",
+        "--config",
+        &cfg.display().to_string(),
+        "--out",
+        &dir.path().join("o").display().to_string(),
+    ]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("x.parquet"), "{err}");
+    // Nothing published yet.
+    let (code, _, err) = run(&[
+        "report",
+        "--out",
+        &dir.path().join("none").display().to_string(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("nothing published"), "{err}");
+}

@@ -210,17 +210,32 @@ pub async fn commit(root: &Root, manifest: &RunManifest) -> Result<()> {
     root.put(POINTER, body).await
 }
 
-/// Deletes run folders beyond the newest `keep` (never the committed one).
+/// Deletes committed runs beyond the newest `keep` (never `committed`), and folders of
+/// runs that never committed (no manifest) older than the newest committed one. Only
+/// runs that were once published count towards `keep`, so a crashed run cannot push a
+/// run readers may still hold out of the window.
 pub async fn prune(root: &Root, committed: &str, keep: usize) -> Result<Vec<String>> {
     let runs = root.runs().await?;
+    let mut published = Vec::new();
+    let mut orphans = Vec::new();
+    for r in runs {
+        if root
+            .get(&format!("runs/{r}/manifest.json"))
+            .await?
+            .is_some()
+        {
+            published.push(r);
+        } else if r.as_str() < committed {
+            orphans.push(r);
+        }
+    }
     let keep = keep.max(1);
     let mut deleted = Vec::new();
-    if runs.len() > keep {
-        for r in &runs[..runs.len() - keep] {
-            if r != committed {
-                root.delete_prefix(&format!("runs/{r}")).await?;
-                deleted.push(r.clone());
-            }
+    let old = published.len().saturating_sub(keep);
+    for r in published[..old].iter().chain(orphans.iter()) {
+        if r != committed {
+            root.delete_prefix(&format!("runs/{r}")).await?;
+            deleted.push(r.clone());
         }
     }
     Ok(deleted)

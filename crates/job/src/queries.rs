@@ -34,6 +34,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../queries/12_input_rejects.sql"),
     ),
     (
+        "13_registry.sql",
+        include_str!("../../../queries/13_registry.sql"),
+    ),
+    (
         "20_address_attribution.sql",
         include_str!("../../../queries/20_address_attribution.sql"),
     ),

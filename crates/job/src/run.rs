@@ -234,12 +234,16 @@ async fn run_inner(
     manifest.timings = progress.timings();
     failpoint("commit", 0);
     publish::commit(&root, &manifest).await?;
-    let pruned = publish::prune(&root, &run_id, config.job.keep_runs).await?;
-    if !pruned.is_empty() {
-        log::info!("deleted old runs: {}", pruned.join(", "));
+    // Committed: housekeeping failures from here on are warnings, not a failed run.
+    match publish::prune(&root, &run_id, config.job.keep_runs).await {
+        Ok(pruned) if !pruned.is_empty() => log::info!("deleted old runs: {}", pruned.join(", ")),
+        Ok(_) => {}
+        Err(e) => log::warn!("run {run_id} committed, but pruning old runs failed: {e}"),
     }
     if !opts.keep_work {
-        root.delete_prefix(&format!("_work/{run_id}")).await?;
+        if let Err(e) = root.delete_prefix(&format!("_work/{run_id}")).await {
+            log::warn!("run {run_id} committed, but its work folder was not deleted: {e}");
+        }
     }
     Ok(RunSummary {
         run_url: root.url_of(&run_dir),
@@ -300,9 +304,13 @@ async fn run_query(
             {
                 if s.record.mode == "incremental" {
                     if let Some(t) = prev.tables.get(&q.name) {
+                        let fresh: std::collections::BTreeSet<String> =
+                            files.iter().filter_map(|f| f.partition.clone()).collect();
                         for f in &t.files {
                             let Some(p) = &f.partition else { continue };
-                            if s.covers(p) {
+                            // Recomputed (in scope, or emitted anyway by the query): keep
+                            // the fresh file, never overwrite it with the old one.
+                            if s.covers(p) || fresh.contains(p) {
                                 continue;
                             }
                             root.copy(
@@ -427,6 +435,14 @@ fn placeholders(config: &ChainstatConfig) -> BTreeMap<String, String> {
             j.candidate_min_depositors.max(1).to_string(),
         ),
         ("exchange_categories".to_string(), cats.join(", ")),
+        (
+            "known_chains".to_string(),
+            chainstat_functions::chain::CHAINS
+                .iter()
+                .map(|(name, _)| quote(name))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
         (
             "deposit_window_seconds".to_string(),
             c.deposit_window_seconds.max(0).to_string(),

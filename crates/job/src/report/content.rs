@@ -135,15 +135,15 @@ fn exchange_headline(d: &ReportData) -> String {
     ));
     match unlicensed_above.count {
         0 => s.push_str(&format!(
-            "No unlicensed exchange had a turnover above {thr}."
+            "No unlicensed exchange had a turnover of at least {thr}."
         )),
         1 => s.push_str(&format!(
-            "1 unlicensed exchange had a turnover above {thr}; its turnover was {} (lower bound {}).",
+            "1 unlicensed exchange had a turnover of at least {thr}; its turnover was {} (lower bound {}).",
             usd_compact(unlicensed_above.turnover),
             usd_compact(unlicensed_above.lower),
         )),
         n => s.push_str(&format!(
-            "{} unlicensed exchanges had a turnover above {thr}; their combined turnover was {} (lower bound {}).",
+            "{} unlicensed exchanges had a turnover of at least {thr}; their combined turnover was {} (lower bound {}).",
             int(n),
             usd_compact(unlicensed_above.turnover),
             usd_compact(unlicensed_above.lower),
@@ -172,7 +172,7 @@ fn enforcement_headline(d: &ReportData) -> String {
     format!(
         "In {}, {} {} active, with a combined turnover of {} (lower bound {}). \
          Of these, {} {} licensed, {} unlicensed and {} of unknown licence status. \
-         {} had a turnover above {thr}; unlicensed exchanges had a combined turnover of {} (lower bound {}).",
+         {} had a turnover of at least {thr}; unlicensed exchanges had a combined turnover of {} (lower bound {}).",
         d.year,
         count_noun(t.exchanges, "exchange", "exchanges"),
         was_were(t.exchanges),
@@ -425,7 +425,7 @@ fn enforcement_section(d: &ReportData) -> Section {
         id: "enforcement",
         heading: "Enforcement summary by jurisdiction".to_string(),
         intro: Some(format!(
-            "Exchanges active in {} by jurisdiction and licence status. \"Above threshold\" counts exchanges whose yearly turnover was above {}. Amounts are in US dollars; the lower bound is the conservative estimate of the same turnover.",
+            "Exchanges active in {} by jurisdiction and licence status. \"Above threshold\" counts exchanges whose yearly turnover was at least {}. Amounts are in US dollars; the lower bound is the conservative estimate of the same turnover.",
             d.year,
             threshold_phrase(d)
         )),
@@ -511,7 +511,7 @@ fn flagged_section(d: &ReportData) -> Section {
         no_data(d.year)
     } else if flagged.is_empty() {
         Body::Message(format!(
-            "No unlicensed or unknown-status exchange had a turnover above {thr} in {}.",
+            "No unlicensed or unknown-status exchange had a turnover of at least {thr} in {}.",
             d.year
         ))
     } else {
@@ -547,9 +547,9 @@ fn flagged_section(d: &ReportData) -> Section {
     };
     Section {
         id: "above-threshold",
-        heading: format!("Unlicensed and unknown-status exchanges above {thr}"),
+        heading: format!("Unlicensed and unknown-status exchanges at or above {thr}"),
         intro: Some(format!(
-            "Exchanges not known to be licensed whose yearly turnover was above {}.",
+            "Exchanges not known to be licensed whose yearly turnover was at least {}.",
             threshold_phrase(d)
         )),
         body,
@@ -709,7 +709,7 @@ mod tests {
             "{h}"
         );
         assert!(
-            h.contains("2 unlicensed exchanges had a turnover above $1.0M; their combined turnover was $5.5M (lower bound $1.5M)."),
+            h.contains("2 unlicensed exchanges had a turnover of at least $1.0M; their combined turnover was $5.5M (lower bound $1.5M)."),
             "{h}"
         );
         assert!(
@@ -724,7 +724,7 @@ mod tests {
         d.threshold_usd = 1e9;
         let h = headline(&d);
         assert!(
-            h.contains("No unlicensed exchange had a turnover above $1.00B."),
+            h.contains("No unlicensed exchange had a turnover of at least $1.00B."),
             "{h}"
         );
         assert!(!h.contains("unknown licence status was also"), "{h}");
@@ -737,7 +737,7 @@ mod tests {
         let h = headline(&d);
         assert!(h.starts_with("In 2025, 5 exchanges were active"), "{h}");
         assert!(
-            h.contains("2 unlicensed exchanges had a turnover above $1.0M"),
+            h.contains("2 unlicensed exchanges had a turnover of at least $1.0M"),
             "{h}"
         );
     }
@@ -767,9 +767,9 @@ mod tests {
     }
 
     #[test]
-    fn threshold_is_strict_and_ignores_nan() {
-        assert!(!above_threshold(1e6, 1e6));
-        assert!(above_threshold(1e6 + 1.0, 1e6));
+    fn threshold_is_inclusive_like_the_sql_and_ignores_nan() {
+        assert!(above_threshold(1e6, 1e6));
+        assert!(!above_threshold(1e6 - 1.0, 1e6));
         assert!(!above_threshold(f64::NAN, 1e6));
         assert!(!above_threshold(5.0, f64::NAN));
     }

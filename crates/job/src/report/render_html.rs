@@ -265,7 +265,7 @@ mod tests {
         let html = render_html(&sample());
         assert!(html.contains("<p class=\"headline\">In 2025, 5 exchanges were active"));
         assert!(html.contains(
-            "2 unlicensed exchanges had a turnover above $1.0M; their combined turnover was $5.5M (lower bound $1.5M)."
+            "2 unlicensed exchanges had a turnover of at least $1.0M; their combined turnover was $5.5M (lower bound $1.5M)."
         ));
         for id in [
             "monthly",

@@ -93,7 +93,7 @@ mod tests {
         let md = render_markdown(&sample());
         assert!(md.starts_with("# Exchange turnover and enforcement statistics, 2025\n\nIn 2025, 5 exchanges were active"));
         assert!(md.contains(
-            "2 unlicensed exchanges had a turnover above $1.0M; their combined turnover was $5.5M (lower bound $1.5M)."
+            "2 unlicensed exchanges had a turnover of at least $1.0M; their combined turnover was $5.5M (lower bound $1.5M)."
         ));
     }
 
@@ -103,7 +103,7 @@ mod tests {
         for heading in [
             "## Enforcement summary by jurisdiction",
             "## Exchanges",
-            "## Unlicensed and unknown-status exchanges above $1.0M",
+            "## Unlicensed and unknown-status exchanges at or above $1.0M",
             "## Candidate exchanges (unlabelled clusters)",
             "## Data coverage",
             "## Method notes",
