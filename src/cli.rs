@@ -67,6 +67,9 @@ pub struct InputArgs {
     /// Partitions (threads) per query.
     #[arg(long, help_heading = "Engine")]
     pub partitions: Option<usize>,
+    /// Bound query memory (e.g. 2g): operators spill to disk beyond it.
+    #[arg(long, help_heading = "Engine")]
+    pub memory_limit: Option<String>,
     /// Also register every table of the run published under this output root
     /// (`chainstat run --out`), e.g. exchange_turnover_yearly.
     #[arg(long, help_heading = "Input")]

@@ -104,6 +104,10 @@ pub(crate) fn load_config(input: &InputArgs) -> Result<ChainstatConfig> {
     if let Some(p) = input.partitions {
         cfg.engine.target_partitions = Some(p);
     }
+    if let Some(m) = &input.memory_limit {
+        chainstat_engine::config::parse_bytes(m)?;
+        cfg.engine.memory_limit = Some(m.clone());
+    }
     Ok(cfg)
 }
 
@@ -186,15 +190,5 @@ async fn run(cli: Cli) -> Result<()> {
 
 /// Parses sizes like `2g`, `512m`, `1024`.
 fn parse_bytes(s: &str) -> Result<u64> {
-    let t = s.trim().to_ascii_lowercase();
-    let (num, mult) = match t.chars().last() {
-        Some('g') => (&t[..t.len() - 1], 1u64 << 30),
-        Some('m') => (&t[..t.len() - 1], 1u64 << 20),
-        Some('k') => (&t[..t.len() - 1], 1u64 << 10),
-        _ => (t.as_str(), 1),
-    };
-    let n: f64 = num
-        .parse()
-        .with_context(|| format!("cannot parse size '{s}' (e.g. 2g, 512m)"))?;
-    Ok((n * mult as f64) as u64)
+    Ok(chainstat_engine::config::parse_bytes(s)?)
 }

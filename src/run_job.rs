@@ -55,6 +55,7 @@ pub async fn report_cmd(args: ReportArgs) -> Result<()> {
         tables: Vec::new(),
         cluster: None,
         partitions: None,
+        memory_limit: None,
         published: None,
     })
     .unwrap_or_default();

@@ -40,6 +40,31 @@ pub struct EngineConfig {
     /// the system temp dir (fine for a cluster on one machine).
     #[serde(default)]
     pub staging: Option<String>,
+    /// Memory bound for query execution (`2g`, `512m`): DataFusion's memory pool, with
+    /// sorts, aggregations and (sort-merge) joins spilling to disk beyond it. Default:
+    /// unbounded.
+    #[serde(default)]
+    pub memory_limit: Option<String>,
+}
+
+/// Parses sizes like `2g`, `512m`, `64k`, `1024` (bytes).
+pub fn parse_bytes(s: &str) -> Result<u64> {
+    let t = s.trim().to_ascii_lowercase();
+    let t = t.trim_end_matches('b');
+    let (num, mult) = match t.chars().last() {
+        Some('g') => (&t[..t.len() - 1], 1u64 << 30),
+        Some('m') => (&t[..t.len() - 1], 1u64 << 20),
+        Some('k') => (&t[..t.len() - 1], 1u64 << 10),
+        _ => (t, 1),
+    };
+    let n: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| EngineError::Config(format!("cannot parse size '{s}' (e.g. 2g, 512m)")))?;
+    if !(n.is_finite() && n > 0.0) {
+        return Err(EngineError::Config(format!("size '{s}' must be positive")));
+    }
+    Ok((n * mult as f64) as u64)
 }
 
 /// The whole config file.

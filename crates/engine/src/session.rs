@@ -40,9 +40,23 @@ pub fn chainstat_state(
     stores: Arc<dyn ObjectStoreRegistry>,
     ballista: bool,
 ) -> datafusion::common::Result<SessionState> {
-    let runtime = RuntimeEnvBuilder::new()
-        .with_object_store_registry(stores)
-        .build_arc()?;
+    chainstat_state_bounded(cfg, stores, ballista, None)
+}
+
+/// [`chainstat_state`] with an optional memory bound (bytes): a fair spill pool, and
+/// sort-merge joins preferred over hash joins because they can spill.
+pub fn chainstat_state_bounded(
+    mut cfg: SessionConfig,
+    stores: Arc<dyn ObjectStoreRegistry>,
+    ballista: bool,
+    memory_limit: Option<usize>,
+) -> datafusion::common::Result<SessionState> {
+    let mut runtime = RuntimeEnvBuilder::new().with_object_store_registry(stores);
+    if let Some(bytes) = memory_limit {
+        runtime = runtime.with_memory_limit(bytes, 1.0);
+        cfg.options_mut().optimizer.prefer_hash_join = false;
+    }
+    let runtime = runtime.build_arc()?;
     let mut builder = SessionStateBuilder::new()
         .with_default_features()
         .with_config(cfg)
@@ -84,7 +98,14 @@ impl Session {
         let ctx = match cluster {
             None => {
                 let cfg = tune(SessionConfig::new(), &config.engine);
-                SessionContext::new_with_state(chainstat_state(cfg, stores, false)?)
+                let limit = config
+                    .engine
+                    .memory_limit
+                    .as_deref()
+                    .map(crate::config::parse_bytes)
+                    .transpose()?
+                    .map(|b| b as usize);
+                SessionContext::new_with_state(chainstat_state_bounded(cfg, stores, false, limit)?)
             }
             Some(url) => {
                 // Ballista 55's adaptive planner leaves jobs hanging once it wants to
