@@ -5,16 +5,29 @@
 -- ${candidate_min_depositors} distinct senders (clusters). A deposit-like address
 -- received value and forwarded at least (1 - deposit_amount_tolerance) of it, same asset,
 -- to the hub within deposit_window_seconds — the pattern of exchange deposit addresses
--- being swept (Victor 2020), without needing a label on the hub. Addresses that forward
--- to several hubs (payment processors) are not counted; attributed hubs are left out.
+-- being swept (Victor 2020), without needing a label on the hub. Only addresses that
+-- send to a single destination count as deposits (payment processors forwarding to several
+-- hubs do not); attributed hubs are left out.
 -- Account chains only; over the whole input, not per period.
 WITH attr AS (
     SELECT chain, address, cluster_id, party, entity FROM address_attribution
+),
+-- Deposit-like senders first: unattributed addresses whose outgoing transfers all go to
+-- one address. Restricting the self-join to them keeps it linear (a busy wallet's
+-- outgoing × incoming transfers would be quadratic).
+single_destination AS (
+    SELECT t.chain, t.from_address AS address
+    FROM transfers t
+    LEFT JOIN attr a ON a.chain = t.chain AND a.address = t.from_address
+    WHERE a.entity IS NULL AND t.amount_raw > 0
+    GROUP BY t.chain, t.from_address
+    HAVING count(DISTINCT t.to_address) = 1
 ),
 forwards AS (
     SELECT o.chain, o.to_address AS hub, o.from_address AS deposit, i.from_address AS sender,
            o.tx_hash AS forward_tx, i.tx_hash || ':' || CAST(i.log_index AS VARCHAR) AS deposit_tx, i.amount, i.asset, i.block_time
     FROM transfers o
+    JOIN single_destination d ON d.chain = o.chain AND d.address = o.from_address
     JOIN transfers i
       ON i.chain = o.chain AND i.to_address = o.from_address AND i.asset = o.asset
     WHERE o.block_time >= i.block_time
@@ -24,13 +37,9 @@ forwards AS (
       AND o.amount_raw > 0
       AND o.from_address <> o.to_address AND i.from_address <> i.to_address
 ),
-single_hub AS (
-    SELECT chain, deposit FROM forwards GROUP BY chain, deposit HAVING count(DISTINCT hub) = 1
-),
 fed AS (
     SELECT f.*, COALESCE(s.party, f.chain || ':' || f.sender) AS sender_cluster
     FROM forwards f
-    JOIN single_hub d ON d.chain = f.chain AND d.deposit = f.deposit
     LEFT JOIN attr h ON h.chain = f.chain AND h.address = f.hub
     LEFT JOIN attr s ON s.chain = f.chain AND s.address = f.sender
     WHERE h.entity IS NULL

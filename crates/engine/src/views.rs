@@ -132,33 +132,48 @@ fn checked_union(kind: TableKind, tables: &[RegisteredTable]) -> Option<String> 
 }
 
 /// The deduplicated good rows of `kind`.
+///
+/// Copies of one row (overlapping exports) agree on every column but `source_table`.
+/// Each good row gets a digest of its content; per key the smallest digest wins, so the
+/// choice does not depend on the order files were listed or read in — even when two
+/// exports disagree about a key — and the kept copy's `source_table` is the smallest.
+/// Plain hash aggregations and an equi-join: no ordered aggregates, which would keep the
+/// ordering columns of every group in memory (gigabytes at a few million rows).
 fn view_sql(kind: TableKind, tables: &[RegisteredTable]) -> String {
     let Some(union) = checked_union(kind, tables) else {
         return empty_select(kind);
     };
     let key = key(kind);
-    // Copies of one row agree on every column but `source_table`; ordering by all the
-    // other columns picks one copy whatever order files were listed or read in.
-    let others: Vec<&str> = columns(kind)
+    let content: Vec<&str> = columns(kind)
         .iter()
         .map(|(c, _)| *c)
-        .filter(|c| !key.contains(c))
+        .filter(|c| *c != "source_table")
         .collect();
-    let order = others.join(", ");
+    let digest = content
+        .iter()
+        .map(|c| format!("COALESCE(CAST({c} AS VARCHAR), '\\N')"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let cols: Vec<String> = columns(kind)
         .iter()
         .map(|(c, _)| {
             if key.contains(c) {
-                c.to_string()
+                format!("d.{c}")
             } else {
-                format!("first_value({c} ORDER BY {order}) AS {c}")
+                format!("min(d.{c}) AS {c}")
             }
         })
         .collect();
+    let on: Vec<String> = key.iter().map(|k| format!("p.{k} = d.{k}")).collect();
+    let key_list = key.join(", ");
+    let d_key: Vec<String> = key.iter().map(|k| format!("d.{k}")).collect();
     format!(
-        "SELECT {} FROM ({union}) WHERE _reason IS NULL GROUP BY {}",
+        "WITH d AS (SELECT *, md5(concat_ws('|', {digest})) AS _digest FROM ({union}) WHERE _reason IS NULL), \
+              p AS (SELECT {key_list}, min(_digest) AS _pick FROM d GROUP BY {key_list}) \
+         SELECT {} FROM d JOIN p ON {} AND d._digest = p._pick GROUP BY {}",
         cols.join(", "),
-        key.join(", ")
+        on.join(" AND "),
+        d_key.join(", ")
     )
 }
 

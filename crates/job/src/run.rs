@@ -96,6 +96,19 @@ async fn run_inner(
         inputs.iter().map(|s| s.objects.len()).sum::<usize>()
     ));
 
+    // Every later step reads the canonical views many times (heuristics, flows,
+    // candidates, coverage); validate and deduplicate the inputs once and read Parquet.
+    let st = progress.stage("canonical views");
+    let mut staged = Vec::new();
+    for view in ["transfers", "utxo_inputs", "utxo_outputs"] {
+        let path = format!("{work}/canonical/{view}/");
+        chainstat_cluster::write_and_register(ctx, &format!("SELECT * FROM {view}"), &path, view)
+            .await?;
+        let n = chainstat_cluster::count(ctx, &format!("SELECT count(*) FROM {view}")).await?;
+        staged.push(format!("{n} {view}"));
+    }
+    st.done(staged.join(", "));
+
     let previous = if opts.incremental {
         publish::current(&root).await?
     } else {

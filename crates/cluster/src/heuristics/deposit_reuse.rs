@@ -16,6 +16,8 @@
 
 use crate::params::ClusterParams;
 
+/// Labelled senders are filtered out *before* the self-join: a hot wallet's outgoing
+/// transfers joined with all its incoming ones would be quadratic in its activity.
 fn deposits_sql(p: &ClusterParams) -> String {
     let cats = p
         .exchange_categories
@@ -28,14 +30,14 @@ fn deposits_sql(p: &ClusterParams) -> String {
         "WITH f AS ( \
          SELECT o.chain, o.from_address AS deposit, x.entity, min(o.to_address) AS wallet, \
                 min(o.tx_hash) AS fwd_tx \
-         FROM transfers o \
+         FROM (SELECT o.* FROM transfers o \
+               LEFT JOIN (SELECT DISTINCT chain, address FROM labels) known \
+                 ON known.chain = o.chain AND known.address = o.from_address \
+               WHERE known.address IS NULL) o \
          JOIN (SELECT DISTINCT chain, address, entity FROM labels WHERE lower(category) IN ({cats})) x \
            ON o.chain = x.chain AND o.to_address = x.address \
          JOIN transfers i ON i.chain = o.chain AND i.to_address = o.from_address AND i.asset = o.asset \
-         LEFT JOIN (SELECT DISTINCT chain, address FROM labels) known \
-           ON known.chain = o.chain AND known.address = o.from_address \
-         WHERE known.address IS NULL \
-           AND ((o.block_time IS NOT NULL AND i.block_time IS NOT NULL \
+         WHERE ((o.block_time IS NOT NULL AND i.block_time IS NOT NULL \
                  AND o.block_time >= i.block_time \
                  AND o.block_time <= i.block_time + INTERVAL '{secs} seconds') \
              OR ((o.block_time IS NULL OR i.block_time IS NULL) \
