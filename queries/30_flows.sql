@@ -23,14 +23,18 @@
 WITH attr AS (
     SELECT chain, address, party AS cluster_id, entity, category, labelled_entity FROM address_attribution
 ),
+-- The labelled flags are written CASE … WHEN true THEN false rather than COALESCE(…, false):
+-- never NULL either way, but DataFusion 55 then derives the same nullability for the
+-- logical and the physical plan of the UNIONs below (with COALESCE it rejects the plan
+-- once they are grouped by).
 account AS (
     SELECT t.chain, t.block_time, t.asset, t.symbol, t.amount,
            t.tx_hash || ':' || CAST(t.log_index AS VARCHAR) AS transfer,
            t.from_address, t.to_address,
            f.cluster_id AS from_cluster, f.entity AS from_entity, f.category AS from_category,
-           COALESCE(f.labelled_entity = f.entity, false) AS from_labelled,
+           CASE WHEN f.labelled_entity = f.entity THEN true WHEN true THEN false END AS from_labelled,
            r.cluster_id AS to_cluster, r.entity AS to_entity, r.category AS to_category,
-           COALESCE(r.labelled_entity = r.entity, false) AS to_labelled
+           CASE WHEN r.labelled_entity = r.entity THEN true WHEN true THEN false END AS to_labelled
     FROM transfers t
     LEFT JOIN attr f ON f.chain = t.chain AND f.address = t.from_address
     LEFT JOIN attr r ON r.chain = t.chain AND r.address = t.to_address
@@ -83,9 +87,9 @@ utxo AS (
            o.tx_hash AS transfer,
            i.address AS from_address, o.address AS to_address,
            i.cluster_id AS from_cluster, i.entity AS from_entity, i.category AS from_category,
-           i.labelled AS from_labelled,
+           CASE WHEN i.labelled THEN true WHEN true THEN false END AS from_labelled,
            o.cluster_id AS to_cluster, o.entity AS to_entity, o.category AS to_category,
-           o.labelled AS to_labelled
+           CASE WHEN o.labelled THEN true WHEN true THEN false END AS to_labelled
     FROM out_group o
     JOIN in_group i ON i.chain = o.chain AND i.tx_hash = o.tx_hash
     JOIN tx_total t ON t.chain = o.chain AND t.tx_hash = o.tx_hash
@@ -110,6 +114,21 @@ legs AS (
            from_labelled
     FROM moves
     WHERE from_entity IS NOT NULL AND (to_entity IS NULL OR to_entity <> from_entity)
+),
+-- One row per (transfer, entity, direction, counterparty, lower_bound); first_leg = 1 on
+-- exactly one row per (transfer, entity, direction), so counts are sums, not
+-- count(DISTINCT …) (whose per-group hash sets cost gigabytes at millions of legs).
+merged AS (
+    SELECT chain, block_time, asset, min(symbol) AS symbol, transfer, entity, min(category) AS category,
+           direction, counterparty, min(counterparty_entity) AS counterparty_entity, lower_bound,
+           min(address) AS address, sum(amount) AS amount
+    FROM legs
+    GROUP BY chain, block_time, asset, transfer, entity, direction, counterparty, lower_bound
+),
+firsts AS (
+    SELECT transfer, entity, direction,
+           min(COALESCE(counterparty, '') || CASE WHEN lower_bound THEN '|1' ELSE '|0' END) AS pick
+    FROM merged GROUP BY transfer, entity, direction
 )
 SELECT l.chain,
        CAST(l.block_time AS DATE) AS day,
@@ -117,7 +136,10 @@ SELECT l.chain,
        CAST(date_part('year', l.block_time) AS INT) AS year,
        l.entity, l.category, l.direction, l.asset, l.symbol, l.amount,
        TRY_CAST(CAST(l.amount AS DOUBLE) * p.price_usd AS DECIMAL(38, 6)) AS usd,
-       l.lower_bound, l.counterparty, l.counterparty_entity, l.transfer, l.address
-FROM legs l
+       l.lower_bound, l.counterparty, l.counterparty_entity, l.transfer, l.address,
+       CASE WHEN f.pick = COALESCE(l.counterparty, '') || CASE WHEN l.lower_bound THEN '|1' ELSE '|0' END
+            THEN 1 ELSE 0 END AS first_leg
+FROM merged l
+JOIN firsts f ON f.transfer = l.transfer AND f.entity = l.entity AND f.direction = l.direction
 LEFT JOIN prices p
   ON p.chain = l.chain AND p.asset = l.asset AND p.day = CAST(l.block_time AS DATE)

@@ -6,7 +6,12 @@
 -- unpriced_transfers counts transfers without a price that day (their USD is missing,
 -- not zero). depositors = distinct counterparties (clusters) that sent value in;
 -- counterparties = distinct clusters on either side.
-SELECT
+WITH legs AS (
+    SELECT * FROM flows
+    WHERE category IN (${exchange_categories}) AND month IN (SELECT month FROM scope_months)
+),
+totals AS (
+    SELECT
     month, day, entity, chain, asset, symbol,
     -- estimate (heuristics applied)
     sum(CASE WHEN direction = 'in' THEN amount END) AS inflow_amount,
@@ -28,13 +33,26 @@ SELECT
         AS lower_outflow_usd,
     COALESCE(sum(CASE WHEN lower_bound THEN usd END),
              CASE WHEN count(CASE WHEN lower_bound THEN 1 END) = 0 THEN 0 END) AS lower_turnover_usd,
-    -- activity
-    count(DISTINCT CASE WHEN direction = 'in' THEN transfer END) AS transfers_in,
-    count(DISTINCT CASE WHEN direction = 'out' THEN transfer END) AS transfers_out,
-    count(DISTINCT CASE WHEN usd IS NULL THEN transfer END) AS unpriced_transfers,
-    count(DISTINCT CASE WHEN direction = 'in' THEN counterparty END) AS depositors,
-    count(DISTINCT counterparty) AS counterparties
-FROM flows
-WHERE category IN (${exchange_categories}) AND month IN (SELECT month FROM scope_months)
-GROUP BY month, day, entity, chain, asset, symbol
-ORDER BY month, day, entity, chain, asset
+    -- activity (first_leg marks one row per transfer, entity and direction)
+    CAST(COALESCE(sum(CASE WHEN direction = 'in' THEN first_leg END), 0) AS BIGINT) AS transfers_in,
+    CAST(COALESCE(sum(CASE WHEN direction = 'out' THEN first_leg END), 0) AS BIGINT) AS transfers_out,
+    CAST(COALESCE(sum(CASE WHEN usd IS NULL THEN first_leg END), 0) AS BIGINT) AS unpriced_transfers
+    FROM legs
+    GROUP BY month, day, entity, chain, asset, symbol
+),
+-- distinct counterparties in two hash aggregations instead of count(DISTINCT …)
+parties AS (
+    SELECT month, day, entity, chain, asset, symbol, counterparty, max(CASE WHEN direction = 'in' THEN 1 ELSE 0 END) AS sent_in
+    FROM legs
+    WHERE counterparty IS NOT NULL
+    GROUP BY month, day, entity, chain, asset, symbol, counterparty
+),
+party_counts AS (
+    SELECT month, day, entity, chain, asset, symbol, CAST(sum(sent_in) AS BIGINT) AS depositors, CAST(count(counterparty) AS BIGINT) AS counterparties
+    FROM parties
+    GROUP BY month, day, entity, chain, asset, symbol
+)
+SELECT t.*, COALESCE(c.depositors, 0) AS depositors, COALESCE(c.counterparties, 0) AS counterparties
+FROM totals t
+LEFT JOIN party_counts c ON c.month = t.month AND c.day = t.day AND c.entity = t.entity AND c.chain = t.chain AND c.asset = t.asset AND c.symbol IS NOT DISTINCT FROM t.symbol
+ORDER BY t.month, t.day, t.entity, t.chain, t.asset

@@ -8,8 +8,8 @@ WITH c AS (
            min(counterparty_entity) AS counterparty_entity,
            COALESCE(sum(CASE WHEN direction = 'in' THEN usd END), 0) AS inflow_usd,
            COALESCE(sum(CASE WHEN direction = 'out' THEN usd END), 0) AS outflow_usd,
-           count(DISTINCT transfer) AS transfers,
-           count(DISTINCT CASE WHEN usd IS NULL THEN transfer END) AS unpriced_transfers
+           CAST(sum(first_leg) AS BIGINT) AS transfers,
+           CAST(sum(CASE WHEN usd IS NULL THEN first_leg ELSE 0 END) AS BIGINT) AS unpriced_transfers
     FROM flows
     WHERE year IN (SELECT year FROM scope_years)
     GROUP BY year, entity, counterparty
