@@ -23,19 +23,42 @@ single_destination AS (
     GROUP BY t.chain, t.from_address
     HAVING count(DISTINCT t.to_address) = 1
 ),
-forwards AS (
-    SELECT o.chain, o.to_address AS hub, o.from_address AS deposit, i.from_address AS sender,
-           o.tx_hash AS forward_tx, i.tx_hash || ':' || CAST(i.log_index AS VARCHAR) AS deposit_tx, i.amount, i.asset, i.block_time
+-- The window self-join is bucketed by time (two equi-joins: same bucket, previous bucket)
+-- so a deposit address with thousands of deposits costs pairs per window, not per year.
+outgoing AS (
+    SELECT o.chain, o.from_address, o.to_address, o.tx_hash, o.asset, o.block_time, o.amount_raw,
+           ${bucket_o} AS b, ${previous_bucket_o} AS pb
     FROM transfers o
     JOIN single_destination d ON d.chain = o.chain AND d.address = o.from_address
-    JOIN transfers i
-      ON i.chain = o.chain AND i.to_address = o.from_address AND i.asset = o.asset
-    WHERE o.block_time >= i.block_time
-      AND o.block_time <= i.block_time + INTERVAL '${deposit_window_seconds} seconds'
-      AND o.amount_raw <= i.amount_raw
-      AND CAST(o.amount_raw AS DOUBLE) >= CAST(i.amount_raw AS DOUBLE) * ${deposit_keep}
-      AND o.amount_raw > 0
-      AND o.from_address <> o.to_address AND i.from_address <> i.to_address
+    WHERE o.amount_raw > 0 AND o.from_address <> o.to_address AND o.block_time IS NOT NULL
+),
+incoming AS (
+    SELECT i.chain, i.to_address, i.from_address, i.tx_hash, i.log_index, i.asset, i.block_time,
+           i.amount_raw, i.amount, ${bucket_i} AS b
+    FROM transfers i
+    WHERE i.from_address <> i.to_address AND i.block_time IS NOT NULL
+),
+pairs AS (
+    SELECT o.chain, o.to_address AS hub, o.from_address AS deposit, i.from_address AS sender,
+           o.tx_hash AS forward_tx, i.tx_hash || ':' || CAST(i.log_index AS VARCHAR) AS deposit_tx,
+           i.amount, i.asset, i.block_time, o.block_time AS o_time, o.amount_raw AS o_amount,
+           i.amount_raw AS i_amount
+    FROM outgoing o
+    JOIN incoming i ON i.chain = o.chain AND i.to_address = o.from_address AND i.asset = o.asset AND i.b = o.b
+    UNION ALL
+    SELECT o.chain, o.to_address, o.from_address, i.from_address, o.tx_hash,
+           i.tx_hash || ':' || CAST(i.log_index AS VARCHAR), i.amount, i.asset, i.block_time,
+           o.block_time, o.amount_raw, i.amount_raw
+    FROM outgoing o
+    JOIN incoming i ON i.chain = o.chain AND i.to_address = o.from_address AND i.asset = o.asset AND i.b = o.pb
+),
+forwards AS (
+    SELECT chain, hub, deposit, sender, forward_tx, deposit_tx, amount, asset, block_time
+    FROM pairs
+    WHERE o_time >= block_time
+      AND o_time <= block_time + INTERVAL '${deposit_window_seconds} seconds'
+      AND o_amount <= i_amount
+      AND CAST(o_amount AS DOUBLE) >= CAST(i_amount AS DOUBLE) * ${deposit_keep}
 ),
 fed AS (
     SELECT f.*, COALESCE(s.party, f.chain || ':' || f.sender) AS sender_cluster

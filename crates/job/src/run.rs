@@ -430,7 +430,20 @@ fn placeholders(config: &ChainstatConfig) -> BTreeMap<String, String> {
     if cats.is_empty() {
         cats.push(quote("exchange"));
     }
+    let (bucket_o, previous_o) = chainstat_cluster::heuristics::deposit_reuse::bucket_sql(
+        "o",
+        c.deposit_window_seconds,
+        c.deposit_window_blocks,
+    );
+    let (bucket_i, _) = chainstat_cluster::heuristics::deposit_reuse::bucket_sql(
+        "i",
+        c.deposit_window_seconds,
+        c.deposit_window_blocks,
+    );
     BTreeMap::from([
+        ("bucket_o".to_string(), bucket_o),
+        ("previous_bucket_o".to_string(), previous_o),
+        ("bucket_i".to_string(), bucket_i),
         (
             "threshold_usd".to_string(),
             format!("{:?}", j.threshold_usd),

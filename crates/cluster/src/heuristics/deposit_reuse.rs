@@ -4,7 +4,7 @@
 //! An address D is a deposit address of exchange X when D forwards to one of X's known
 //! wallets (a labelled address whose category is an exchange category) an amount that D
 //! received shortly before: same asset, within `deposit_window_seconds` (or
-//! `deposit_window_blocks` when a time is missing), and at least (1 − tolerance) of the
+//! `deposit_window_blocks` when both lack a time), and at least (1 − tolerance) of the
 //! received amount. Then D belongs to X (edge D → the wallet), and the distinct senders
 //! that paid into D are one entity (a user's deposit address is theirs alone).
 //!
@@ -16,8 +16,27 @@
 
 use crate::params::ClusterParams;
 
-/// Labelled senders are filtered out *before* the self-join: a hot wallet's outgoing
-/// transfers joined with all its incoming ones would be quadratic in its activity.
+/// The time bucket of a transfer for window joins: `window`-second buckets of its time,
+/// or (negative, so the two never meet) `blocks`-block buckets of its block number when
+/// it has no time. A transfer received at most one window before another is in the same
+/// bucket or the one before, so a window self-join becomes two equi-joins.
+pub fn bucket_sql(t: &str, secs: i64, blocks: i64) -> (String, String) {
+    let (secs, blocks) = (secs.max(1), blocks.max(1));
+    let bucket = format!(
+        "CASE WHEN {t}.block_time IS NOT NULL THEN CAST(to_unixtime({t}.block_time) AS BIGINT) / {secs} \
+              ELSE -1 - {t}.block_number / {blocks} END"
+    );
+    let previous = format!(
+        "CASE WHEN {t}.block_time IS NOT NULL THEN CAST(to_unixtime({t}.block_time) AS BIGINT) / {secs} - 1 \
+              ELSE -1 - {t}.block_number / {blocks} + 1 END"
+    );
+    (bucket, previous)
+}
+
+/// Labelled senders are filtered out *before* the self-join, and the self-join is
+/// bucketed by time: a busy address's outgoing transfers joined with all its incoming
+/// ones would be quadratic in its activity (a heavy user's deposit address swept
+/// thousands of times a year).
 fn deposits_sql(p: &ClusterParams) -> String {
     let cats = p
         .exchange_categories
@@ -26,28 +45,47 @@ fn deposits_sql(p: &ClusterParams) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     let keep = 1.0 - p.deposit_amount_tolerance.clamp(0.0, 1.0);
+    let (ob, opb) = bucket_sql("o", p.deposit_window_seconds, p.deposit_window_blocks);
+    let (ib, _) = bucket_sql("i", p.deposit_window_seconds, p.deposit_window_blocks);
+    let pair = |bucket: &str| {
+        format!(
+            "SELECT o.chain, o.from_address, o.to_address, o.tx_hash, o.entity, o.block_time, \
+                    o.block_number, o.amount_raw, i.block_time AS i_time, i.block_number AS i_block, \
+                    i.amount_raw AS i_amount \
+             FROM o JOIN i ON i.chain = o.chain AND i.to_address = o.from_address \
+                          AND i.asset = o.asset AND i.b = o.{bucket}"
+        )
+    };
     format!(
-        "WITH f AS ( \
-         SELECT o.chain, o.from_address AS deposit, x.entity, min(o.to_address) AS wallet, \
-                min(o.tx_hash) AS fwd_tx \
-         FROM (SELECT o.* FROM transfers o \
-               LEFT JOIN (SELECT DISTINCT chain, address FROM labels) known \
-                 ON known.chain = o.chain AND known.address = o.from_address \
-               WHERE known.address IS NULL) o \
-         JOIN (SELECT DISTINCT chain, address, entity FROM labels WHERE lower(category) IN ({cats})) x \
-           ON o.chain = x.chain AND o.to_address = x.address \
-         JOIN transfers i ON i.chain = o.chain AND i.to_address = o.from_address AND i.asset = o.asset \
-         WHERE ((o.block_time IS NOT NULL AND i.block_time IS NOT NULL \
-                 AND o.block_time >= i.block_time \
-                 AND o.block_time <= i.block_time + INTERVAL '{secs} seconds') \
-             OR ((o.block_time IS NULL OR i.block_time IS NULL) \
-                 AND o.block_number >= i.block_number AND o.block_number <= i.block_number + {blocks})) \
-           AND o.amount_raw <= i.amount_raw \
-           AND CAST(o.amount_raw AS DOUBLE) >= CAST(i.amount_raw AS DOUBLE) * {keep} \
-         GROUP BY o.chain, o.from_address, x.entity) \
+        "WITH o AS ( \
+           SELECT o.chain, o.from_address, o.to_address, o.tx_hash, o.asset, o.block_time, \
+                  o.block_number, o.amount_raw, x.entity, {ob} AS b, {opb} AS pb \
+           FROM transfers o \
+           JOIN (SELECT DISTINCT chain, address, entity FROM labels WHERE lower(category) IN ({cats})) x \
+             ON o.chain = x.chain AND o.to_address = x.address \
+           LEFT JOIN (SELECT DISTINCT chain, address FROM labels) known \
+             ON known.chain = o.chain AND known.address = o.from_address \
+           WHERE known.address IS NULL), \
+         i AS (SELECT i.chain, i.to_address, i.asset, i.block_time, i.block_number, i.amount_raw, {ib} AS b \
+               FROM transfers i), \
+         pairs AS ({} UNION ALL {}), \
+         f AS ( \
+         SELECT chain, from_address AS deposit, entity, min(to_address) AS wallet, \
+                min(tx_hash) AS fwd_tx \
+         FROM pairs \
+         WHERE ((block_time IS NOT NULL AND i_time IS NOT NULL \
+                 AND block_time >= i_time \
+                 AND block_time <= i_time + INTERVAL '{secs} seconds') \
+             OR ((block_time IS NULL OR i_time IS NULL) \
+                 AND block_number >= i_block AND block_number <= i_block + {blocks})) \
+           AND amount_raw <= i_amount \
+           AND CAST(amount_raw AS DOUBLE) >= CAST(i_amount AS DOUBLE) * {keep} \
+         GROUP BY chain, from_address, entity) \
          SELECT f.chain, f.deposit, f.entity, f.wallet, f.fwd_tx, k.n_entities FROM f \
          JOIN (SELECT chain, deposit, count(*) AS n_entities FROM f GROUP BY chain, deposit) k \
            ON k.chain = f.chain AND k.deposit = f.deposit",
+        pair("b"),
+        pair("pb"),
         secs = p.deposit_window_seconds.max(0),
         blocks = p.deposit_window_blocks.max(0),
     )
