@@ -18,8 +18,10 @@ WITH attr AS (
 single_destination AS (
     SELECT t.chain, t.from_address AS address
     FROM transfers t
-    LEFT JOIN attr a ON a.chain = t.chain AND a.address = t.from_address
-    WHERE a.entity IS NULL AND t.amount_raw > 0
+    -- anti-join with the attributed addresses only (a small build side)
+    LEFT JOIN (SELECT chain, address FROM attr WHERE entity IS NOT NULL) a
+      ON a.chain = t.chain AND a.address = t.from_address
+    WHERE a.address IS NULL AND t.amount_raw > 0
     GROUP BY t.chain, t.from_address
     HAVING count(DISTINCT t.to_address) = 1
 ),

@@ -4,8 +4,10 @@
 -- transfers with a USD price for their day, and the share touching an attributed
 -- address (estimate) or a labelled one (lower bound). Bitcoin counts transactions
 -- (with their output value; attributed when an input or output is). missing_price_days = active days without a price.
+-- Only attributed addresses matter here: joining with that (small) subset rather than
+-- every address keeps the hash joins' build sides small at billions of transfers.
 WITH attr AS (
-    SELECT chain, address, entity, labelled_entity FROM address_attribution
+    SELECT chain, address, entity, labelled_entity FROM address_attribution WHERE entity IS NOT NULL
 ),
 moves AS (
     SELECT t.chain, t.block_time, t.asset, t.symbol, t.amount,
