@@ -81,7 +81,7 @@ fn write_transfers(path: &Path, rows: &[Row<'_>]) {
 
 /// The hand-built economy: two exchanges (alpha with a hot, a cold and one user's
 /// deposit address; beta with a hot wallet), two users.
-fn hand_built(dir: &Path) -> ChainstatConfig {
+pub(crate) fn hand_built(dir: &Path) -> ChainstatConfig {
     write_transfers(
         &dir.join("transfers/part-1.parquet"),
         &[
@@ -169,8 +169,15 @@ async fn published(out: &Path, sql: &str) -> Vec<String> {
 
 /// Every published table, sorted rows (for equality across runs).
 pub(crate) async fn all_tables(out: &Path) -> BTreeMap<String, Vec<String>> {
-    let ctx = SessionContext::new();
-    let m = publish::register_published(&ctx, &out.display().to_string())
+    all_tables_at(&SessionContext::new(), &out.display().to_string()).await
+}
+
+/// Every table published under `out` (a path or URL the context's stores can read).
+pub(crate) async fn all_tables_at(
+    ctx: &SessionContext,
+    out: &str,
+) -> BTreeMap<String, Vec<String>> {
+    let m = publish::register_published(ctx, out)
         .await
         .expect("published");
     let mut t = BTreeMap::new();

@@ -253,3 +253,49 @@ async fn cluster_outputs_are_written_to_and_read_back_from_s3() {
     assert!(from_s3.len() > 700);
     assert_eq!(from_s3, rows(&local, q).await);
 }
+
+#[tokio::test]
+async fn the_job_publishes_to_s3_and_carries_partitions_over_there() {
+    let server = S3Server::start(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = crate::job::hand_built(dir.path());
+    let s3 = server.config(&[], SECRET);
+    cfg.storage = s3.storage.clone();
+    let run = |incremental: bool, out: String| {
+        let cfg = cfg.clone();
+        async move {
+            chainstat_job::run(
+                cfg,
+                &chainstat_job::RunOptions {
+                    out,
+                    incremental,
+                    quiet: true,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap_or_else(|e| panic!("run: {e}"))
+        }
+    };
+    let first = run(true, "s3://fixtures/published".into()).await;
+    assert_eq!(first.manifest.scope.mode, "full");
+    let second = run(true, "s3://fixtures/published".into()).await;
+    assert_eq!(
+        second.manifest.scope.mode, "incremental",
+        "{:?}",
+        second.manifest.scope
+    );
+    let local = dir.path().join("local");
+    run(false, local.display().to_string()).await;
+    // Read back through S3 with chainstat's object stores.
+    let state = chainstat_engine::session::chainstat_state(
+        datafusion::prelude::SessionConfig::new(),
+        chainstat_engine::session::object_stores(&cfg.storage),
+        false,
+    )
+    .unwrap();
+    let ctx = datafusion::prelude::SessionContext::new_with_state(state);
+    let from_s3 = crate::job::all_tables_at(&ctx, "s3://fixtures/published").await;
+    assert_eq!(from_s3, crate::job::all_tables(&local).await);
+    assert!(from_s3["exchange_turnover_daily"].len() == 3);
+}
