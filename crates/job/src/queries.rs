@@ -266,12 +266,7 @@ pub fn fingerprint(queries: &[Query]) -> String {
         h.update(q.sql.as_bytes());
         h.update([0]);
     }
-    hex(&h.finalize())
-}
-
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    chainstat_functions::chain::hex::encode(&h.finalize())
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use crate::progress::Progress;
 use crate::publish::{self, Root};
 use crate::queries::{self, Partition, Query, QueryKind};
 use crate::report;
-use crate::scope::{self, Fingerprints, Previous, Scope};
+use crate::scope::{self, Fingerprints, Scope};
 
 /// How to run.
 #[derive(Debug, Clone, Default)]
@@ -75,7 +75,7 @@ async fn run_inner(
     let run_id = format!(
         "{}-{}",
         started.format("%Y%m%dT%H%M%S%3fZ"),
-        &queries::hex(&Sha256::digest(format!(
+        &chainstat_functions::chain::hex::encode(&Sha256::digest(format!(
             "{config_fp}{}",
             started.timestamp_nanos_opt().unwrap_or(0)
         )))[..8]
@@ -376,7 +376,7 @@ async fn decide_scope(
     queries_fp: &str,
 ) -> Result<Scope> {
     let ctx = &session.ctx;
-    let Some((prev_dir, prev)) = previous else {
+    let Some((_, prev)) = previous else {
         return scope::full(ctx, "full run").await;
     };
     for (name, table) in [
@@ -401,14 +401,10 @@ async fn decide_scope(
         )
         .await?;
     }
-    let p = Previous {
-        manifest: prev,
-        run_dir: prev_dir.clone(),
-    };
     scope::incremental(
         session,
         inputs,
-        &p,
+        prev,
         &Fingerprints {
             config: config_fp,
             queries: queries_fp,
@@ -506,7 +502,9 @@ fn config_fingerprint(config: &ChainstatConfig) -> Result<String> {
     c.engine = Default::default();
     c.storage = Default::default();
     let json = serde_json::to_vec(&c).map_err(|e| JobError::Config(e.to_string()))?;
-    Ok(queries::hex(&Sha256::digest(json)))
+    Ok(chainstat_functions::chain::hex::encode(&Sha256::digest(
+        json,
+    )))
 }
 
 async fn reject_counts(ctx: &SessionContext) -> Result<Vec<RejectCount>> {

@@ -75,14 +75,6 @@ impl Scope {
     }
 }
 
-/// What the previous run was, as far as the scope decision needs.
-pub struct Previous<'a> {
-    /// Its manifest.
-    pub manifest: &'a RunManifest,
-    /// Its folder (relative to the root) — for its `_state`.
-    pub run_dir: String,
-}
-
 /// The fingerprints that must match for an incremental run.
 pub struct Fingerprints<'a> {
     /// Config digest.
@@ -130,16 +122,15 @@ pub async fn full(ctx: &SessionContext, reason: &str) -> Result<Scope> {
 }
 
 /// Decides the scope of an incremental run. `session` is the run's session (clustering
-/// and `address_attribution` done); `prev_attribution` / `prev_prices` are registered
-/// tables of the previous run's state.
+/// and `address_attribution` done); `pm` is the committed run's manifest, whose state is
+/// registered as `prev_attribution` / `prev_prices`.
 pub async fn incremental(
     session: &Session,
     inputs: &[InputSet],
-    prev: &Previous<'_>,
+    pm: &RunManifest,
     now: &Fingerprints<'_>,
 ) -> Result<Scope> {
     let ctx = &session.ctx;
-    let pm = prev.manifest;
     let full_because = |why: String| async move { full(ctx, &why).await };
     if pm.chainstat_version != env!("CARGO_PKG_VERSION") {
         return full_because(format!(
