@@ -45,6 +45,10 @@ pub struct EngineConfig {
     /// unbounded.
     #[serde(default)]
     pub memory_limit: Option<String>,
+    /// DataFusion settings (`"execution.batch_size" = "16384"`; the `datafusion.`
+    /// prefix is optional), applied over chainstat's defaults ([`crate::session::DEFAULT_OPTIONS`]).
+    #[serde(default)]
+    pub options: std::collections::BTreeMap<String, String>,
 }
 
 /// Parses sizes like `2g`, `512m`, `64k`, `1024` (bytes).
@@ -162,6 +166,9 @@ impl ChainstatConfig {
         {
             *p = resolve(base, p);
         }
+        crate::session::check_options(&cfg.engine.options).map_err(|e| {
+            EngineError::Config(format!("{}: [engine.options]: {e}", path.display()))
+        })?;
         Ok(cfg)
     }
 
