@@ -13,6 +13,7 @@ fn row(chain: Option<ChainFamily>, v: Value<'_>) -> Out {
         return Out::Null;
     };
     let r = match v {
+        Value::Text(s) if chain::is_canonical_text(family, s) => return Out::Null,
         Value::Text(s) => chain::normalize_text(family, s),
         Value::Bytes(b) => chain::normalize_bytes(family, b),
     };

@@ -15,6 +15,19 @@ fn row(chain: Option<ChainFamily>, v: Value<'_>) -> Out {
     let Some(family) = chain else {
         return Out::Null;
     };
+    if let Value::Text(s) = v {
+        let canonical = match family {
+            ChainFamily::Evm => {
+                s.len() == 66 && s.starts_with("0x") && hex::is_lower_hex(&s.as_bytes()[2..])
+            }
+            ChainFamily::Tron | ChainFamily::Bitcoin => {
+                s.len() == 64 && hex::is_lower_hex(s.as_bytes())
+            }
+        };
+        if canonical {
+            return Out::Same;
+        }
+    }
     let mut bytes = [0u8; 32];
     let ok = match v {
         Value::Text(s) => hex::decode_into(hex::strip_0x(s.trim()).as_bytes(), &mut bytes),

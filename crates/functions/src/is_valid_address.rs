@@ -12,7 +12,9 @@ fn row(chain: Option<ChainFamily>, v: Value<'_>) -> Out {
         return Out::Null;
     };
     let ok = match v {
-        Value::Text(s) => chain::normalize_text(family, s).is_ok(),
+        Value::Text(s) => {
+            chain::is_canonical_text(family, s) || chain::normalize_text(family, s).is_ok()
+        }
         Value::Bytes(b) => chain::normalize_bytes(family, b).is_ok(),
     };
     Out::Bool(ok)

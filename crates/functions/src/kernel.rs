@@ -154,6 +154,9 @@ impl Default for ChainResolver {
 pub enum Out {
     /// A text result.
     Text(String),
+    /// The input text unchanged (already canonical: no allocation, no re-encoding —
+    /// the common case for exporters that write lowercase hex).
+    Same,
     /// A boolean result.
     Bool(bool),
     /// SQL NULL.
@@ -280,24 +283,11 @@ impl ScalarUDFImpl for ValueFunction {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let (arrays, all_scalar) = to_arrays(&args.args, args.number_rows)?;
         let rows = arrays.first().map(|a| a.len()).unwrap_or(0);
-        let mut chains: Vec<Option<ChainFamily>> = vec![None; rows];
-        let mut chain_error = None;
-        if self.takes_chain {
-            let mut resolver = ChainResolver::new();
-            let mut i = 0;
-            visit(&arrays[0], |v| {
-                if let Some(Value::Text(name)) = v {
-                    match resolver.resolve(self.name, name) {
-                        Ok(f) => chains[i] = Some(f),
-                        Err(e) => chain_error = Some(e),
-                    }
-                }
-                i += 1;
-            })?;
-        }
-        if let Some(e) = chain_error {
-            return Err(e);
-        }
+        let chains = if self.takes_chain {
+            Chains::resolve(self.name, &args.args[0], &arrays[0])?
+        } else {
+            Chains::Same(None)
+        };
         let values = &arrays[arrays.len() - 1];
         let mut i = 0;
         let array: ArrayRef = match self.output {
@@ -315,8 +305,9 @@ impl ScalarUDFImpl for ValueFunction {
             _ => {
                 let mut b = StringBuilder::with_capacity(rows, rows * 42);
                 visit(values, |v| {
-                    match self.row_out(&chains, i, v) {
-                        Out::Text(s) => b.append_value(s),
+                    match (self.row_out(&chains, i, v), v) {
+                        (Out::Text(s), _) => b.append_value(s),
+                        (Out::Same, Some(Value::Text(s))) => b.append_value(s),
                         _ => b.append_null(),
                     }
                     i += 1;
@@ -328,11 +319,56 @@ impl ScalarUDFImpl for ValueFunction {
     }
 }
 
+/// The chain family of every row: one for all rows when the chain argument is a
+/// literal (the usual `addr_norm('ethereum', col)`: resolved once, not per row).
+enum Chains {
+    Same(Option<ChainFamily>),
+    PerRow(Vec<Option<ChainFamily>>),
+}
+
+impl Chains {
+    fn resolve(fname: &str, arg: &ColumnarValue, array: &ArrayRef) -> Result<Chains> {
+        let mut resolver = ChainResolver::new();
+        if let ColumnarValue::Scalar(s) = arg {
+            return match s.try_as_str() {
+                Some(Some(name)) => Ok(Chains::Same(Some(resolver.resolve(fname, name)?))),
+                Some(None) => Ok(Chains::Same(None)),
+                None => exec_err!("{fname}: the chain argument must be a string"),
+            };
+        }
+        let mut chains = Vec::with_capacity(array.len());
+        let mut error = None;
+        visit(array, |v| {
+            chains.push(match v {
+                Some(Value::Text(name)) => match resolver.resolve(fname, name) {
+                    Ok(f) => Some(f),
+                    Err(e) => {
+                        error = Some(e);
+                        None
+                    }
+                },
+                _ => None,
+            })
+        })?;
+        match error {
+            Some(e) => Err(e),
+            None => Ok(Chains::PerRow(chains)),
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<ChainFamily> {
+        match self {
+            Chains::Same(c) => *c,
+            Chains::PerRow(v) => v.get(i).copied().flatten(),
+        }
+    }
+}
+
 impl ValueFunction {
-    fn row_out(&self, chains: &[Option<ChainFamily>], i: usize, v: Option<Value<'_>>) -> Out {
+    fn row_out(&self, chains: &Chains, i: usize, v: Option<Value<'_>>) -> Out {
         let Some(v) = v else { return Out::Null };
         if self.takes_chain {
-            match chains.get(i).copied().flatten() {
+            match chains.get(i) {
                 Some(c) => (self.row)(Some(c), v),
                 // NULL chain: the answer is unknown.
                 None => Out::Null,

@@ -17,6 +17,7 @@ pub mod evm_address;
 pub mod evm_checksum;
 pub mod hash_norm;
 pub mod is_valid_address;
+pub mod key_hash;
 pub mod token_amount;
 pub mod tron_from_hex;
 pub mod tron_to_hex;
@@ -39,6 +40,7 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
         evm_checksum::udf(),
         hash_norm::udf(),
         is_valid_address::udf(),
+        key_hash::udf(),
         token_amount::udf(),
         tron_from_hex::udf(),
         tron_to_hex::udf(),

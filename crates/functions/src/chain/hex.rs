@@ -31,6 +31,11 @@ pub fn decode_into(s: &[u8], out: &mut [u8]) -> bool {
     true
 }
 
+/// True when every byte is a lowercase hex digit (`0-9a-f`).
+pub fn is_lower_hex(s: &[u8]) -> bool {
+    s.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// Lowercase hex of `bytes`, without prefix.
 pub fn encode(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -56,5 +61,8 @@ mod tests {
         assert!(!decode_into(b"0aFg10", &mut out));
         assert_eq!(strip_0x("0xab"), "ab");
         assert_eq!(strip_0x("ab"), "ab");
+        assert!(is_lower_hex(b"09af"));
+        assert!(!is_lower_hex(b"09aF"));
+        assert!(!is_lower_hex(b"0x"));
     }
 }

@@ -113,6 +113,18 @@ impl fmt::Display for AddressError {
 
 impl std::error::Error for AddressError {}
 
+/// True when `s` already is the canonical form [`normalize_text`] would return, checked
+/// without decoding (EVM: `0x` + 40 lowercase hex digits). Other families always go
+/// through [`normalize_text`] (base58check and bech32 need their checksums verified).
+pub fn is_canonical_text(family: ChainFamily, s: &str) -> bool {
+    match family {
+        ChainFamily::Evm => {
+            s.len() == 42 && s.starts_with("0x") && hex::is_lower_hex(&s.as_bytes()[2..])
+        }
+        ChainFamily::Tron | ChainFamily::Bitcoin => false,
+    }
+}
+
 /// Normalises a textual address to the one canonical text form chainstat stores for `family`:
 /// EVM lowercase `0x…`, TRON base58check `T…`, Bitcoin base58 as is / bech32 lowercase.
 pub fn normalize_text(family: ChainFamily, s: &str) -> Result<String, AddressError> {
