@@ -4,8 +4,7 @@
 //! row. Shared SQL for inputs and outputs lives here too.
 
 use super::{
-    block_time_sql, hash_checks, ident, integer_checks, lit, reason_sql, Column, SourceTable,
-    TypeClass::*,
+    block_time_sql, hash_checks, integer_checks, lit, reason_sql, Column, SourceTable, TypeClass::*,
 };
 
 /// Format name.
@@ -61,7 +60,7 @@ pub fn utxo_parts(chain: &str) -> (Vec<(String, String)>, String) {
 /// The checked select: canonical `utxo_inputs` columns plus `_file`, `_row`, `_reason`.
 pub fn checked_sql(src: &SourceTable<'_>) -> String {
     let chain = lit(src.chain);
-    let (time, join) = block_time_sql(src, "block_timestamp");
+    let (time, from) = block_time_sql(src, "block_timestamp");
     let mut checks = hash_checks(src.chain, "transaction_hash");
     checks.extend(integer_checks("index"));
     checks.extend(hash_checks(src.chain, "spent_transaction_hash"));
@@ -81,11 +80,10 @@ pub fn checked_sql(src: &SourceTable<'_>) -> String {
          TRY_CAST(t.spent_output_index AS BIGINT) AS spent_output_index, \
          {items}, {script} AS script_type, \
          TRY_CAST(t.block_number AS BIGINT) AS block_number, {time} AS block_time, \
-         {} AS source_table, {} AS _file, {} AS _row, {} AS _reason FROM {} t{join}",
+         {} AS source_table, {} AS _file, {} AS _row, {} AS _reason FROM {from}",
         lit(src.table),
         src.lineage.file_sql(),
         src.lineage.row_sql(),
         reason_sql(&checks),
-        ident(src.table),
     )
 }

@@ -4,8 +4,7 @@
 
 use super::bitcoin_inputs::utxo_parts;
 use super::{
-    block_time_sql, hash_checks, ident, integer_checks, lit, reason_sql, Column, SourceTable,
-    TypeClass::*,
+    block_time_sql, hash_checks, integer_checks, lit, reason_sql, Column, SourceTable, TypeClass::*,
 };
 
 /// Format name.
@@ -28,7 +27,7 @@ pub const COLUMNS: &[Column] = &[
 /// The checked select: canonical `utxo_outputs` columns plus `_file`, `_row`, `_reason`.
 pub fn checked_sql(src: &SourceTable<'_>) -> String {
     let chain = lit(src.chain);
-    let (time, join) = block_time_sql(src, "block_timestamp");
+    let (time, from) = block_time_sql(src, "block_timestamp");
     let mut checks = hash_checks(src.chain, "transaction_hash");
     checks.extend(integer_checks("index"));
     let (utxo_checks, items) = utxo_parts(src.chain);
@@ -44,11 +43,10 @@ pub fn checked_sql(src: &SourceTable<'_>) -> String {
          TRY_CAST(t.\"index\" AS BIGINT) AS output_index, \
          {items}, {script} AS script_type, \
          TRY_CAST(t.block_number AS BIGINT) AS block_number, {time} AS block_time, \
-         {} AS source_table, {} AS _file, {} AS _row, {} AS _reason FROM {} t{join}",
+         {} AS source_table, {} AS _file, {} AS _row, {} AS _reason FROM {from}",
         lit(src.table),
         src.lineage.file_sql(),
         src.lineage.row_sql(),
         reason_sql(&checks),
-        ident(src.table),
     )
 }

@@ -399,27 +399,32 @@ pub fn time_sql(expr: &str, t: &DataType) -> String {
     }
 }
 
-/// SQL for the chain's time of a row: the export's own column, else the blocks table,
-/// else NULL (the docs say so: tronetl and ethereum-etl CSVs carry no timestamp).
+/// SQL for the chain's time of a row — the export's own column, else the blocks table,
+/// else NULL (the docs say so: tronetl and ethereum-etl CSVs carry no timestamp) — and
+/// the `FROM` clause (without the keyword) that provides it, with the export as `t`.
+/// The blocks side is written first so it is the hash join's build side: one row per
+/// block, where the export has one per transfer.
 pub fn block_time_sql(src: &SourceTable<'_>, column: &str) -> (String, String) {
+    let table = format!("{} t", ident(src.table));
     if let Ok(f) = src.schema.field_with_name(column) {
         (
             time_sql(&format!("t.{}", ident(column)), f.data_type()),
-            String::new(),
+            table,
         )
     } else if src.has_blocks {
         (
             "b.block_time".to_string(),
             format!(
-                " LEFT JOIN (SELECT number, MIN(block_time) AS block_time FROM blocks \
-                 WHERE chain = {} GROUP BY number) b ON b.number = TRY_CAST(t.block_number AS BIGINT)",
+                "(SELECT number, MIN(block_time) AS block_time FROM blocks \
+                 WHERE chain = {} GROUP BY number) b RIGHT JOIN {table} \
+                 ON b.number = TRY_CAST(t.block_number AS BIGINT)",
                 lit(src.chain)
             ),
         )
     } else {
         (
             "CAST(NULL AS TIMESTAMP) AT TIME ZONE 'UTC'".to_string(),
-            String::new(),
+            table,
         )
     }
 }
@@ -481,7 +486,7 @@ pub fn transfers_checked_sql(src: &SourceTable<'_>, token_col: &str, value_col: 
     let chain = lit(src.chain);
     let token = format!("t.{}", ident(token_col));
     let value = format!("t.{}", ident(value_col));
-    let (time, join) = block_time_sql(src, "block_timestamp");
+    let (time, from) = block_time_sql(src, "block_timestamp");
     let mut checks = Vec::new();
     checks.extend(address_checks(src.chain, token_col));
     checks.extend(address_checks(src.chain, "from_address"));
@@ -505,11 +510,10 @@ pub fn transfers_checked_sql(src: &SourceTable<'_>, token_col: &str, value_col: 
          {time} AS block_time, \
          {} AS source_table, \
          {} AS _file, {} AS _row, {} AS _reason \
-         FROM {} t{join}",
+         FROM {from}",
         lit(src.table),
         src.lineage.file_sql(),
         src.lineage.row_sql(),
         reason_sql(&checks),
-        ident(src.table),
     )
 }
