@@ -121,63 +121,119 @@ fn source<'a>(
     }
 }
 
-/// `UNION ALL` of the checked selects of every table of `kind`, or None.
-fn checked_union(kind: TableKind, tables: &[RegisteredTable]) -> Option<String> {
-    let parts: Vec<String> = tables
+/// The chains that have tables of `kind`, sorted (one deduplication per chain).
+fn chains_of(kind: TableKind, tables: &[RegisteredTable]) -> Vec<String> {
+    let set: std::collections::BTreeSet<&str> = tables
         .iter()
         .filter(|t| t.format.kind() == kind)
-        .map(|t| format!("({})", t.format.checked_sql(&source(t, tables, false))))
+        .map(|t| t.chain.as_str())
         .collect();
-    (!parts.is_empty()).then(|| parts.join(" UNION ALL "))
+    set.into_iter().map(str::to_string).collect()
 }
 
-/// The deduplicated good rows of `kind`.
-///
-/// Copies of one row (overlapping exports) agree on every column but `source_table`.
-/// Each good row gets a digest of its content; per key the smallest digest wins, so the
-/// choice does not depend on the order files were listed or read in — even when two
-/// exports disagree about a key — and the kept copy's `source_table` is the smallest.
-/// Plain hash aggregations and an equi-join: no ordered aggregates, which would keep the
-/// ordering columns of every group in memory (gigabytes at a few million rows).
-fn view_sql(kind: TableKind, tables: &[RegisteredTable]) -> String {
-    let Some(union) = checked_union(kind, tables) else {
-        return empty_select(kind);
-    };
-    let key = key(kind);
-    let content: Vec<&str> = columns(kind)
-        .iter()
-        .map(|(c, _)| *c)
-        .filter(|c| *c != "source_table")
-        .collect();
-    let digest = content
-        .iter()
-        .map(|c| format!("COALESCE(CAST({c} AS VARCHAR), '\\N')"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let cols: Vec<String> = columns(kind)
-        .iter()
-        .map(|(c, _)| {
-            if key.contains(c) {
-                format!("d.{c}")
+/// Name of the view (or, in a job, the pinned table) of the key hashes that occur more
+/// than once among the good rows of `kind` on `chain`.
+pub fn dup_keys_name(kind: TableKind, chain: &str) -> String {
+    let chain: String = chain
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
             } else {
-                format!("min(d.{c}) AS {c}")
+                '_'
             }
         })
         .collect();
-    let on: Vec<String> = key.iter().map(|k| format!("p.{k} = d.{k}")).collect();
-    let key_list = key.join(", ");
-    let d_key: Vec<String> = key.iter().map(|k| format!("d.{k}")).collect();
+    format!("_dup_keys_{}_{chain}", kind.view())
+}
+
+/// The natural key without `chain`: within one chain's deduplication `chain` is a
+/// constant, and grouping or partitioning by a constant column sends DataFusion 55
+/// down its (much slower) ordered-aggregation path.
+fn chain_key(kind: TableKind) -> Vec<&'static str> {
+    key(kind)
+        .iter()
+        .copied()
+        .filter(|k| *k != "chain")
+        .collect()
+}
+
+/// The good (checked, not rejected) rows of `kind` on `chain`, with `_kh` = the hash
+/// of their natural key.
+fn good_sql(kind: TableKind, tables: &[RegisteredTable], chain: &str) -> String {
+    let parts: Vec<String> = tables
+        .iter()
+        .filter(|t| t.format.kind() == kind && t.chain == chain)
+        .map(|t| format!("({})", t.format.checked_sql(&source(t, tables, false))))
+        .collect();
+    let cols: Vec<&str> = columns(kind).iter().map(|(c, _)| *c).collect();
     format!(
-        "WITH d AS (SELECT *, md5(concat_ws('|', {digest})) AS _digest FROM ({union}) WHERE _reason IS NULL), \
-              p AS (SELECT {key_list}, min(_digest) AS _pick FROM d GROUP BY {key_list}) \
-         SELECT {} FROM d JOIN p ON {} AND d._digest = p._pick GROUP BY {}",
+        "SELECT {}, key_hash({}) AS _kh FROM ({}) WHERE _reason IS NULL",
         cols.join(", "),
-        on.join(" AND "),
-        d_key.join(", ")
+        chain_key(kind).join(", "),
+        parts.join(" UNION ALL ")
     )
 }
 
-/// `transfers` adds `amount` (token units, `DECIMAL(76, 18)`) and `symbol` from `tokens`.
+/// Key hashes seen more than once: the only rows that need a closer look. One integer
+/// per row through the hash table instead of the whole row.
+fn dup_keys_sql(kind: TableKind, tables: &[RegisteredTable], chain: &str) -> String {
+    format!(
+        "SELECT _kh FROM ({}) GROUP BY _kh HAVING count(*) > 1",
+        good_sql(kind, tables, chain)
+    )
+}
+
+/// The deduplicated good rows of `kind` on one chain.
+///
+/// Overlapping exports are the norm, but most keys still occur once. Rows whose key hash
+/// occurs once pass straight through (an anti-join against the small set of repeated
+/// hashes, which is the hash table's build side). Rows whose hash repeats — copies of
+/// one row, plus the rare 64-bit collision between different keys — are grouped by
+/// their real key; per key the copy with the smallest content digest wins, ties broken
+/// by `source_table`. So the choice does not depend on the order files were listed or
+/// read in, even when two exports disagree about a key, and the kept row is always one
+/// of the input rows (never a mix of copies).
+fn chain_view_sql(kind: TableKind, tables: &[RegisteredTable], chain: &str) -> String {
+    let good = good_sql(kind, tables, chain);
+    let dups = dup_keys_name(kind, chain);
+    let cols: Vec<&str> = columns(kind).iter().map(|(c, _)| *c).collect();
+    let g_cols: Vec<String> = cols.iter().map(|c| format!("g.{c}")).collect();
+    let digest = cols
+        .iter()
+        .filter(|c| **c != "source_table")
+        .map(|c| format!("COALESCE(CAST(g.{c} AS VARCHAR), '\\N')"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT {g} FROM {dups} k RIGHT ANTI JOIN ({good}) g ON k._kh = g._kh \
+         UNION ALL \
+         SELECT {c} FROM (SELECT w.*, row_number() OVER (PARTITION BY {key} \
+           ORDER BY _digest, source_table) AS _rn \
+           FROM (SELECT {g}, md5(concat_ws('|', {digest})) AS _digest \
+                 FROM {dups} k RIGHT SEMI JOIN ({good}) g ON k._kh = g._kh) w) \
+         WHERE _rn = 1",
+        g = g_cols.join(", "),
+        c = cols.join(", "),
+        key = chain_key(kind).join(", "),
+    )
+}
+
+/// The deduplicated good rows of `kind`: one deduplication per chain.
+fn view_sql(kind: TableKind, tables: &[RegisteredTable]) -> String {
+    let chains = chains_of(kind, tables);
+    if chains.is_empty() {
+        return empty_select(kind);
+    }
+    chains
+        .iter()
+        .map(|c| format!("({})", chain_view_sql(kind, tables, c)))
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
+}
+
+/// `transfers` adds `amount` (token units, `DECIMAL(76, 18)`) and `symbol` from `tokens`
+/// (written first: the few token rows are the join's build side).
 fn transfers_sql(tables: &[RegisteredTable]) -> String {
     let base = view_sql(TableKind::Transfers, tables);
     let cols: Vec<String> = columns(TableKind::Transfers)
@@ -186,7 +242,7 @@ fn transfers_sql(tables: &[RegisteredTable]) -> String {
         .collect();
     format!(
         "SELECT {}, token_amount(x.amount_raw, k.decimals, 18) AS amount, k.symbol AS symbol \
-         FROM ({base}) x LEFT JOIN tokens k ON k.chain = x.chain AND k.asset = x.asset",
+         FROM tokens k RIGHT JOIN ({base}) x ON k.chain = x.chain AND k.asset = x.asset",
         cols.join(", ")
     )
 }
@@ -226,6 +282,15 @@ fn rejects_sql(tables: &[RegisteredTable], lineage: bool) -> String {
     }
 }
 
+/// The deduplicated kinds, in creation order (each gets per-chain `_dup_keys_…` views).
+const DEDUP_KINDS: &[TableKind] = &[
+    TableKind::Blocks,
+    TableKind::Tokens,
+    TableKind::Transfers,
+    TableKind::UtxoInputs,
+    TableKind::UtxoOutputs,
+];
+
 /// Names of the views [`create_views`] defines.
 pub const VIEWS: &[&str] = &[
     "blocks",
@@ -243,19 +308,55 @@ pub async fn create_views(
     tables: &[RegisteredTable],
     lineage: bool,
 ) -> Result<()> {
-    let defs = [
-        ("blocks", view_sql(TableKind::Blocks, tables)),
-        ("tokens", view_sql(TableKind::Tokens, tables)),
-        ("transfers", transfers_sql(tables)),
-        ("utxo_inputs", view_sql(TableKind::UtxoInputs, tables)),
-        ("utxo_outputs", view_sql(TableKind::UtxoOutputs, tables)),
-        ("rejects", rejects_sql(tables, lineage)),
-    ];
-    for (name, sql) in defs {
-        ctx.sql(&format!("CREATE OR REPLACE VIEW {name} AS {sql}"))
-            .await?
-            .collect()
-            .await?;
+    // In this order: `transfers` and the UTXO views read `blocks` (for exports without
+    // a timestamp) and `tokens`.
+    for kind in DEDUP_KINDS {
+        for chain in chains_of(*kind, tables) {
+            let name = dup_keys_name(*kind, &chain);
+            ctx.deregister_table(name.as_str())?;
+            create_view(ctx, &name, &dup_keys_sql(*kind, tables, &chain)).await?;
+        }
+        create_view(ctx, kind.view(), &canonical_sql(*kind, tables)).await?;
     }
+    create_view(ctx, "rejects", &rejects_sql(tables, lineage)).await
+}
+
+/// Computes each `_dup_keys_…` view once and keeps the result (a few percent of the
+/// rows) as a table of the same name, recreating the canonical views over it: a job
+/// reads the canonical views more than once, and each read would otherwise repeat
+/// the grouping. `staging` as for [`chainstat_io::register_batches`] (Ballista).
+/// Returns the number of repeated key hashes.
+pub async fn pin_dup_keys(
+    ctx: &SessionContext,
+    tables: &[RegisteredTable],
+    staging: Option<&str>,
+) -> Result<usize> {
+    let mut rows = 0;
+    for kind in DEDUP_KINDS {
+        for chain in chains_of(*kind, tables) {
+            let name = dup_keys_name(*kind, &chain);
+            let df = ctx.table(name.as_str()).await?;
+            let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
+            let batches = df.collect().await?;
+            rows += batches.iter().map(|b| b.num_rows()).sum::<usize>();
+            chainstat_io::register_batches(ctx, &name, schema, batches, staging).await?;
+        }
+        create_view(ctx, kind.view(), &canonical_sql(*kind, tables)).await?;
+    }
+    Ok(rows)
+}
+
+fn canonical_sql(kind: TableKind, tables: &[RegisteredTable]) -> String {
+    match kind {
+        TableKind::Transfers => transfers_sql(tables),
+        _ => view_sql(kind, tables),
+    }
+}
+
+async fn create_view(ctx: &SessionContext, name: &str, sql: &str) -> Result<()> {
+    ctx.sql(&format!("CREATE OR REPLACE VIEW {name} AS {sql}"))
+        .await?
+        .collect()
+        .await?;
     Ok(())
 }

@@ -99,6 +99,8 @@ async fn run_inner(
     // Every later step reads the canonical views many times (heuristics, flows,
     // candidates, coverage); validate and deduplicate the inputs once and read Parquet.
     let st = progress.stage("canonical views");
+    let repeated =
+        chainstat_engine::views::pin_dup_keys(ctx, &session.tables, staging.as_deref()).await?;
     let mut staged = Vec::new();
     for view in ["transfers", "utxo_inputs", "utxo_outputs"] {
         let path = format!("{work}/canonical/{view}/");
@@ -107,7 +109,7 @@ async fn run_inner(
         let n = chainstat_cluster::count(ctx, &format!("SELECT count(*) FROM {view}")).await?;
         staged.push(format!("{n} {view}"));
     }
-    st.done(staged.join(", "));
+    st.done(format!("{} ({repeated} repeated keys)", staged.join(", ")));
 
     let previous = if opts.incremental {
         publish::current(&root).await?
