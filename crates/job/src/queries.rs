@@ -7,6 +7,7 @@
 //! -- partition: month                   -- month | year | none
 //! -- stage: flows                       -- an intermediate table (Parquet in the work dir)
 //! -- view: registry                     -- a view (planned into its readers)
+//! -- set: optimizer.join_reordering = false  -- a DataFusion setting for this query only
 //! ```
 //!
 //! and may use `${name}` placeholders for job parameters (threshold, top N, …). Files
@@ -136,6 +137,9 @@ pub struct Query {
     pub kind: QueryKind,
     /// Folder layout (published tables).
     pub partition: Partition,
+    /// DataFusion settings for this query only (`-- set: key = value`; full keys,
+    /// `datafusion.` added when missing), e.g. to keep the join order as written.
+    pub settings: Vec<(String, String)>,
     /// The SQL as written (placeholders not yet replaced).
     pub sql: String,
 }
@@ -145,6 +149,7 @@ pub fn parse(file: &str, text: &str) -> Result<Query> {
     let bad = |m: String| JobError::Config(format!("query {file}: {m}"));
     let mut kind = None;
     let mut partition = None;
+    let mut settings = Vec::new();
     for line in text.lines() {
         let Some(comment) = line.trim().strip_prefix("--") else {
             if line.trim().is_empty() {
@@ -160,6 +165,21 @@ pub fn parse(file: &str, text: &str) -> Result<Query> {
             "publish" => kind = Some((QueryKind::Publish, value.to_string())),
             "stage" => kind = Some((QueryKind::Stage, value.to_string())),
             "view" => kind = Some((QueryKind::View, value.to_string())),
+            "set" => {
+                let (k, v) = value
+                    .split_once('=')
+                    .ok_or_else(|| bad(format!("`-- set: {value}`: expected `key = value`")))?;
+                let k = k.trim();
+                let k = if k.starts_with("datafusion.") {
+                    k.to_string()
+                } else {
+                    format!("datafusion.{k}")
+                };
+                let one = BTreeMap::from([(k.clone(), v.trim().to_string())]);
+                chainstat_engine::session::check_options(&one)
+                    .map_err(|e| bad(format!("`-- set: {value}`: {e}")))?;
+                settings.push((k, v.trim().to_string()));
+            }
             "partition" => {
                 partition = Some(match value {
                     "none" => Partition::None,
@@ -188,11 +208,18 @@ pub fn parse(file: &str, text: &str) -> Result<Query> {
     if kind != QueryKind::Publish && partition != Partition::None {
         return Err(bad("only published tables are partitioned".into()));
     }
+    if kind == QueryKind::View && !settings.is_empty() {
+        return Err(bad(
+            "a view is planned into its readers: `-- set:` only applies to stage and publish queries"
+                .into(),
+        ));
+    }
     Ok(Query {
         file: file.to_string(),
         name,
         kind,
         partition,
+        settings,
         sql: text.to_string(),
     })
 }
@@ -305,5 +332,32 @@ mod tests {
         assert!(e.to_string().contains("${b}"), "{e}");
         assert!(parse("z.sql", "SELECT 1").is_err());
         assert!(parse("z.sql", "-- view: v\n-- partition: month\nSELECT 1").is_err());
+        let q = parse(
+            "s.sql",
+            "-- stage: s\n-- set: optimizer.join_reordering = false\nSELECT 1",
+        )
+        .unwrap();
+        assert_eq!(
+            q.settings,
+            vec![(
+                "datafusion.optimizer.join_reordering".to_string(),
+                "false".to_string()
+            )]
+        );
+        assert!(parse(
+            "s.sql",
+            "-- stage: s\n-- set: optimizer.no_such = 1\nSELECT 1"
+        )
+        .is_err());
+        assert!(parse(
+            "s.sql",
+            "-- stage: s\n-- set: optimizer.join_reordering\nSELECT 1"
+        )
+        .is_err());
+        assert!(parse(
+            "v.sql",
+            "-- view: v\n-- set: optimizer.join_reordering = false\nSELECT 1"
+        )
+        .is_err());
     }
 }

@@ -151,6 +151,7 @@ async fn run_inner(
             scope = Some(s);
         }
         let st = progress.stage(&q.name);
+        let before = set_options(ctx, &q.settings)?;
         let detail = run_query(
             ctx,
             q,
@@ -162,8 +163,9 @@ async fn run_inner(
             previous.as_ref(),
             &mut tables,
         )
-        .await?;
-        st.done(detail);
+        .await;
+        set_options(ctx, &before)?;
+        st.done(detail?);
         failpoint("publish", tables.len());
     }
     let scope = match scope {
@@ -552,4 +554,35 @@ fn failpoint(at: &str, published: usize) {
         eprintln!("CHAINSTAT_FAILPOINT={spec}: aborting");
         std::process::abort();
     }
+}
+
+/// Applies a query's `-- set:` options to the session; returns the values they replaced
+/// (to put back afterwards, so one query's settings do not leak into the next).
+fn set_options(
+    ctx: &SessionContext,
+    settings: &[(String, String)],
+) -> Result<Vec<(String, String)>> {
+    if settings.is_empty() {
+        return Ok(Vec::new());
+    }
+    let state = ctx.state_ref();
+    let mut state = state.write();
+    let mut before = Vec::with_capacity(settings.len());
+    for (k, v) in settings {
+        let old = state
+            .config()
+            .options()
+            .entries()
+            .into_iter()
+            .find(|e| &e.key == k)
+            .and_then(|e| e.value)
+            .unwrap_or_default();
+        state
+            .config_mut()
+            .options_mut()
+            .set(k, v)
+            .map_err(|e| JobError::Config(format!("{k} = {v}: {e}")))?;
+        before.push((k.clone(), old));
+    }
+    Ok(before)
 }
