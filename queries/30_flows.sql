@@ -1,4 +1,5 @@
 -- stage: flows
+-- set: optimizer.join_reordering = false
 -- One row ("leg") per value that crosses an entity's boundary, the base of every
 -- turnover table. A transfer from A to B gives
 --   an 'in' leg for entity(B) when entity(A) differs (or is unknown), and
@@ -16,6 +17,11 @@
 --     value(o) × value(i) / Σ inputs,
 -- rounded to whole satoshi; fees go to miners and are nobody's turnover.
 --
+-- Joins are planned in the order written (`-- set:` above): each names the smaller side
+-- first, so it is the hash join's build side. DataFusion's own choice, from estimated
+-- row counts after filters, put 9.3M transfers on the build side at 10M transfers
+-- (4.6 GB) where 0.6M entity addresses suffice.
+--
 -- USD: amount × the price of the asset on the transfer's UTC day, as DECIMAL(38, 6) so sums
 -- are exact and the same in every run and engine; NULL when there is
 -- no price (see `coverage`). Only the years in scope are computed (all years in a full
@@ -23,41 +29,94 @@
 WITH attr AS (
     SELECT chain, address, party AS cluster_id, entity, category, labelled_entity FROM address_attribution
 ),
+attr_e AS (
+    SELECT * FROM attr WHERE entity IS NOT NULL
+),
+-- Account chains. Only transfers with an entity on at least one side make legs. Every
+-- join below names the attribution first so that it, not the transfers, is the hash
+-- join's build side (the entity addresses are a small part of all addresses; the
+-- transfers are the largest table of all).
 -- The labelled flags are written CASE … WHEN true THEN false rather than COALESCE(…, false):
 -- never NULL either way, but DataFusion 55 then derives the same nullability for the
 -- logical and the physical plan of the UNIONs below (with COALESCE it rejects the plan
 -- once they are grouped by).
-account AS (
-    SELECT t.chain, t.block_time, t.asset, t.symbol, t.amount,
-           t.tx_hash || ':' || CAST(t.log_index AS VARCHAR) AS transfer,
+account_from AS (
+    SELECT t.chain, t.block_time, t.asset, t.symbol, t.amount, t.tx_hash, t.log_index,
            t.from_address, t.to_address,
-           f.cluster_id AS from_cluster, f.entity AS from_entity, f.category AS from_category,
-           CASE WHEN f.labelled_entity = f.entity THEN true WHEN true THEN false END AS from_labelled,
-           r.cluster_id AS to_cluster, r.entity AS to_entity, r.category AS to_category,
-           CASE WHEN r.labelled_entity = r.entity THEN true WHEN true THEN false END AS to_labelled
-    FROM transfers t
-    LEFT JOIN attr f ON f.chain = t.chain AND f.address = t.from_address
-    LEFT JOIN attr r ON r.chain = t.chain AND r.address = t.to_address
+           f.entity AS from_entity, f.category AS from_category, f.cluster_id AS from_party,
+           CASE WHEN f.labelled_entity = f.entity THEN true WHEN true THEN false END AS from_labelled
+    FROM attr_e f
+    RIGHT JOIN (SELECT t.* FROM scope_years y
+                JOIN transfers t ON y.year = CAST(date_part('year', t.block_time) AS INT)) t
+      ON f.chain = t.chain AND f.address = t.from_address
     WHERE t.block_time IS NOT NULL
-      AND CAST(date_part('year', t.block_time) AS INT) IN (SELECT year FROM scope_years)
-      AND (f.entity IS NOT NULL OR r.entity IS NOT NULL)
       -- zero-value transfers (address poisoning) move nothing; tokens without known
       -- decimals have no amount: both are left out and counted in rejects_summary
       AND t.amount_raw > 0 AND t.amount IS NOT NULL
 ),
+account_both AS (
+    SELECT a.*, r.entity AS to_entity, r.category AS to_category, r.cluster_id AS to_party,
+           CASE WHEN r.labelled_entity = r.entity THEN true WHEN true THEN false END AS to_labelled
+    FROM attr_e r
+    RIGHT JOIN account_from a ON r.chain = a.chain AND r.address = a.to_address
+    WHERE a.from_entity IS NOT NULL OR r.entity IS NOT NULL
+),
+-- The side without an entity is a counterparty, identified by its cluster; a side with
+-- an entity already has its party.
+account AS (
+    SELECT a.chain, a.block_time, a.asset, a.symbol, a.amount,
+           a.tx_hash || ':' || CAST(a.log_index AS VARCHAR) AS transfer,
+           a.from_address, a.to_address,
+           CASE WHEN a.from_entity IS NOT NULL THEN a.from_party ELSE c.cluster_id END AS from_cluster,
+           a.from_entity, a.from_category, a.from_labelled,
+           CASE WHEN a.to_entity IS NOT NULL THEN a.to_party ELSE c.cluster_id END AS to_cluster,
+           a.to_entity, a.to_category, a.to_labelled
+    FROM attr c
+    RIGHT JOIN account_both a
+      ON c.chain = a.chain
+     AND c.address = CASE WHEN a.from_entity IS NULL THEN a.from_address
+                          WHEN a.to_entity IS NULL THEN a.to_address END
+),
+directions AS (
+    SELECT column1 AS dir FROM (VALUES ('in'), ('out'))
+),
+-- One leg per side that has an entity and differs from the other side's. A transfer is
+-- one value between two addresses, so (transfer, entity, direction) is unique here:
+-- every account leg is its transfer's first.
+account_legs AS (
+    SELECT a.chain, a.block_time, a.asset, a.symbol, a.amount, a.transfer,
+           CASE WHEN d.dir = 'in' THEN a.to_entity ELSE a.from_entity END AS entity,
+           CASE WHEN d.dir = 'in' THEN a.to_category ELSE a.from_category END AS category,
+           d.dir AS direction,
+           CASE WHEN d.dir = 'in' THEN a.to_address ELSE a.from_address END AS address,
+           CASE WHEN d.dir = 'in' THEN COALESCE(a.from_cluster, a.from_address)
+                ELSE COALESCE(a.to_cluster, a.to_address) END AS counterparty,
+           CASE WHEN d.dir = 'in' THEN a.from_entity ELSE a.to_entity END AS counterparty_entity,
+           CASE WHEN d.dir = 'in' THEN a.to_labelled ELSE a.from_labelled END AS lower_bound,
+           1 AS first_leg
+    FROM directions d CROSS JOIN account a
+    WHERE CASE WHEN d.dir = 'in'
+               THEN a.to_entity IS NOT NULL AND (a.from_entity IS NULL OR a.from_entity <> a.to_entity)
+               ELSE a.from_entity IS NOT NULL AND (a.to_entity IS NULL OR a.to_entity <> a.from_entity)
+          END
+),
 utxo_in AS (
     SELECT i.chain, i.tx_hash, i.value_sat, i.address, a.cluster_id, a.entity, a.category,
            COALESCE(a.labelled_entity = a.entity, false) AS labelled
-    FROM utxo_inputs i LEFT JOIN attr a ON a.chain = i.chain AND a.address = i.address
+    FROM attr a
+    RIGHT JOIN (SELECT i.* FROM scope_years y
+                JOIN utxo_inputs i ON y.year = CAST(date_part('year', i.block_time) AS INT)) i
+      ON a.chain = i.chain AND a.address = i.address
     WHERE i.block_time IS NOT NULL
-      AND CAST(date_part('year', i.block_time) AS INT) IN (SELECT year FROM scope_years)
 ),
 utxo_out AS (
     SELECT o.chain, o.tx_hash, o.block_time, o.value_sat, o.address, a.cluster_id, a.entity,
            a.category, COALESCE(a.labelled_entity = a.entity, false) AS labelled
-    FROM utxo_outputs o LEFT JOIN attr a ON a.chain = o.chain AND a.address = o.address
+    FROM attr a
+    RIGHT JOIN (SELECT o.* FROM scope_years y
+                JOIN utxo_outputs o ON y.year = CAST(date_part('year', o.block_time) AS INT)) o
+      ON a.chain = o.chain AND a.address = o.address
     WHERE o.block_time IS NOT NULL
-      AND CAST(date_part('year', o.block_time) AS INT) IN (SELECT year FROM scope_years)
 ),
 -- The denominator is the larger of the inputs and outputs present: if some input rows
 -- are missing (rejected, or not exported yet) the present inputs are not credited with
@@ -95,40 +154,45 @@ utxo AS (
     JOIN tx_total t ON t.chain = o.chain AND t.tx_hash = o.tx_hash
     WHERE o.entity IS NOT NULL OR i.entity IS NOT NULL
 ),
-moves AS (
-    SELECT * FROM account
-    UNION ALL
-    SELECT * FROM utxo
+utxo_legs AS (
+    SELECT u.chain, u.block_time, u.asset, u.symbol, u.amount, u.transfer,
+           CASE WHEN d.dir = 'in' THEN u.to_entity ELSE u.from_entity END AS entity,
+           CASE WHEN d.dir = 'in' THEN u.to_category ELSE u.from_category END AS category,
+           d.dir AS direction,
+           CASE WHEN d.dir = 'in' THEN u.to_address ELSE u.from_address END AS address,
+           CASE WHEN d.dir = 'in' THEN COALESCE(u.from_cluster, u.from_address)
+                ELSE COALESCE(u.to_cluster, u.to_address) END AS counterparty,
+           CASE WHEN d.dir = 'in' THEN u.from_entity ELSE u.to_entity END AS counterparty_entity,
+           CASE WHEN d.dir = 'in' THEN u.to_labelled ELSE u.from_labelled END AS lower_bound
+    FROM directions d CROSS JOIN utxo u
+    WHERE CASE WHEN d.dir = 'in'
+               THEN u.to_entity IS NOT NULL AND (u.from_entity IS NULL OR u.from_entity <> u.to_entity)
+               ELSE u.from_entity IS NOT NULL AND (u.to_entity IS NULL OR u.to_entity <> u.from_entity)
+          END
 ),
-legs AS (
-    SELECT chain, block_time, asset, symbol, amount, transfer,
-           to_entity AS entity, to_category AS category, 'in' AS direction, to_address AS address,
-           COALESCE(from_cluster, from_address) AS counterparty, from_entity AS counterparty_entity,
-           to_labelled AS lower_bound
-    FROM moves
-    WHERE to_entity IS NOT NULL AND (from_entity IS NULL OR from_entity <> to_entity)
-    UNION ALL
-    SELECT chain, block_time, asset, symbol, amount, transfer,
-           from_entity, from_category, 'out', from_address,
-           COALESCE(to_cluster, to_address), to_entity,
-           from_labelled
-    FROM moves
-    WHERE from_entity IS NOT NULL AND (to_entity IS NULL OR to_entity <> from_entity)
-),
--- One row per (transfer, entity, direction, counterparty, lower_bound); first_leg = 1 on
--- exactly one row per (transfer, entity, direction), so counts are sums, not
+-- A Bitcoin transaction gives one leg per (input group, output group): merge them to one
+-- row per (transaction, entity, direction, counterparty, lower_bound); first_leg = 1 on
+-- exactly one row per (transaction, entity, direction), so counts are sums, not
 -- count(DISTINCT …) (whose per-group hash sets cost gigabytes at millions of legs).
 merged AS (
     SELECT chain, block_time, asset, min(symbol) AS symbol, transfer, entity, min(category) AS category,
            direction, counterparty, min(counterparty_entity) AS counterparty_entity, lower_bound,
            min(address) AS address, sum(amount) AS amount
-    FROM legs
+    FROM utxo_legs
     GROUP BY chain, block_time, asset, transfer, entity, direction, counterparty, lower_bound
 ),
-firsts AS (
-    SELECT transfer, entity, direction,
-           min(COALESCE(counterparty, '') || CASE WHEN lower_bound THEN '|1' ELSE '|0' END) AS pick
-    FROM merged GROUP BY transfer, entity, direction
+legs AS (
+    SELECT chain, block_time, asset, symbol, amount, transfer, entity, category, direction,
+           address, counterparty, counterparty_entity, lower_bound, first_leg
+    FROM account_legs
+    UNION ALL
+    SELECT l.chain, l.block_time, l.asset, l.symbol, l.amount, l.transfer, l.entity, l.category,
+           l.direction, l.address, l.counterparty, l.counterparty_entity, l.lower_bound,
+           CASE WHEN row_number() OVER (
+                    PARTITION BY l.transfer, l.entity, l.direction
+                    ORDER BY COALESCE(l.counterparty, '') || CASE WHEN l.lower_bound THEN '|1' ELSE '|0' END) = 1
+                THEN 1 ELSE 0 END AS first_leg
+    FROM merged l
 )
 SELECT l.chain,
        CAST(l.block_time AS DATE) AS day,
@@ -136,10 +200,7 @@ SELECT l.chain,
        CAST(date_part('year', l.block_time) AS INT) AS year,
        l.entity, l.category, l.direction, l.asset, l.symbol, l.amount,
        TRY_CAST(CAST(l.amount AS DOUBLE) * p.price_usd AS DECIMAL(38, 6)) AS usd,
-       l.lower_bound, l.counterparty, l.counterparty_entity, l.transfer, l.address,
-       CASE WHEN f.pick = COALESCE(l.counterparty, '') || CASE WHEN l.lower_bound THEN '|1' ELSE '|0' END
-            THEN 1 ELSE 0 END AS first_leg
-FROM merged l
-JOIN firsts f ON f.transfer = l.transfer AND f.entity = l.entity AND f.direction = l.direction
-LEFT JOIN prices p
+       l.lower_bound, l.counterparty, l.counterparty_entity, l.transfer, l.address, l.first_leg
+FROM prices p
+RIGHT JOIN legs l
   ON p.chain = l.chain AND p.asset = l.asset AND p.day = CAST(l.block_time AS DATE)
