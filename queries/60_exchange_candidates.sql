@@ -17,21 +17,24 @@ WITH attr AS (
 -- outgoing × incoming transfers would be quadratic).
 single_destination AS (
     SELECT t.chain, t.from_address AS address
-    FROM transfers t
-    -- anti-join with the attributed addresses only (a small build side)
-    LEFT JOIN (SELECT chain, address FROM attr WHERE entity IS NOT NULL) a
-      ON a.chain = t.chain AND a.address = t.from_address
-    WHERE a.address IS NULL AND t.amount_raw > 0
+    -- anti-join with the attributed addresses only (a small build side, written first)
+    FROM (SELECT chain, address FROM attr WHERE entity IS NOT NULL) a
+    RIGHT ANTI JOIN transfers t ON a.chain = t.chain AND a.address = t.from_address
+    WHERE t.amount_raw > 0
     GROUP BY t.chain, t.from_address
-    HAVING count(DISTINCT t.to_address) = 1
+    -- one destination: compared as 64-bit key hashes, which keeps millions of groups to
+    -- two integers each (count(DISTINCT) keeps a hash set per group; string min/max a
+    -- copy); a collision would need two destinations of one sender to share a hash
+    HAVING min(key_hash(t.to_address)) = max(key_hash(t.to_address))
 ),
--- The window self-join is bucketed by time (two equi-joins: same bucket, previous bucket)
--- so a deposit address with thousands of deposits costs pairs per window, not per year.
+-- The window self-join is bucketed by time (each outgoing transfer meets the incoming
+-- ones of its own and the previous bucket: one equi-join over both buckets) so a deposit
+-- address with thousands of deposits costs pairs per window, not per year.
 outgoing AS (
     SELECT o.chain, o.from_address, o.to_address, o.tx_hash, o.asset, o.block_time, o.amount_raw,
            ${bucket_o} AS b, ${previous_bucket_o} AS pb
-    FROM transfers o
-    JOIN single_destination d ON d.chain = o.chain AND d.address = o.from_address
+    FROM single_destination d
+    JOIN transfers o ON d.chain = o.chain AND d.address = o.from_address
     WHERE o.amount_raw > 0 AND o.from_address <> o.to_address AND o.block_time IS NOT NULL
 ),
 incoming AS (
@@ -45,14 +48,9 @@ pairs AS (
            o.tx_hash AS forward_tx, i.tx_hash || ':' || CAST(i.log_index AS VARCHAR) AS deposit_tx,
            i.amount, i.asset, i.block_time, o.block_time AS o_time, o.amount_raw AS o_amount,
            i.amount_raw AS i_amount
-    FROM outgoing o
-    JOIN incoming i ON i.chain = o.chain AND i.to_address = o.from_address AND i.asset = o.asset AND i.b = o.b
-    UNION ALL
-    SELECT o.chain, o.to_address, o.from_address, i.from_address, o.tx_hash,
-           i.tx_hash || ':' || CAST(i.log_index AS VARCHAR), i.amount, i.asset, i.block_time,
-           o.block_time, o.amount_raw, i.amount_raw
-    FROM outgoing o
-    JOIN incoming i ON i.chain = o.chain AND i.to_address = o.from_address AND i.asset = o.asset AND i.b = o.pb
+    FROM (SELECT *, unnest(make_array(b, pb)) AS bucket FROM outgoing) o
+    JOIN incoming i
+      ON i.chain = o.chain AND i.to_address = o.from_address AND i.asset = o.asset AND i.b = o.bucket
 ),
 forwards AS (
     SELECT chain, hub, deposit, sender, forward_tx, deposit_tx, amount, asset, block_time
@@ -69,31 +67,38 @@ fed AS (
     LEFT JOIN attr s ON s.chain = f.chain AND s.address = f.sender
     WHERE h.entity IS NULL
 ),
+-- One row per deposit (a deposit forwarded in several sweeps is one deposit), priced once.
+deposits AS (
+    SELECT chain, hub, deposit_tx, min(deposit) AS deposit, min(sender_cluster) AS sender_cluster,
+           min(forward_tx) AS forward_tx, min(amount) AS amount, min(asset) AS asset,
+           min(block_time) AS block_time
+    FROM fed GROUP BY chain, hub, deposit_tx
+),
+priced AS (
+    SELECT d.*, TRY_CAST(CAST(d.amount AS DOUBLE) * p.price_usd AS DECIMAL(38, 6)) AS usd,
+           CASE WHEN p.price_usd IS NULL THEN 1 ELSE 0 END AS unpriced
+    FROM prices p
+    RIGHT JOIN deposits d
+      ON p.chain = d.chain AND p.asset = d.asset AND p.day = CAST(d.block_time AS DATE)
+),
 hubs AS (
     SELECT chain, hub,
            count(DISTINCT deposit) AS deposit_addresses,
            count(DISTINCT sender_cluster) AS depositors,
-           count(DISTINCT deposit_tx) AS deposits,
+           count(*) AS deposits,
            min(block_time) AS first_seen, max(block_time) AS last_seen,
-           min(deposit) AS example_deposit, min(forward_tx) AS example_forward_tx
-    FROM fed GROUP BY chain, hub
-),
-valued AS (
-    SELECT f.chain, f.hub, sum(TRY_CAST(CAST(f.amount AS DOUBLE) * p.price_usd AS DECIMAL(38, 6))) AS inflow_usd,
-           count(DISTINCT CASE WHEN p.price_usd IS NULL THEN f.deposit_tx END) AS unpriced_deposits
-    FROM (SELECT DISTINCT chain, hub, deposit_tx, amount, asset, block_time FROM fed) f
-    LEFT JOIN prices p ON p.chain = f.chain AND p.asset = f.asset AND p.day = CAST(f.block_time AS DATE)
-    GROUP BY f.chain, f.hub
+           min(deposit) AS example_deposit, min(forward_tx) AS example_forward_tx,
+           sum(usd) AS inflow_usd, CAST(sum(unpriced) AS BIGINT) AS unpriced_deposits
+    FROM priced GROUP BY chain, hub
 )
 SELECT COALESCE(a.cluster_id, h.chain || ':' || h.hub) AS cluster_id, h.chain, h.hub,
-       h.deposit_addresses, h.depositors, h.deposits, v.inflow_usd, v.unpriced_deposits,
+       h.deposit_addresses, h.depositors, h.deposits, h.inflow_usd, h.unpriced_deposits,
        h.first_seen, h.last_seen,
        CAST(h.deposit_addresses AS VARCHAR) || ' deposit-like addresses received from ' ||
        CAST(h.depositors AS VARCHAR) || ' distinct senders and forwarded the amounts to ' || h.hub ||
        ' within ${deposit_window_seconds} s (e.g. ' || h.example_deposit || ', forward tx ' ||
        h.example_forward_tx || ')' AS evidence
 FROM hubs h
-LEFT JOIN valued v ON v.chain = h.chain AND v.hub = h.hub
 LEFT JOIN attr a ON a.chain = h.chain AND a.address = h.hub
 WHERE h.deposit_addresses >= ${candidate_min_deposits}
   AND h.depositors >= ${candidate_min_depositors}
