@@ -67,10 +67,16 @@ pub async fn write_and_register(
         std::fs::create_dir_all(path)
             .map_err(|e| ClusterError::Internal(format!("{path}: {e}")))?;
     }
+    let started = std::time::Instant::now();
+    log::trace!("{name}: {sql}");
     let df = ctx.sql(sql).await?;
     let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
     df.write_parquet(path, DataFrameWriteOptions::new(), Some(staging_options()))
         .await?;
+    log::debug!(
+        "{name}: written in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
     ensure_a_file(ctx, path, &schema).await?;
     ctx.deregister_table(name)?;
     let options = ParquetReadOptions {
@@ -138,6 +144,15 @@ pub async fn run(
     work_dir: &str,
     out_dir: &str,
 ) -> Result<ClusterSummary> {
+    if params.deposit_reuse {
+        materialize(
+            ctx,
+            &heuristics::deposit_reuse::deposits_sql(params),
+            work_dir,
+            heuristics::deposit_reuse::DEPOSITS_TABLE,
+        )
+        .await?;
+    }
     let edges = materialize(
         ctx,
         &format!(

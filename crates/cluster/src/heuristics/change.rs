@@ -14,7 +14,7 @@ use crate::params::ClusterParams;
 pub fn sql(p: &ClusterParams) -> String {
     format!(
         "WITH ins AS (SELECT chain, tx_hash, min(address) AS root, min(value_sat) AS min_in, \
-                             count(DISTINCT script_type) AS n_types, min(script_type) AS in_type, \
+                             min(script_type) = max(script_type) AS one_type, min(script_type) AS in_type, \
                              min(block_number) AS block \
                       FROM utxo_inputs WHERE address IS NOT NULL GROUP BY chain, tx_hash), \
               first_seen AS (SELECT chain, address, min(block_number) AS first_block, count(*) AS n \
@@ -30,7 +30,7 @@ pub fn sql(p: &ClusterParams) -> String {
                          ON self.chain = outs.chain AND self.tx_hash = outs.tx_hash AND self.address = outs.address \
                        WHERE outs.n_out >= 2 AND outs.address IS NOT NULL AND self.address IS NULL \
                          AND f.first_block = ins.block AND f.n = 1 \
-                         AND ins.n_types = 1 AND outs.script_type = ins.in_type \
+                         AND ins.one_type AND outs.script_type = ins.in_type \
                          AND outs.value_sat < ins.min_in AND outs.value_sat % {round} <> 0) \
          SELECT chain, min(root) AS address_a, min(address) AS address_b, 'change' AS heuristic, \
                 tx_hash AS evidence, CAST(NULL AS VARCHAR) AS detail \

@@ -33,11 +33,19 @@ pub fn bucket_sql(t: &str, secs: i64, blocks: i64) -> (String, String) {
     (bucket, previous)
 }
 
+/// Name of the table the clustering pipeline materialises [`deposits_sql`] into: both
+/// edge kinds read it, and the self-join behind it is the heuristic's expensive part.
+pub const DEPOSITS_TABLE: &str = "cl_deposits";
+
+/// Deposit addresses: `(chain, deposit, entity, wallet, fwd_tx, n_entities)`.
+///
 /// Labelled senders are filtered out *before* the self-join, and the self-join is
 /// bucketed by time: a busy address's outgoing transfers joined with all its incoming
 /// ones would be quadratic in its activity (a heavy user's deposit address swept
-/// thousands of times a year).
-fn deposits_sql(p: &ClusterParams) -> String {
+/// thousands of times a year). Each forward meets the receipts of its own and the
+/// previous bucket in one equi-join; the small sides (labels, forwards) are written
+/// first, as hash-join build sides.
+pub fn deposits_sql(p: &ClusterParams) -> String {
     let cats = p
         .exchange_categories
         .iter()
@@ -47,28 +55,24 @@ fn deposits_sql(p: &ClusterParams) -> String {
     let keep = 1.0 - p.deposit_amount_tolerance.clamp(0.0, 1.0);
     let (ob, opb) = bucket_sql("o", p.deposit_window_seconds, p.deposit_window_blocks);
     let (ib, _) = bucket_sql("i", p.deposit_window_seconds, p.deposit_window_blocks);
-    let pair = |bucket: &str| {
-        format!(
-            "SELECT o.chain, o.from_address, o.to_address, o.tx_hash, o.entity, o.block_time, \
-                    o.block_number, o.amount_raw, i.block_time AS i_time, i.block_number AS i_block, \
-                    i.amount_raw AS i_amount \
-             FROM o JOIN i ON i.chain = o.chain AND i.to_address = o.from_address \
-                          AND i.asset = o.asset AND i.b = o.{bucket}"
-        )
-    };
     format!(
-        "WITH o AS ( \
+        "WITH x AS (SELECT DISTINCT chain, address, entity FROM labels WHERE lower(category) IN ({cats})), \
+         known AS (SELECT DISTINCT chain, address FROM labels), \
+         fwd AS ( \
            SELECT o.chain, o.from_address, o.to_address, o.tx_hash, o.asset, o.block_time, \
-                  o.block_number, o.amount_raw, x.entity, {ob} AS b, {opb} AS pb \
-           FROM transfers o \
-           JOIN (SELECT DISTINCT chain, address, entity FROM labels WHERE lower(category) IN ({cats})) x \
-             ON o.chain = x.chain AND o.to_address = x.address \
-           LEFT JOIN (SELECT DISTINCT chain, address FROM labels) known \
-             ON known.chain = o.chain AND known.address = o.from_address \
-           WHERE known.address IS NULL), \
+                  o.block_number, o.amount_raw, x.entity, {ob} AS b0, {opb} AS pb0 \
+           FROM x JOIN transfers o ON o.chain = x.chain AND o.to_address = x.address), \
+         o AS (SELECT *, unnest(make_array(b0, pb0)) AS b FROM \
+                 (SELECT f.* FROM known k RIGHT ANTI JOIN fwd f \
+                    ON k.chain = f.chain AND k.address = f.from_address)), \
          i AS (SELECT i.chain, i.to_address, i.asset, i.block_time, i.block_number, i.amount_raw, {ib} AS b \
                FROM transfers i), \
-         pairs AS ({} UNION ALL {}), \
+         pairs AS ( \
+           SELECT o.chain, o.from_address, o.to_address, o.tx_hash, o.entity, o.block_time, \
+                  o.block_number, o.amount_raw, i.block_time AS i_time, i.block_number AS i_block, \
+                  i.amount_raw AS i_amount \
+           FROM o JOIN i ON i.chain = o.chain AND i.to_address = o.from_address \
+                        AND i.asset = o.asset AND i.b = o.b), \
          f AS ( \
          SELECT chain, from_address AS deposit, entity, min(to_address) AS wallet, \
                 min(tx_hash) AS fwd_tx \
@@ -81,39 +85,40 @@ fn deposits_sql(p: &ClusterParams) -> String {
            AND amount_raw <= i_amount \
            AND CAST(amount_raw AS DOUBLE) >= CAST(i_amount AS DOUBLE) * {keep} \
          GROUP BY chain, from_address, entity) \
-         SELECT f.chain, f.deposit, f.entity, f.wallet, f.fwd_tx, k.n_entities FROM f \
-         JOIN (SELECT chain, deposit, count(*) AS n_entities FROM f GROUP BY chain, deposit) k \
-           ON k.chain = f.chain AND k.deposit = f.deposit",
-        pair("b"),
-        pair("pb"),
+         SELECT chain, deposit, entity, wallet, fwd_tx, \
+                count(*) OVER (PARTITION BY chain, deposit) AS n_entities \
+         FROM f",
         secs = p.deposit_window_seconds.max(0),
         blocks = p.deposit_window_blocks.max(0),
     )
 }
 
-/// Edges: deposit → exchange wallet, and each sender of a deposit to its smallest sender.
-pub fn sql(p: &ClusterParams) -> Vec<String> {
-    let deposits = deposits_sql(p);
+/// Edges: deposit → exchange wallet, and each sender of a deposit to its smallest
+/// sender, from the deposits in `deposits` (a table or parenthesised query with the
+/// columns of [`deposits_sql`]).
+pub fn sql(deposits: &str) -> Vec<String> {
     let to_exchange = format!(
         "SELECT chain, wallet AS address_a, deposit AS address_b, 'deposit_forward' AS heuristic, \
                 fwd_tx AS evidence, entity AS detail \
-         FROM ({deposits}) WHERE n_entities = 1"
+         FROM {deposits} WHERE n_entities = 1"
     );
     let senders = format!(
-        "WITH d AS (SELECT chain, deposit FROM ({deposits}) WHERE n_entities = 1), \
-              s AS (SELECT t.chain, t.to_address AS deposit, t.from_address AS sender, min(t.tx_hash) AS tx \
-                    FROM transfers t JOIN d ON d.chain = t.chain AND d.deposit = t.to_address \
-                    LEFT JOIN (SELECT DISTINCT chain, address FROM labels) known \
-                      ON known.chain = t.chain AND known.address = t.from_address \
-                    WHERE known.address IS NULL AND t.from_address <> t.to_address \
-                      AND t.from_address NOT IN ('0x0000000000000000000000000000000000000000', \
-                                                 'T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb') \
-                    GROUP BY t.chain, t.to_address, t.from_address), \
-              r AS (SELECT chain, deposit, min(sender) AS root, count(*) AS n FROM s GROUP BY chain, deposit) \
-         SELECT s.chain, r.root AS address_a, s.sender AS address_b, 'deposit_reuse' AS heuristic, \
-                s.tx AS evidence, s.deposit AS detail \
-         FROM s JOIN r ON s.chain = r.chain AND s.deposit = r.deposit \
-         WHERE r.n >= 2 AND s.sender <> r.root"
+        "WITH d AS (SELECT chain, deposit FROM {deposits} WHERE n_entities = 1), \
+              known AS (SELECT DISTINCT chain, address FROM labels), \
+              paid AS (SELECT t.chain, t.to_address, t.from_address, t.tx_hash \
+                       FROM d JOIN transfers t ON d.chain = t.chain AND d.deposit = t.to_address \
+                       WHERE t.from_address <> t.to_address \
+                         AND t.from_address NOT IN ('0x0000000000000000000000000000000000000000', \
+                                                    'T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb')), \
+              s AS (SELECT p.chain, p.to_address AS deposit, p.from_address AS sender, min(p.tx_hash) AS tx \
+                    FROM known k RIGHT ANTI JOIN paid p ON k.chain = p.chain AND k.address = p.from_address \
+                    GROUP BY p.chain, p.to_address, p.from_address), \
+              r AS (SELECT s.*, min(sender) OVER (PARTITION BY chain, deposit) AS root, \
+                           count(*) OVER (PARTITION BY chain, deposit) AS n \
+                    FROM s) \
+         SELECT chain, root AS address_a, sender AS address_b, 'deposit_reuse' AS heuristic, \
+                tx AS evidence, deposit AS detail \
+         FROM r WHERE n >= 2 AND sender <> root"
     );
     vec![to_exchange, senders]
 }

@@ -13,6 +13,8 @@ pub mod seed_labels;
 use crate::params::ClusterParams;
 
 /// The SQL union of every enabled heuristic's edges (an empty typed select if none).
+/// With `deposit_reuse` on, it reads the table [`deposit_reuse::DEPOSITS_TABLE`], which
+/// the caller materialises first from [`deposit_reuse::deposits_sql`].
 pub fn edges_sql(p: &ClusterParams) -> String {
     let mut parts = Vec::new();
     if p.multi_input {
@@ -22,7 +24,7 @@ pub fn edges_sql(p: &ClusterParams) -> String {
         parts.push(change::sql(p));
     }
     if p.deposit_reuse {
-        parts.extend(deposit_reuse::sql(p));
+        parts.extend(deposit_reuse::sql(deposit_reuse::DEPOSITS_TABLE));
     }
     if p.seed_labels {
         parts.push(seed_labels::sql());

@@ -28,8 +28,10 @@ pub fn coinjoin_sql(p: &ClusterParams) -> String {
     };
     format!(
         "SELECT i.chain, i.tx_hash FROM \
-           (SELECT chain, tx_hash, count(*) AS n_in, count(DISTINCT address) AS n_addr \
-            FROM utxo_inputs GROUP BY chain, tx_hash) i \
+           (SELECT chain, tx_hash, sum(n) AS n_in, count(address) AS n_addr \
+            FROM (SELECT chain, tx_hash, address, count(*) AS n FROM utxo_inputs \
+                  GROUP BY chain, tx_hash, address) \
+            GROUP BY chain, tx_hash) i \
          JOIN (SELECT chain, tx_hash, count(*) AS n_out FROM utxo_outputs GROUP BY chain, tx_hash) o \
            ON i.chain = o.chain AND i.tx_hash = o.tx_hash \
          JOIN (SELECT v.chain, v.tx_hash, mc.mode_count, min(v.value_sat) AS mode_value \
