@@ -1,43 +1,50 @@
 -- publish: coverage
 -- partition: year
+-- set: optimizer.join_reordering = false
 -- How much of the volume the figures cover, per year, chain and asset: the share of
 -- transfers with a USD price for their day, and the share touching an attributed
 -- address (estimate) or a labelled one (lower bound). Bitcoin counts transactions
 -- (with their output value; attributed when an input or output is). missing_price_days = active days without a price.
 -- Only attributed addresses matter here: joining with that (small) subset rather than
--- every address keeps the hash joins' build sides small at billions of transfers.
+-- every address keeps the hash joins' build sides small at billions of transfers. Joins
+-- run in the order written (`-- set:` above), the small side first: DataFusion's
+-- estimates after filters would build on the transfers instead.
 WITH attr AS (
     SELECT chain, address, entity, labelled_entity FROM address_attribution WHERE entity IS NOT NULL
 ),
 moves AS (
     SELECT t.chain, t.block_time, t.asset, t.symbol, t.amount,
-           (f.entity IS NOT NULL OR r.entity IS NOT NULL) AS attributed,
-           (f.labelled_entity IS NOT NULL OR r.labelled_entity IS NOT NULL) AS labelled
-    FROM transfers t
-    LEFT JOIN attr f ON f.chain = t.chain AND f.address = t.from_address
-    LEFT JOIN attr r ON r.chain = t.chain AND r.address = t.to_address
-    WHERE t.block_time IS NOT NULL
+           (t.from_entity IS NOT NULL OR r.entity IS NOT NULL) AS attributed,
+           (t.from_labelled IS NOT NULL OR r.labelled_entity IS NOT NULL) AS labelled
+    FROM attr r
+    RIGHT JOIN (SELECT t.*, f.entity AS from_entity, f.labelled_entity AS from_labelled
+                FROM attr f
+                RIGHT JOIN transfers t ON f.chain = t.chain AND f.address = t.from_address
+                WHERE t.block_time IS NOT NULL) t
+      ON r.chain = t.chain AND r.address = t.to_address
     UNION ALL
     SELECT o.chain, min(o.block_time), 'BTC', 'BTC',
            token_amount(CAST(sum(o.value_sat) AS DECIMAL(76, 0)), 8, 18),
-           count(a.entity) > 0 OR bool_or(COALESCE(ia.attributed, false)),
-           count(a.labelled_entity) > 0 OR bool_or(COALESCE(ia.labelled, false))
-    FROM utxo_outputs o
-    LEFT JOIN attr a ON a.chain = o.chain AND a.address = o.address
-    LEFT JOIN (
+           count(o.entity) > 0 OR bool_or(COALESCE(ia.attributed, false)),
+           count(o.labelled_entity) > 0 OR bool_or(COALESCE(ia.labelled, false))
+    FROM (
         SELECT i.chain, i.tx_hash, count(x.entity) > 0 AS attributed,
                count(x.labelled_entity) > 0 AS labelled
-        FROM utxo_inputs i LEFT JOIN attr x ON x.chain = i.chain AND x.address = i.address
+        FROM attr x RIGHT JOIN utxo_inputs i ON x.chain = i.chain AND x.address = i.address
         GROUP BY i.chain, i.tx_hash
-    ) ia ON ia.chain = o.chain AND ia.tx_hash = o.tx_hash
-    WHERE o.block_time IS NOT NULL
+    ) ia
+    RIGHT JOIN (SELECT o.*, a.entity, a.labelled_entity
+                FROM attr a RIGHT JOIN utxo_outputs o ON a.chain = o.chain AND a.address = o.address
+                WHERE o.block_time IS NOT NULL) o
+      ON ia.chain = o.chain AND ia.tx_hash = o.tx_hash
     GROUP BY o.chain, o.tx_hash
 ),
 priced AS (
     SELECT m.*, CAST(date_part('year', m.block_time) AS INT) AS year,
            CAST(m.block_time AS DATE) AS day, p.price_usd
-    FROM moves m
-    LEFT JOIN prices p
+    FROM prices p
+    RIGHT JOIN (SELECT m.* FROM scope_years y
+                JOIN moves m ON y.year = CAST(date_part('year', m.block_time) AS INT)) m
       ON p.chain = m.chain AND p.asset = m.asset AND p.day = CAST(m.block_time AS DATE)
 )
 SELECT year, chain, asset, symbol,
@@ -51,6 +58,5 @@ SELECT year, chain, asset, symbol,
        count(DISTINCT day) AS active_days,
        count(DISTINCT CASE WHEN price_usd IS NULL THEN day END) AS missing_price_days
 FROM priced
-WHERE year IN (SELECT year FROM scope_years)
 GROUP BY year, chain, asset, symbol
 ORDER BY year, chain, asset

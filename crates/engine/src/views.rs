@@ -322,7 +322,7 @@ pub async fn create_views(
 }
 
 /// Computes each `_dup_keys_…` view once and keeps the result (a few percent of the
-/// rows) as a table of the same name, recreating the canonical views over it: a job
+/// rows) as a table of the same name — `tokens` too — recreating the canonical views over it: a job
 /// reads the canonical views more than once, and each read would otherwise repeat
 /// the grouping. `staging` as for [`chainstat_io::register_batches`] (Ballista).
 /// Returns the number of repeated key hashes.
@@ -342,6 +342,15 @@ pub async fn pin_dup_keys(
             chainstat_io::register_batches(ctx, &name, schema, batches, staging).await?;
         }
         create_view(ctx, kind.view(), &canonical_sql(*kind, tables)).await?;
+        if *kind == TableKind::Tokens {
+            // Token metadata is small (one row per token) and joined to every transfer:
+            // as a table with known size it becomes a broadcast build side instead of
+            // a repartitioning of all transfers.
+            let df = ctx.table("tokens").await?;
+            let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
+            let batches = df.collect().await?;
+            chainstat_io::register_batches(ctx, "tokens", schema, batches, staging).await?;
+        }
     }
     Ok(rows)
 }
