@@ -330,11 +330,14 @@ impl Chains {
     fn resolve(fname: &str, arg: &ColumnarValue, array: &ArrayRef) -> Result<Chains> {
         let mut resolver = ChainResolver::new();
         if let ColumnarValue::Scalar(s) = arg {
-            return match s.try_as_str() {
-                Some(Some(name)) => Ok(Chains::Same(Some(resolver.resolve(fname, name)?))),
-                Some(None) => Ok(Chains::Same(None)),
-                None => exec_err!("{fname}: the chain argument must be a string"),
-            };
+            match s.try_as_str() {
+                Some(Some(name)) => return Ok(Chains::Same(Some(resolver.resolve(fname, name)?))),
+                Some(None) => return Ok(Chains::Same(None)),
+                // an untyped NULL literal: every row's chain is unknown
+                None if s.is_null() => return Ok(Chains::Same(None)),
+                // other scalar encodings (e.g. dictionary): read them row by row below
+                None => {}
+            }
         }
         let mut chains = Vec::with_capacity(array.len());
         let mut error = None;
