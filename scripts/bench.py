@@ -42,14 +42,21 @@ print(json.dumps({"seconds": time.perf_counter() - t0}))
 """
 
 
-def timed(cmd, env=None):
-    """Runs cmd under /usr/bin/time -v: (stdout, wall seconds, peak RSS MB)."""
+def timed(cmd, env=None, stages=None):
+    """Runs cmd under /usr/bin/time -v: (stdout, wall seconds, peak RSS MB). With a
+    dict `stages`, the job's JSON progress lines (stderr) add each stage's seconds."""
     t0 = time.perf_counter()
     p = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t0
     if p.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1)) / 1024
+    if stages is not None:
+        for line in p.stderr.splitlines():
+            if line.startswith("{") and '"stage"' in line:
+                ev = json.loads(line)
+                if ev.get("status") == "done":
+                    stages.setdefault(ev["stage"], []).append(ev["seconds"])
     return p.stdout, wall, rss
 
 
@@ -65,36 +72,41 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1000000,10000000")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--job-runs", type=int, default=1, help="end-to-end runs per size (they are long)")
+    ap.add_argument("--job-runs", type=int, default=3, help="end-to-end runs per size")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--memory-limit", default=None, help="e.g. 2g, for the job")
+    ap.add_argument("--memory-limit", default=None,
+                    help="e.g. 2g: the job also runs (job-runs times) under this limit")
     ap.add_argument("--bin", default=str(ROOT / "target/release/chainstat"))
     ap.add_argument("--work", default=None, help="folder for data (default: a temp dir)")
     ap.add_argument("--out", default=str(ROOT / "scripts/bench/RESULTS.md"))
     args = ap.parse_args()
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     rows = []
+    stage_tables = []
     tmp = tempfile.TemporaryDirectory(dir=args.work)
     base = Path(tmp.name)
     for size in [int(s) for s in args.sizes.split(",")]:
         data = base / f"data-{size}"
         _, gen_wall, _ = timed([args.bin, "gen", "--size", str(size), "--out", str(data)], env)
         print(f"{size}: generated in {gen_wall:.1f} s", flush=True)
-        # 1. the job
-        job = []
-        for i in range(args.job_runs):
-            out = base / f"out-{size}-{i}"
-            cmd = [args.bin, "run", "-q", "--config", str(data / "chainstat.toml"), "--out", str(out),
-                   "--keep-work", "--no-report", "--partitions", str(args.threads)]
-            if args.memory_limit:
-                cmd += ["--memory-limit", args.memory_limit]
-            _, wall, rss = timed(cmd, env)
-            job.append((wall, rss))
-            print(f"{size}: job {wall:.1f} s, {rss:.0f} MB", flush=True)
-        wall = statistics.median(j[0] for j in job)
-        rows.append((size, "end-to-end job", "chainstat" + (f" (--memory-limit {args.memory_limit})" if args.memory_limit else ""),
-                     wall, None, max(j[1] for j in job), f"{size / wall:,.0f} transfers/s"))
-        work = next((base / f"out-{size}-0" / "_work").iterdir())
+        # 1. the job (progress as JSON lines on stderr: per-stage seconds)
+        limits = [None] + ([args.memory_limit] if args.memory_limit else [])
+        for limit in limits:
+            job, stages = [], {}
+            for i in range(args.job_runs):
+                out = base / f"out-{size}-{limit or 'unbounded'}-{i}"
+                cmd = [args.bin, "run", "--config", str(data / "chainstat.toml"), "--out", str(out),
+                       "--keep-work", "--no-report", "--partitions", str(args.threads)]
+                if limit:
+                    cmd += ["--memory-limit", limit]
+                _, wall, rss = timed(cmd, env, stages)
+                job.append((wall, rss))
+                print(f"{size}: job{' --memory-limit ' + limit if limit else ''} {wall:.1f} s, {rss:.0f} MB", flush=True)
+            wall = statistics.median(j[0] for j in job)
+            rows.append((size, "end-to-end job", "chainstat" + (f" (--memory-limit {limit})" if limit else ""),
+                         wall, None, max(j[1] for j in job), f"{size / wall:,.0f} transfers/s"))
+            stage_tables.append((size, limit, len(job), {k: statistics.median(v) for k, v in stages.items()}))
+        work = next((base / f"out-{size}-unbounded-0" / "_work").iterdir())
         flows = work / "stage" / "flows"
         edges = sorted(glob.glob(str(work / "cluster_work" / "cl_int_edges" / "*.parquet")))
         nodes_files = glob.glob(str(work / "cluster_work" / "cl_nodes" / "*.parquet"))
@@ -159,6 +171,10 @@ def main():
     for size, task, engine, secs, ratio, rss, note in rows:
         r = "" if ratio is None else f"{ratio:.2f}"
         lines.append(f"| {size:,} | {task} | {engine} | {secs:.2f} | {r} | {rss:.0f} | {note} |")
+    for size, limit, n, stages in stage_tables:
+        lines += ["", f"### End-to-end job at {size:,} transfers{' under --memory-limit ' + limit if limit else ''}: "
+                      f"stage seconds (median of {n})", "", "| stage | seconds |", "|---|---:|"]
+        lines += [f"| {k} | {v:.2f} |" for k, v in stages.items() if v >= 0.05]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
