@@ -235,4 +235,42 @@ mod tests {
         let e = ChainstatConfig::load(&p).unwrap_err().to_string();
         assert!(e.contains("fromat"), "{e}");
     }
+
+    #[test]
+    fn datafusion_options_are_checked_and_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(
+            &p,
+            "[engine.options]\n\"execution.batch_size\" = \"1234\"\n\
+             \"datafusion.execution.enable_migration_aggregate\" = \"true\"\n",
+        )
+        .unwrap();
+        let c = ChainstatConfig::load(&p).unwrap();
+        let cfg = crate::session::tune(datafusion::prelude::SessionConfig::new(), &c.engine);
+        assert_eq!(cfg.batch_size(), 1234);
+        // the user's value wins over chainstat's default
+        assert!(cfg.options().execution.enable_migration_aggregate);
+        // and without it, chainstat's default applies
+        let d = crate::session::tune(
+            datafusion::prelude::SessionConfig::new(),
+            &EngineConfig::default(),
+        );
+        assert!(!d.options().execution.enable_migration_aggregate);
+
+        std::fs::write(
+            &p,
+            "[engine.options]\n\"execution.no_such_thing\" = \"1\"\n",
+        )
+        .unwrap();
+        let e = ChainstatConfig::load(&p).unwrap_err().to_string();
+        assert!(e.contains("no_such_thing"), "{e}");
+        std::fs::write(
+            &p,
+            "[engine.options]\n\"execution.batch_size\" = \"many\"\n",
+        )
+        .unwrap();
+        let e = ChainstatConfig::load(&p).unwrap_err().to_string();
+        assert!(e.contains("batch_size"), "{e}");
+    }
 }
