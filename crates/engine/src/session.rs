@@ -91,8 +91,11 @@ pub fn chainstat_state(
     chainstat_state_bounded(cfg, stores, ballista, None)
 }
 
-/// [`chainstat_state`] with an optional memory bound (bytes): a fair spill pool, and
-/// sort-merge joins preferred over hash joins because they can spill.
+/// [`chainstat_state`] with an optional memory bound (bytes): DataFusion's greedy pool
+/// (first come, first served; errors name the top consumers), and sort-merge joins
+/// preferred over hash joins because they can spill. A fair spill pool was tried: it
+/// splits the pool between every spillable operator of a plan, and the flows query has
+/// so many that an aggregation's share was too small to spill at all, even at 1M.
 pub fn chainstat_state_bounded(
     mut cfg: SessionConfig,
     stores: Arc<dyn ObjectStoreRegistry>,
