@@ -31,7 +31,8 @@ pub fn object_stores(storage: &StorageConfig) -> Arc<dyn ObjectStoreRegistry> {
 pub const DEFAULT_OPTIONS: &[(&str, &str)] =
     &[("datafusion.execution.enable_migration_aggregate", "false")];
 
-fn option_key(k: &str) -> String {
+/// The full DataFusion key for a setting written with or without `datafusion.`.
+pub fn option_key(k: &str) -> String {
     if k.starts_with("datafusion.") {
         k.to_string()
     } else {
@@ -39,18 +40,19 @@ fn option_key(k: &str) -> String {
     }
 }
 
-/// Checks `[engine.options]` against DataFusion's settings (unknown key or bad value →
-/// the DataFusion error text).
+/// Checks one DataFusion setting (unknown key or bad value → the DataFusion error text).
+pub fn check_option(key: &str, value: &str) -> std::result::Result<(), String> {
+    SessionConfig::new()
+        .options_mut()
+        .set(&option_key(key), value)
+        .map_err(|e| format!("{key} = {value:?}: {e}"))
+}
+
+/// Checks `[engine.options]` against DataFusion's settings.
 pub fn check_options(
     options: &std::collections::BTreeMap<String, String>,
 ) -> std::result::Result<(), String> {
-    let mut cfg = SessionConfig::new();
-    for (k, v) in options {
-        cfg.options_mut()
-            .set(&option_key(k), v)
-            .map_err(|e| format!("{k} = {v:?}: {e}"))?;
-    }
-    Ok(())
+    options.iter().try_for_each(|(k, v)| check_option(k, v))
 }
 
 /// Applies engine settings to a session config: chainstat's defaults, then

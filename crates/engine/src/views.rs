@@ -334,24 +334,26 @@ pub async fn pin_dup_keys(
     let mut rows = 0;
     for kind in DEDUP_KINDS {
         for chain in chains_of(*kind, tables) {
-            let name = dup_keys_name(*kind, &chain);
-            let df = ctx.table(name.as_str()).await?;
-            let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
-            let batches = df.collect().await?;
-            rows += batches.iter().map(|b| b.num_rows()).sum::<usize>();
-            chainstat_io::register_batches(ctx, &name, schema, batches, staging).await?;
+            rows += pin(ctx, &dup_keys_name(*kind, &chain), staging).await?;
         }
         create_view(ctx, kind.view(), &canonical_sql(*kind, tables)).await?;
         if *kind == TableKind::Tokens {
             // Token metadata is small (one row per token) and joined to every transfer:
             // as a table with known size it becomes a broadcast build side instead of
             // a repartitioning of all transfers.
-            let df = ctx.table("tokens").await?;
-            let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
-            let batches = df.collect().await?;
-            chainstat_io::register_batches(ctx, "tokens", schema, batches, staging).await?;
+            pin(ctx, "tokens", staging).await?;
         }
     }
+    Ok(rows)
+}
+
+/// Replaces view `name` by a table of its current rows; returns how many.
+async fn pin(ctx: &SessionContext, name: &str, staging: Option<&str>) -> Result<usize> {
+    let df = ctx.table(name).await?;
+    let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
+    let batches = df.collect().await?;
+    let rows = batches.iter().map(|b| b.num_rows()).sum();
+    chainstat_io::register_batches(ctx, name, schema, batches, staging).await?;
     Ok(rows)
 }
 

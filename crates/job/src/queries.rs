@@ -169,16 +169,10 @@ pub fn parse(file: &str, text: &str) -> Result<Query> {
                 let (k, v) = value
                     .split_once('=')
                     .ok_or_else(|| bad(format!("`-- set: {value}`: expected `key = value`")))?;
-                let k = k.trim();
-                let k = if k.starts_with("datafusion.") {
-                    k.to_string()
-                } else {
-                    format!("datafusion.{k}")
-                };
-                let one = BTreeMap::from([(k.clone(), v.trim().to_string())]);
-                chainstat_engine::session::check_options(&one)
+                let (k, v) = (chainstat_engine::session::option_key(k.trim()), v.trim());
+                chainstat_engine::session::check_option(&k, v)
                     .map_err(|e| bad(format!("`-- set: {value}`: {e}")))?;
-                settings.push((k, v.trim().to_string()));
+                settings.push((k, v.to_string()));
             }
             "partition" => {
                 partition = Some(match value {

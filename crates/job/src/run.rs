@@ -164,7 +164,7 @@ async fn run_inner(
             &mut tables,
         )
         .await;
-        set_options(ctx, &before)?;
+        restore_options(ctx, before);
         st.done(detail?);
         failpoint("publish", tables.len());
     }
@@ -556,33 +556,30 @@ fn failpoint(at: &str, published: usize) {
     }
 }
 
-/// Applies a query's `-- set:` options to the session; returns the values they replaced
-/// (to put back afterwards, so one query's settings do not leak into the next).
+/// Applies a query's `-- set:` options to the session and returns the options they
+/// replaced, for [`restore_options`] (one query's settings must not leak into the next).
 fn set_options(
     ctx: &SessionContext,
     settings: &[(String, String)],
-) -> Result<Vec<(String, String)>> {
+) -> Result<Option<datafusion::config::ConfigOptions>> {
     if settings.is_empty() {
-        return Ok(Vec::new());
+        return Ok(None);
     }
     let state = ctx.state_ref();
     let mut state = state.write();
-    let mut before = Vec::with_capacity(settings.len());
+    let saved = datafusion::config::ConfigOptions::clone(state.config().options());
     for (k, v) in settings {
-        let old = state
-            .config()
-            .options()
-            .entries()
-            .into_iter()
-            .find(|e| &e.key == k)
-            .and_then(|e| e.value)
-            .unwrap_or_default();
         state
             .config_mut()
             .options_mut()
             .set(k, v)
             .map_err(|e| JobError::Config(format!("{k} = {v}: {e}")))?;
-        before.push((k.clone(), old));
     }
-    Ok(before)
+    Ok(Some(saved))
+}
+
+fn restore_options(ctx: &SessionContext, saved: Option<datafusion::config::ConfigOptions>) {
+    if let Some(saved) = saved {
+        *ctx.state_ref().write().config_mut().options_mut() = saved;
+    }
 }
