@@ -6,13 +6,15 @@
 -- unpriced_transfers counts transfers without a price that day (their USD is missing,
 -- not zero). depositors = distinct counterparties (clusters) that sent value in;
 -- counterparties = distinct clusters on either side.
+-- symbol is a function of (chain, asset) (one token row per chain and asset), so it is
+-- carried with min() rather than grouped and joined on: fewer, narrower group keys.
 WITH legs AS (
     SELECT * FROM flows
     WHERE category IN (${exchange_categories}) AND year IN (SELECT year FROM scope_years)
 ),
 totals AS (
     SELECT
-    year, entity, chain, asset, symbol,
+    year, entity, chain, asset, min(symbol) AS symbol,
     -- estimate (heuristics applied)
     sum(CASE WHEN direction = 'in' THEN amount END) AS inflow_amount,
     sum(CASE WHEN direction = 'out' THEN amount END) AS outflow_amount,
@@ -38,21 +40,21 @@ totals AS (
     CAST(COALESCE(sum(CASE WHEN direction = 'out' THEN first_leg END), 0) AS BIGINT) AS transfers_out,
     CAST(COALESCE(sum(CASE WHEN usd IS NULL THEN first_leg END), 0) AS BIGINT) AS unpriced_transfers
     FROM legs
-    GROUP BY year, entity, chain, asset, symbol
+    GROUP BY year, entity, chain, asset
 ),
 -- distinct counterparties in two hash aggregations instead of count(DISTINCT …)
 parties AS (
-    SELECT year, entity, chain, asset, symbol, counterparty, max(CASE WHEN direction = 'in' THEN 1 ELSE 0 END) AS sent_in
+    SELECT year, entity, chain, asset, counterparty, max(CASE WHEN direction = 'in' THEN 1 ELSE 0 END) AS sent_in
     FROM legs
     WHERE counterparty IS NOT NULL
-    GROUP BY year, entity, chain, asset, symbol, counterparty
+    GROUP BY year, entity, chain, asset, counterparty
 ),
 party_counts AS (
-    SELECT year, entity, chain, asset, symbol, CAST(sum(sent_in) AS BIGINT) AS depositors, CAST(count(counterparty) AS BIGINT) AS counterparties
+    SELECT year, entity, chain, asset, CAST(sum(sent_in) AS BIGINT) AS depositors, CAST(count(counterparty) AS BIGINT) AS counterparties
     FROM parties
-    GROUP BY year, entity, chain, asset, symbol
+    GROUP BY year, entity, chain, asset
 )
 SELECT t.*, COALESCE(c.depositors, 0) AS depositors, COALESCE(c.counterparties, 0) AS counterparties
 FROM totals t
-LEFT JOIN party_counts c ON c.year = t.year AND c.entity = t.entity AND c.chain = t.chain AND c.asset = t.asset AND c.symbol IS NOT DISTINCT FROM t.symbol
+LEFT JOIN party_counts c ON c.year = t.year AND c.entity = t.entity AND c.chain = t.chain AND c.asset = t.asset
 ORDER BY t.year, t.entity, t.chain, t.asset
