@@ -15,6 +15,9 @@ pub enum EngineError {
     /// DataFusion planning or execution failed.
     #[error(transparent)]
     DataFusion(Box<datafusion::error::DataFusionError>),
+    /// Writing a staged (intermediate) table failed.
+    #[error(transparent)]
+    Stage(Box<chainstat_cluster::ClusterError>),
     /// Ballista scheduler / executor failure.
     #[error("ballista: {0}")]
     Ballista(String),
@@ -30,6 +33,12 @@ pub enum EngineError {
 
 /// Result alias for this crate.
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+impl From<chainstat_cluster::ClusterError> for EngineError {
+    fn from(e: chainstat_cluster::ClusterError) -> Self {
+        EngineError::Stage(Box::new(e))
+    }
+}
 
 // Boxed: DataFusion's error is large, and results travel through every async call.
 impl From<chainstat_io::IoError> for EngineError {

@@ -195,23 +195,43 @@ fn dup_keys_sql(kind: TableKind, tables: &[RegisteredTable], chain: &str) -> Str
 /// read in, even when two exports disagree about a key, and the kept row is always one
 /// of the input rows (never a mix of copies).
 fn chain_view_sql(kind: TableKind, tables: &[RegisteredTable], chain: &str) -> String {
-    let good = good_sql(kind, tables, chain);
+    let good = format!("({})", good_sql(kind, tables, chain));
     let dups = dup_keys_name(kind, chain);
     let cols: Vec<&str> = columns(kind).iter().map(|(c, _)| *c).collect();
+    format!(
+        "{} UNION ALL {}",
+        unique_rows_sql(&dups, &good, &cols),
+        winners_sql(kind, &dups, &good, &cols)
+    )
+}
+
+/// The rows of `good` (a table or a parenthesised query with `_kh`) whose key hash is
+/// not in `dups`: keys that occur once, the bulk of the rows.
+fn unique_rows_sql(dups: &str, good: &str, cols: &[&str]) -> String {
     let g_cols: Vec<String> = cols.iter().map(|c| format!("g.{c}")).collect();
-    let digest = cols
+    format!(
+        "SELECT {} FROM {dups} k RIGHT ANTI JOIN {good} g ON k._kh = g._kh",
+        g_cols.join(", ")
+    )
+}
+
+/// One row per natural key among the rows of `good` whose key hash is in `dups`: the
+/// copy with the smallest digest of the canonical columns, then the smallest
+/// `source_table`. `cols` may add derived columns (they are carried, not digested).
+fn winners_sql(kind: TableKind, dups: &str, good: &str, cols: &[&str]) -> String {
+    let g_cols: Vec<String> = cols.iter().map(|c| format!("g.{c}")).collect();
+    let digest = columns(kind)
         .iter()
-        .filter(|c| **c != "source_table")
+        .map(|(c, _)| *c)
+        .filter(|c| *c != "source_table")
         .map(|c| format!("COALESCE(CAST(g.{c} AS VARCHAR), '\\N')"))
         .collect::<Vec<_>>()
         .join(", ");
     format!(
-        "SELECT {g} FROM {dups} k RIGHT ANTI JOIN ({good}) g ON k._kh = g._kh \
-         UNION ALL \
-         SELECT {c} FROM (SELECT w.*, row_number() OVER (PARTITION BY {key} \
+        "SELECT {c} FROM (SELECT w.*, row_number() OVER (PARTITION BY {key} \
            ORDER BY _digest, source_table) AS _rn \
            FROM (SELECT {g}, md5(concat_ws('|', {digest})) AS _digest \
-                 FROM {dups} k RIGHT SEMI JOIN ({good}) g ON k._kh = g._kh) w) \
+                 FROM {dups} k RIGHT SEMI JOIN {good} g ON k._kh = g._kh) w) \
          WHERE _rn = 1",
         g = g_cols.join(", "),
         c = cols.join(", "),
@@ -235,14 +255,20 @@ fn view_sql(kind: TableKind, tables: &[RegisteredTable]) -> String {
 /// `transfers` adds `amount` (token units, `DECIMAL(76, 18)`) and `symbol` from `tokens`
 /// (written first: the few token rows are the join's build side).
 fn transfers_sql(tables: &[RegisteredTable]) -> String {
-    let base = view_sql(TableKind::Transfers, tables);
+    with_tokens(&view_sql(TableKind::Transfers, tables), &[])
+}
+
+/// `rows` (canonical transfer columns, plus `extra`) with `amount` and `symbol`.
+fn with_tokens(rows: &str, extra: &[&str]) -> String {
     let cols: Vec<String> = columns(TableKind::Transfers)
         .iter()
-        .map(|(c, _)| format!("x.{c}"))
+        .map(|(c, _)| *c)
+        .chain(extra.iter().copied())
+        .map(|c| format!("x.{c}"))
         .collect();
     format!(
         "SELECT {}, token_amount(x.amount_raw, k.decimals, 18) AS amount, k.symbol AS symbol \
-         FROM tokens k RIGHT JOIN ({base}) x ON k.chain = x.chain AND k.asset = x.asset",
+         FROM tokens k RIGHT JOIN ({rows}) x ON k.chain = x.chain AND k.asset = x.asset",
         cols.join(", ")
     )
 }
@@ -321,30 +347,83 @@ pub async fn create_views(
     create_view(ctx, "rejects", &rejects_sql(tables, lineage)).await
 }
 
-/// Computes each `_dup_keys_…` view once and keeps the result (a few percent of the
-/// rows) as a table of the same name — `tokens` too — recreating the canonical views over it: a job
-/// reads the canonical views more than once, and each read would otherwise repeat
-/// the grouping. `staging` as for [`chainstat_io::register_batches`] (Ballista).
-/// Returns the number of repeated key hashes.
-pub async fn pin_dup_keys(
+/// The kinds a job stages as Parquet: the large ones, read by most later steps.
+const STAGED_KINDS: &[TableKind] = &[
+    TableKind::Transfers,
+    TableKind::UtxoInputs,
+    TableKind::UtxoOutputs,
+];
+
+/// For a job: validates the large inputs once and keeps the result, recreating the
+/// canonical views over it. Returns the number of repeated key hashes.
+///
+/// Validation (address, hash and amount checks, normalisation) is the costly part of
+/// reading an export, and the views as defined by [`create_views`] repeat it for the
+/// repeated-key set, for the unique rows and for the repeated ones. Here the good rows
+/// of each chain are checked once and written under `dir` with their key hash (transfers
+/// with `amount`/`symbol` already joined); the repeated-key set and the winning copies
+/// of repeated keys (a few percent of the rows) are computed from that file and pinned,
+/// and each view becomes "staged rows whose hash is not repeated, plus the winners" —
+/// the same rows as the plain views, read from Parquet. Blocks and tokens (small) keep
+/// their views, with the repeated keys and `tokens` pinned. `staging` as for
+/// [`chainstat_io::register_batches`] (Ballista).
+pub async fn stage_canonical(
     ctx: &SessionContext,
     tables: &[RegisteredTable],
     staging: Option<&str>,
+    dir: &str,
 ) -> Result<usize> {
-    let mut rows = 0;
+    let mut repeated = 0;
     for kind in DEDUP_KINDS {
-        for chain in chains_of(*kind, tables) {
-            rows += pin(ctx, &dup_keys_name(*kind, &chain), staging).await?;
+        if !STAGED_KINDS.contains(kind) {
+            for chain in chains_of(*kind, tables) {
+                repeated += pin(ctx, &dup_keys_name(*kind, &chain), staging).await?;
+            }
+            create_view(ctx, kind.view(), &canonical_sql(*kind, tables)).await?;
+            if *kind == TableKind::Tokens {
+                // Token metadata is small (one row per token) and joined to every
+                // transfer: as a table with known size it becomes a broadcast build
+                // side instead of a repartitioning of all transfers.
+                pin(ctx, "tokens", staging).await?;
+            }
+            continue;
         }
-        create_view(ctx, kind.view(), &canonical_sql(*kind, tables)).await?;
-        if *kind == TableKind::Tokens {
-            // Token metadata is small (one row per token) and joined to every transfer:
-            // as a table with known size it becomes a broadcast build side instead of
-            // a repartitioning of all transfers.
-            pin(ctx, "tokens", staging).await?;
+        let mut cols: Vec<&str> = columns(*kind).iter().map(|(c, _)| *c).collect();
+        if *kind == TableKind::Transfers {
+            cols.extend(["amount", "symbol"]);
+        }
+        let mut parts = Vec::new();
+        for chain in chains_of(*kind, tables) {
+            let dups = dup_keys_name(*kind, &chain);
+            let good = dups.replacen("_dup_keys_", "_good_", 1);
+            let winners = dups.replacen("_dup_keys_", "_winners_", 1);
+            let mut sql = good_sql(*kind, tables, &chain);
+            if *kind == TableKind::Transfers {
+                sql = with_tokens(&sql, &["_kh"]);
+            }
+            let path = format!("{}/{good}/", dir.trim_end_matches('/'));
+            chainstat_cluster::write_and_register(ctx, &sql, &path, &good).await?;
+            ctx.deregister_table(dups.as_str())?;
+            create_view(
+                ctx,
+                &dups,
+                &format!("SELECT _kh FROM {good} GROUP BY _kh HAVING count(*) > 1"),
+            )
+            .await?;
+            repeated += pin(ctx, &dups, staging).await?;
+            create_view(ctx, &winners, &winners_sql(*kind, &dups, &good, &cols)).await?;
+            pin(ctx, &winners, staging).await?;
+            parts.push(format!(
+                "{} UNION ALL SELECT {} FROM {winners}",
+                unique_rows_sql(&dups, &good, &cols),
+                cols.join(", ")
+            ));
+        }
+        if !parts.is_empty() {
+            create_view(ctx, kind.view(), &parts.join(" UNION ALL ")).await?;
         }
     }
-    Ok(rows)
+    Ok(repeated)
 }
 
 /// Replaces view `name` by a table of its current rows; returns how many.

@@ -99,13 +99,15 @@ async fn run_inner(
     // Every later step reads the canonical views many times (heuristics, flows,
     // candidates, coverage); validate and deduplicate the inputs once and read Parquet.
     let st = progress.stage("canonical views");
-    let repeated =
-        chainstat_engine::views::pin_dup_keys(ctx, &session.tables, staging.as_deref()).await?;
+    let repeated = chainstat_engine::views::stage_canonical(
+        ctx,
+        &session.tables,
+        staging.as_deref(),
+        &format!("{work}/canonical"),
+    )
+    .await?;
     let mut staged = Vec::new();
     for view in ["transfers", "utxo_inputs", "utxo_outputs"] {
-        let path = format!("{work}/canonical/{view}/");
-        chainstat_cluster::write_and_register(ctx, &format!("SELECT * FROM {view}"), &path, view)
-            .await?;
         let n = chainstat_cluster::count(ctx, &format!("SELECT count(*) FROM {view}")).await?;
         staged.push(format!("{n} {view}"));
     }
