@@ -41,8 +41,8 @@ pub struct EngineConfig {
     #[serde(default)]
     pub staging: Option<String>,
     /// Memory bound for query execution (`2g`, `512m`): DataFusion's memory pool, with
-    /// sorts, aggregations and (sort-merge) joins spilling to disk beyond it. Default:
-    /// unbounded.
+    /// sorts and aggregations spilling to disk beyond it (see
+    /// [`crate::session::chainstat_state_bounded`]). Default: unbounded.
     #[serde(default)]
     pub memory_limit: Option<String>,
     /// DataFusion settings (`"execution.batch_size" = "16384"`; the `datafusion.`

@@ -105,21 +105,26 @@ pub fn chainstat_state(
     chainstat_state_bounded(cfg, stores, ballista, None)
 }
 
-/// [`chainstat_state`] with an optional memory bound (bytes): DataFusion's greedy pool
-/// (first come, first served; errors name the top consumers), and sort-merge joins
-/// preferred over hash joins because they can spill. A fair spill pool was tried: it
-/// splits the pool between every spillable operator of a plan, and the flows query has
-/// so many that an aggregation's share was too small to spill at all, even at 1M.
+/// [`chainstat_state`] with an optional memory bound (bytes): a greedy pool
+/// ([`crate::memory::BoundedPool`]: first come, first served, errors name the top
+/// consumers, repartition buffers never refused). Sorts and aggregations spill beyond
+/// it; hash joins stay the default (their build sides are counted but cannot spill).
+/// Sort-merge joins, which can spill, were the default here until measured: at 10M
+/// transfers under 2 GB their sorts' merge phases (which cannot spill) exhausted the
+/// pool in clustering, while with hash joins the whole job completes in the same time
+/// as unbounded. `[engine.options] "optimizer.prefer_hash_join" = "false"` still
+/// selects them. A fair spill pool was tried: it splits the pool between every
+/// spillable operator of a plan, and the flows query has so many that an
+/// aggregation's share was too small to spill at all, even at 1M.
 pub fn chainstat_state_bounded(
-    mut cfg: SessionConfig,
+    cfg: SessionConfig,
     stores: Arc<dyn ObjectStoreRegistry>,
     ballista: bool,
     memory_limit: Option<usize>,
 ) -> datafusion::common::Result<SessionState> {
     let mut runtime = RuntimeEnvBuilder::new().with_object_store_registry(stores);
     if let Some(bytes) = memory_limit {
-        runtime = runtime.with_memory_limit(bytes, 1.0);
-        cfg.options_mut().optimizer.prefer_hash_join = false;
+        runtime = runtime.with_memory_pool(Arc::new(crate::memory::BoundedPool::new(bytes)));
     }
     let runtime = runtime.build_arc()?;
     let mut builder = SessionStateBuilder::new()
