@@ -394,36 +394,53 @@ pub async fn stage_canonical(
         }
         let mut parts = Vec::new();
         for chain in chains_of(*kind, tables) {
-            let dups = dup_keys_name(*kind, &chain);
-            let good = dups.replacen("_dup_keys_", "_good_", 1);
-            let winners = dups.replacen("_dup_keys_", "_winners_", 1);
-            let mut sql = good_sql(*kind, tables, &chain);
-            if *kind == TableKind::Transfers {
-                sql = with_tokens(&sql, &["_kh"]);
-            }
-            let path = format!("{}/{good}/", dir.trim_end_matches('/'));
-            chainstat_cluster::write_and_register(ctx, &sql, &path, &good).await?;
-            ctx.deregister_table(dups.as_str())?;
-            create_view(
-                ctx,
-                &dups,
-                &format!("SELECT _kh FROM {good} GROUP BY _kh HAVING count(*) > 1"),
-            )
-            .await?;
-            repeated += pin(ctx, &dups, staging).await?;
-            create_view(ctx, &winners, &winners_sql(*kind, &dups, &good, &cols)).await?;
-            pin(ctx, &winners, staging).await?;
-            parts.push(format!(
-                "{} UNION ALL SELECT {} FROM {winners}",
-                unique_rows_sql(&dups, &good, &cols),
-                cols.join(", ")
-            ));
+            let (part, n) = stage_chain(ctx, *kind, tables, &chain, &cols, staging, dir).await?;
+            parts.push(part);
+            repeated += n;
         }
         if !parts.is_empty() {
             create_view(ctx, kind.view(), &parts.join(" UNION ALL ")).await?;
         }
     }
     Ok(repeated)
+}
+
+/// Stages the good rows of `kind` on `chain` under `dir`, pins its repeated-key set and
+/// winners; returns the SQL of its deduplicated rows (`cols`) and the repeated keys.
+async fn stage_chain(
+    ctx: &SessionContext,
+    kind: TableKind,
+    tables: &[RegisteredTable],
+    chain: &str,
+    cols: &[&str],
+    staging: Option<&str>,
+    dir: &str,
+) -> Result<(String, usize)> {
+    let dups = dup_keys_name(kind, chain);
+    let good = dups.replacen("_dup_keys_", "_good_", 1);
+    let winners = dups.replacen("_dup_keys_", "_winners_", 1);
+    let mut sql = good_sql(kind, tables, chain);
+    if kind == TableKind::Transfers {
+        sql = with_tokens(&sql, &["_kh"]);
+    }
+    let path = format!("{}/{good}/", dir.trim_end_matches('/'));
+    chainstat_cluster::write_and_register(ctx, &sql, &path, &good).await?;
+    ctx.deregister_table(dups.as_str())?;
+    create_view(
+        ctx,
+        &dups,
+        &format!("SELECT _kh FROM {good} GROUP BY _kh HAVING count(*) > 1"),
+    )
+    .await?;
+    let repeated = pin(ctx, &dups, staging).await?;
+    create_view(ctx, &winners, &winners_sql(kind, &dups, &good, cols)).await?;
+    pin(ctx, &winners, staging).await?;
+    let part = format!(
+        "{} UNION ALL SELECT {} FROM {winners}",
+        unique_rows_sql(&dups, &good, cols),
+        cols.join(", ")
+    );
+    Ok((part, repeated))
 }
 
 /// Replaces view `name` by a table of its current rows; returns how many.
