@@ -108,6 +108,14 @@ async fn run_inner(
     .await?;
     let mut staged = Vec::new();
     for view in ["transfers", "utxo_inputs", "utxo_outputs"] {
+        if opts.cluster.is_some() {
+            // Ballista ships each query's logical plan as protobuf: a query reading these
+            // views (staged rows, anti-join, winners, per chain) three times went past the
+            // decoder's recursion limit, so on a cluster they are flattened into tables.
+            let path = format!("{work}/canonical/{view}/");
+            let sql = format!("SELECT * FROM {view}");
+            chainstat_cluster::write_and_register(ctx, &sql, &path, view).await?;
+        }
         let n = chainstat_cluster::count(ctx, &format!("SELECT count(*) FROM {view}")).await?;
         staged.push(format!("{n} {view}"));
     }
