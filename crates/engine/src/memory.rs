@@ -48,7 +48,8 @@ impl BoundedPool {
     /// A pool of `limit` bytes; errors name the five largest consumers.
     pub fn new(limit: usize) -> Self {
         let greedy = GreedyMemoryPool::new(limit);
-        let tracked = TrackConsumersPool::new(greedy, NonZeroUsize::new(5).expect("5 > 0"));
+        let tracked =
+            TrackConsumersPool::new(greedy, NonZeroUsize::new(5).unwrap_or(NonZeroUsize::MIN));
         Self {
             inner: Arc::new(tracked),
             share: limit / 2,
