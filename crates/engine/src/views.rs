@@ -134,6 +134,12 @@ fn chains_of(kind: TableKind, tables: &[RegisteredTable]) -> Vec<String> {
 /// Name of the view (or, in a job, the pinned table) of the key hashes that occur more
 /// than once among the good rows of `kind` on `chain`.
 pub fn dup_keys_name(kind: TableKind, chain: &str) -> String {
+    per_chain_name("_dup_keys", kind, chain)
+}
+
+/// `{prefix}_{view}_{chain}` with the chain reduced to `[a-z0-9_]`: the names of the
+/// per-chain helper tables (repeated keys, and in a job the staged rows and winners).
+fn per_chain_name(prefix: &str, kind: TableKind, chain: &str) -> String {
     let chain: String = chain
         .chars()
         .map(|c| {
@@ -144,7 +150,7 @@ pub fn dup_keys_name(kind: TableKind, chain: &str) -> String {
             }
         })
         .collect();
-    format!("_dup_keys_{}_{chain}", kind.view())
+    format!("{prefix}_{}_{chain}", kind.view())
 }
 
 /// The natural key without `chain`: within one chain's deduplication `chain` is a
@@ -175,13 +181,11 @@ fn good_sql(kind: TableKind, tables: &[RegisteredTable], chain: &str) -> String 
     )
 }
 
-/// Key hashes seen more than once: the only rows that need a closer look. One integer
-/// per row through the hash table instead of the whole row.
-fn dup_keys_sql(kind: TableKind, tables: &[RegisteredTable], chain: &str) -> String {
-    format!(
-        "SELECT _kh FROM ({}) GROUP BY _kh HAVING count(*) > 1",
-        good_sql(kind, tables, chain)
-    )
+/// Key hashes seen more than once among `rows` (a table or a parenthesised query with
+/// `_kh`): the only rows that need a closer look. One integer per row through the hash
+/// table instead of the whole row.
+fn dup_keys_sql(rows: &str) -> String {
+    format!("SELECT _kh FROM {rows} GROUP BY _kh HAVING count(*) > 1")
 }
 
 /// The deduplicated good rows of `kind` on one chain.
@@ -340,7 +344,8 @@ pub async fn create_views(
         for chain in chains_of(*kind, tables) {
             let name = dup_keys_name(*kind, &chain);
             ctx.deregister_table(name.as_str())?;
-            create_view(ctx, &name, &dup_keys_sql(*kind, tables, &chain)).await?;
+            let good = format!("({})", good_sql(*kind, tables, &chain));
+            create_view(ctx, &name, &dup_keys_sql(&good)).await?;
         }
         create_view(ctx, kind.view(), &canonical_sql(*kind, tables)).await?;
     }
@@ -417,8 +422,8 @@ async fn stage_chain(
     dir: &str,
 ) -> Result<(String, usize)> {
     let dups = dup_keys_name(kind, chain);
-    let good = dups.replacen("_dup_keys_", "_good_", 1);
-    let winners = dups.replacen("_dup_keys_", "_winners_", 1);
+    let good = per_chain_name("_good", kind, chain);
+    let winners = per_chain_name("_winners", kind, chain);
     let mut sql = good_sql(kind, tables, chain);
     if kind == TableKind::Transfers {
         sql = with_tokens(&sql, &["_kh"]);
@@ -426,12 +431,7 @@ async fn stage_chain(
     let path = format!("{}/{good}/", dir.trim_end_matches('/'));
     chainstat_cluster::write_and_register(ctx, &sql, &path, &good).await?;
     ctx.deregister_table(dups.as_str())?;
-    create_view(
-        ctx,
-        &dups,
-        &format!("SELECT _kh FROM {good} GROUP BY _kh HAVING count(*) > 1"),
-    )
-    .await?;
+    create_view(ctx, &dups, &dup_keys_sql(&good)).await?;
     let repeated = pin(ctx, &dups, staging).await?;
     create_view(ctx, &winners, &winners_sql(kind, &dups, &good, cols)).await?;
     pin(ctx, &winners, staging).await?;
