@@ -1,6 +1,8 @@
 -- publish: coverage
 -- partition: year
 -- set: optimizer.join_reordering = false
+-- set: optimizer.hash_join_single_partition_threshold_rows = 4000000
+-- set: optimizer.hash_join_single_partition_threshold = 536870912
 -- How much of the volume the figures cover, per year, chain and asset: the share of
 -- transfers with a USD price for their day, and the share touching an attributed
 -- address (estimate) or a labelled one (lower bound). Bitcoin counts transactions
@@ -8,7 +10,9 @@
 -- Only attributed addresses matter here: joining with that (small) subset rather than
 -- every address keeps the hash joins' build sides small at billions of transfers. Joins
 -- run in the order written (`-- set:` above), the small side first: DataFusion's
--- estimates after filters would build on the transfers instead.
+-- estimates after filters would build on the transfers instead. As in `flows`, build
+-- sides up to 4M rows / 512 MB are built once and shared, so the transfers are not
+-- hash-partitioned (10M transfers: 6.5 s -> 5.1 s).
 WITH attr AS (
     SELECT chain, address, entity, labelled_entity FROM address_attribution WHERE entity IS NOT NULL
 ),
