@@ -42,15 +42,32 @@ print(json.dumps({"seconds": time.perf_counter() - t0}))
 """
 
 
+class RunFailed(Exception):
+    """A measured command exited non-zero: its wall time, peak RSS and last error line."""
+
+    def __init__(self, cmd, wall, rss, error):
+        super().__init__(f"failed after {wall:.1f} s: {' '.join(cmd)}: {error}")
+        self.wall, self.rss, self.error = wall, rss, error
+
+
+def peak_rss_mb(time_v_output):
+    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", time_v_output)
+    return int(m.group(1)) / 1024 if m else float("nan")
+
+
 def timed(cmd, env=None, stages=None):
     """Runs cmd under /usr/bin/time -v: (stdout, wall seconds, peak RSS MB). With a
-    dict `stages`, the job's JSON progress lines (stderr) add each stage's seconds."""
+    dict `stages`, the job's JSON progress lines (stderr) add each stage's seconds.
+    Raises RunFailed when the command fails."""
     t0 = time.perf_counter()
     p = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t0
+    rss = peak_rss_mb(p.stderr)
     if p.returncode != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
-    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1)) / 1024
+        errors = [l for l in p.stderr.splitlines()
+                  if l.strip() and not l.startswith(("{", "\t", "Command exited"))]
+        sys.stderr.write(f"{' '.join(cmd)}\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}\n")
+        raise RunFailed(cmd, wall, rss, errors[-1][:300] if errors else f"exit {p.returncode}")
     if stages is not None:
         for line in p.stderr.splitlines():
             if line.startswith("{") and '"stage"' in line:
@@ -92,20 +109,37 @@ def main():
         # 1. the job (progress as JSON lines on stderr: per-stage seconds)
         limits = [None] + ([args.memory_limit] if args.memory_limit else [])
         for limit in limits:
-            job, stages = [], {}
+            job, failed, stages = [], [], {}
+            label = "chainstat" + (f" (--memory-limit {limit})" if limit else "")
             for i in range(args.job_runs):
                 out = base / f"out-{size}-{limit or 'unbounded'}-{i}"
                 cmd = [args.bin, "run", "--config", str(data / "chainstat.toml"), "--out", str(out),
                        "--keep-work", "--no-report", "--partitions", str(args.threads)]
                 if limit:
                     cmd += ["--memory-limit", limit]
-                _, wall, rss = timed(cmd, env, stages)
+                try:
+                    _, wall, rss = timed(cmd, env, stages)
+                except RunFailed as e:
+                    if not limit:
+                        sys.exit(str(e))  # the comparisons below read this run's output
+                    # A bounded run that fails is a result: record it, keep measuring.
+                    failed.append(e)
+                    print(f"{size}: job {label} FAILED after {e.wall:.1f} s: {e.error}", flush=True)
+                    continue
                 job.append((wall, rss))
-                print(f"{size}: job{' --memory-limit ' + limit if limit else ''} {wall:.1f} s, {rss:.0f} MB", flush=True)
-            wall = statistics.median(j[0] for j in job)
-            rows.append((size, "end-to-end job", "chainstat" + (f" (--memory-limit {limit})" if limit else ""),
-                         wall, None, max(j[1] for j in job), f"{size / wall:,.0f} transfers/s"))
-            stage_tables.append((size, limit, len(job), {k: statistics.median(v) for k, v in stages.items()}))
+                print(f"{size}: job {label} {wall:.1f} s, {rss:.0f} MB", flush=True)
+            note = ""
+            if failed:
+                note = (f"{len(failed)} of {args.job_runs} runs failed (after "
+                        f"{', '.join(f'{e.wall:.0f} s' for e in failed)}): {failed[-1].error}; ")
+            if job:
+                wall = statistics.median(j[0] for j in job)
+                rows.append((size, "end-to-end job", label, wall, None, max(j[1] for j in job),
+                             note + f"{size / wall:,.0f} transfers/s (median of {len(job)} completed)"))
+                stage_tables.append((size, limit, len(job), {k: statistics.median(v) for k, v in stages.items()}))
+            else:
+                rows.append((size, "end-to-end job", label, float("nan"), None,
+                             max(e.rss for e in failed), note + "no run completed"))
         work = next((base / f"out-{size}-unbounded-0" / "_work").iterdir())
         flows = work / "stage" / "flows"
         edges = sorted(glob.glob(str(work / "cluster_work" / "cl_int_edges" / "*.parquet")))
@@ -170,7 +204,9 @@ def main():
     ]
     for size, task, engine, secs, ratio, rss, note in rows:
         r = "" if ratio is None else f"{ratio:.2f}"
-        lines.append(f"| {size:,} | {task} | {engine} | {secs:.2f} | {r} | {rss:.0f} | {note} |")
+        t = "failed" if secs != secs else f"{secs:.2f}"
+        note = note.replace("|", "\\|")
+        lines.append(f"| {size:,} | {task} | {engine} | {t} | {r} | {rss:.0f} | {note} |")
     for size, limit, n, stages in stage_tables:
         lines += ["", f"### End-to-end job at {size:,} transfers{' under --memory-limit ' + limit if limit else ''}: "
                       f"stage seconds (median of {n})", "", "| stage | seconds |", "|---|---:|"]
