@@ -16,6 +16,12 @@
 WITH attr AS (
     SELECT chain, address, entity, labelled_entity FROM address_attribution WHERE entity IS NOT NULL
 ),
+-- UTXO chains' addresses only, for the Bitcoin joins (as in `flows`; rows here start from
+-- the outputs, so the chains with outputs are the ones that matter).
+attr_u AS (
+    SELECT a.* FROM (SELECT DISTINCT chain FROM utxo_outputs) c
+    RIGHT SEMI JOIN attr a ON a.chain = c.chain
+),
 moves AS (
     SELECT t.chain, t.block_time, t.asset, t.symbol, t.amount,
            (t.from_entity IS NOT NULL OR r.entity IS NOT NULL) AS attributed,
@@ -34,11 +40,11 @@ moves AS (
     FROM (
         SELECT i.chain, i.tx_hash, count(x.entity) > 0 AS attributed,
                count(x.labelled_entity) > 0 AS labelled
-        FROM attr x RIGHT JOIN utxo_inputs i ON x.chain = i.chain AND x.address = i.address
+        FROM attr_u x RIGHT JOIN utxo_inputs i ON x.chain = i.chain AND x.address = i.address
         GROUP BY i.chain, i.tx_hash
     ) ia
     RIGHT JOIN (SELECT o.*, a.entity, a.labelled_entity
-                FROM attr a RIGHT JOIN utxo_outputs o ON a.chain = o.chain AND a.address = o.address
+                FROM attr_u a RIGHT JOIN utxo_outputs o ON a.chain = o.chain AND a.address = o.address
                 WHERE o.block_time IS NOT NULL) o
       ON ia.chain = o.chain AND ia.tx_hash = o.tx_hash
     GROUP BY o.chain, o.tx_hash
