@@ -2,7 +2,7 @@
 # The benchmark: chainstat vs DuckDB (turnover SQL) and scipy (connected components) on
 # the same generated data, plus the end-to-end nightly job; writes scripts/bench/RESULTS.md.
 #   scripts/bench.sh                       # 1M and 10M transfers, 3 runs each
-#   scripts/bench.sh --sizes 100000000     # opt-in 100M (with --memory-limit 2g)
+#   scripts/bench.sh --sizes 100000000 --job-runs 1 --memory-limit 2g   # opt-in 100M (≈ 20 GB of input)
 # Needs a release build (built here if missing) and a venv with duckdb, scipy, pyarrow.
 set -euo pipefail
 cd "$(dirname "$0")/.."
