@@ -7,7 +7,7 @@
 //! listing order; bad rows go to `rejects` with the file and row they came from. Because this is plain SQL over listing tables, the same views run on
 //! Ballista.
 
-use chainstat_io::format::{Lineage, SourceTable, TableKind};
+use chainstat_io::format::{ident, lit, Lineage, SourceTable, TableKind};
 use chainstat_io::RegisteredTable;
 use datafusion::prelude::SessionContext;
 
@@ -371,12 +371,18 @@ const STAGED_KINDS: &[TableKind] = &[
 /// and each view becomes "staged rows whose hash is not repeated, plus the winners" —
 /// the same rows as the plain views, read from Parquet. Blocks and tokens (small) keep
 /// their views, with the repeated keys and `tokens` pinned. `staging` as for
-/// [`chainstat_io::register_batches`] (Ballista).
+/// [`chainstat_io::register_batches`] (Ballista); `lineage` as for [`create_views`].
+///
+/// `rejects` is recreated over the tables that can have rejects: a staged table whose
+/// good rows number its raw rows has none (the blocks join keeps one row per transfer),
+/// so it is not validated a second time — that pass is most of what `rejects_summary`
+/// costs (≈ 5 s at 10M transfers), and clean exports are the common case.
 pub async fn stage_canonical(
     ctx: &SessionContext,
     tables: &[RegisteredTable],
     staging: Option<&str>,
     dir: &str,
+    lineage: bool,
 ) -> Result<usize> {
     let mut repeated = 0;
     for kind in DEDUP_KINDS {
@@ -407,6 +413,31 @@ pub async fn stage_canonical(
             create_view(ctx, kind.view(), &parts.join(" UNION ALL ")).await?;
         }
     }
+    let mut may_have_rejects = Vec::new();
+    for t in tables {
+        let kind = t.format.kind();
+        if STAGED_KINDS.contains(&kind) {
+            let good = per_chain_name("_good", kind, &t.chain);
+            let raw_rows = chainstat_cluster::count(
+                ctx,
+                &format!("SELECT count(*) FROM {}", ident(&t.spec.name)),
+            )
+            .await?;
+            let good_rows = chainstat_cluster::count(
+                ctx,
+                &format!(
+                    "SELECT count(*) FROM {good} WHERE source_table = {}",
+                    lit(&t.spec.name)
+                ),
+            )
+            .await?;
+            if raw_rows == good_rows {
+                continue;
+            }
+        }
+        may_have_rejects.push(t.clone());
+    }
+    create_view(ctx, "rejects", &rejects_sql(&may_have_rejects, lineage)).await?;
     Ok(repeated)
 }
 

@@ -104,6 +104,8 @@ async fn run_inner(
         &session.tables,
         staging.as_deref(),
         &format!("{work}/canonical"),
+        // `rejects` names the Parquet row except on Ballista (see create_views).
+        opts.cluster.is_none(),
     )
     .await?;
     let mut staged = Vec::new();
