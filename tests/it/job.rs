@@ -12,7 +12,7 @@ use chainstat_engine::ChainstatConfig;
 use chainstat_job::{publish, RunOptions};
 use datafusion::prelude::SessionContext;
 
-use crate::common::{chainstat_bin, to_text};
+use crate::common::{chainstat_bin, rows, to_text};
 
 const USDT: &str = "0xdac17f958d2ee523a2206206994597c13d831ec7";
 const ALPHA_HOT: &str = "0x1111111111111111111111111111111111111111";
@@ -276,6 +276,15 @@ async fn rerun_with_the_same_inputs_publishes_the_same_rows() {
     assert!(pointer.contains(&second.manifest.run_id), "{pointer}");
 }
 
+/// A year of generated data (20k transfers) and an unbounded job over it, published
+/// under `dir/out`: the baseline of the memory and rejects tests.
+async fn generated_and_run(dir: &Path) -> (ChainstatConfig, PathBuf) {
+    let cfg = generated(&dir.join("data"), 20_000, 365);
+    let out = dir.join("out");
+    run_job(cfg.clone(), &out, false).await;
+    (cfg, out)
+}
+
 /// A run under a memory limit (chainstat_engine::memory's pool, hash joins) publishes
 /// the same rows as an unbounded one. 64 MB is small for the job: at this size 24 MB is
 /// less than its sorts' fixed reservations and fails with "Resources exhausted", 48 MB
@@ -283,10 +292,7 @@ async fn rerun_with_the_same_inputs_publishes_the_same_rows() {
 #[tokio::test]
 async fn a_memory_bounded_run_publishes_the_same_rows() {
     let dir = tempfile::tempdir().expect("tmp");
-    let data = dir.path().join("data");
-    let cfg = generated(&data, 20_000, 365);
-    let free = dir.path().join("free");
-    run_job(cfg.clone(), &free, false).await;
+    let (cfg, free) = generated_and_run(dir.path()).await;
     let mut bounded_cfg = cfg;
     bounded_cfg.engine.memory_limit = Some("64m".to_string());
     let bounded = dir.path().join("bounded");
@@ -304,10 +310,7 @@ async fn a_memory_bounded_run_publishes_the_same_rows() {
 #[tokio::test]
 async fn published_input_rejects_equal_a_full_validation() {
     let dir = tempfile::tempdir().expect("tmp");
-    let data = dir.path().join("data");
-    let cfg = generated(&data, 20_000, 365);
-    let out = dir.path().join("out");
-    run_job(cfg.clone(), &out, false).await;
+    let (cfg, out) = generated_and_run(dir.path()).await;
     let job = published(
         &out,
         "SELECT source, reason, rows FROM rejects_summary WHERE kind = 'input'",
@@ -316,15 +319,11 @@ async fn published_input_rejects_equal_a_full_validation() {
     let session = chainstat_engine::Session::open(cfg, None)
         .await
         .expect("session");
-    let batches = session
-        .ctx
-        .sql("SELECT source_table, reason, count(*) FROM rejects GROUP BY source_table, reason")
-        .await
-        .expect("rejects")
-        .collect()
-        .await
-        .expect("rejects");
-    let mut full = to_text(&batches);
+    let mut full = rows(
+        &session,
+        "SELECT source_table, reason, count(*) FROM rejects GROUP BY source_table, reason",
+    )
+    .await;
     full.sort();
     assert!(!full.is_empty(), "the generated data has input rejects");
     assert_eq!(job, full);

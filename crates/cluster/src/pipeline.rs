@@ -109,8 +109,12 @@ fn plain_strings(df: datafusion::dataframe::DataFrame) -> Result<datafusion::dat
     use arrow::datatypes::DataType;
     use datafusion::common::Column;
     use datafusion::logical_expr::{cast, Expr};
-    let fields = df.schema().fields().clone();
-    if !fields.iter().any(|f| f.data_type() == &DataType::Utf8View) {
+    if !df
+        .schema()
+        .fields()
+        .iter()
+        .any(|f| f.data_type() == &DataType::Utf8View)
+    {
         return Ok(df);
     }
     let exprs: Vec<Expr> = df
