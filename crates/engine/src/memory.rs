@@ -12,14 +12,25 @@
 //!   repartition of slices of large string buffers was charged 2.8 GB (in a process
 //!   whose whole RSS was 2.9 GB) and starved the hash joins. They are batches in flight
 //!   between two operators.
-//! - No operator that can spill holds more than half of the pool. Purely greedy, one
-//!   partition's sort took 1.9 GB without ever spilling, and its sibling could not get
-//!   memory for a single batch (which it needs before it has anything to spill): the
-//!   run failed or not depending on which partition started first. Capped at half, the
-//!   first sort spills at 1 GB and leaves room for the other.
+//! - No operator that can spill holds more than a quarter of the pool. Purely greedy,
+//!   one partition's sort took 1.9 GB without ever spilling, and its sibling could not
+//!   get memory for a single batch (which it needs before it has anything to spill):
+//!   the run failed or not depending on which partition started first. Capped at half,
+//!   that was solved, but a sort that ends within its share merges in memory, and that
+//!   merge cannot spill: at 30M transfers under 2 GB the two partitions' sorts behind
+//!   `address_clusters` held 0.6 + 0.8 GB while two hash-join build sides (which cannot
+//!   spill either) needed 0.6 GB. A quarter leaves half of the pool to what cannot
+//!   spill when both partitions sort.
+//! - Spillable operators together hold at most half of the pool, except each one's
+//!   first 1/32 (so a new sort or aggregation can always start). A greedy pool refuses
+//!   whoever asks last, and an operator that cannot spill — a hash join's build side —
+//!   then fails the query while aggregations that could have spilled keep their memory:
+//!   at 30M transfers under 2 GB three aggregations of `flows` held 1.0 GB and a build
+//!   side of 0.4 GB was refused.
 
 use std::fmt;
 use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use datafusion::common::{DataFusionError, Result};
@@ -35,13 +46,20 @@ fn uncounted(reservation: &MemoryReservation) -> bool {
     reservation.consumer().name().starts_with(UNCOUNTED)
 }
 
-/// A greedy pool of `limit` bytes that ignores repartition buffers and gives no
-/// spillable consumer more than half of it.
+/// A greedy pool of `limit` bytes that ignores repartition buffers, gives no spillable
+/// consumer more than a quarter of it and all of them together half (beyond each one's
+/// first 1/32).
 #[derive(Debug)]
 pub struct BoundedPool {
     inner: Arc<dyn MemoryPool>,
     /// The most one spillable consumer may hold.
     share: usize,
+    /// The most all spillable consumers may hold together…
+    spillable_total: usize,
+    /// …except that each may always grow to this much.
+    floor: usize,
+    /// What spillable consumers hold now.
+    spillable: AtomicUsize,
 }
 
 impl BoundedPool {
@@ -52,8 +70,32 @@ impl BoundedPool {
             TrackConsumersPool::new(greedy, NonZeroUsize::new(5).unwrap_or(NonZeroUsize::MIN));
         Self {
             inner: Arc::new(tracked),
-            share: limit / 2,
+            share: limit / 4,
+            spillable_total: limit / 2,
+            floor: limit / 32,
+            spillable: AtomicUsize::new(0),
         }
+    }
+
+    /// Refuses a spillable consumer's growth beyond its share, or beyond the spillable
+    /// total once it holds more than the floor; the error tells it to spill.
+    fn check_spillable(&self, reservation: &MemoryReservation, additional: usize) -> Result<()> {
+        let after = reservation.size() + additional;
+        let refuse = |why: &str| {
+            Err(DataFusionError::ResourcesExhausted(format!(
+                "{} would hold {after} bytes, {why} of the {}-byte memory limit: spill",
+                reservation.consumer().name(),
+                self.share * 4
+            )))
+        };
+        if after > self.share {
+            return refuse("more than a quarter");
+        }
+        let total = self.spillable.load(Ordering::Relaxed) + additional;
+        if after > self.floor && total > self.spillable_total {
+            return refuse("and spillable operators more than half");
+        }
+        Ok(())
     }
 }
 
@@ -78,27 +120,31 @@ impl MemoryPool for BoundedPool {
 
     fn grow(&self, reservation: &MemoryReservation, additional: usize) {
         if !uncounted(reservation) {
-            self.inner.grow(reservation, additional)
+            self.inner.grow(reservation, additional);
+            if reservation.consumer().can_spill() {
+                self.spillable.fetch_add(additional, Ordering::Relaxed);
+            }
         }
     }
 
     fn shrink(&self, reservation: &MemoryReservation, shrink: usize) {
         if !uncounted(reservation) {
-            self.inner.shrink(reservation, shrink)
+            self.inner.shrink(reservation, shrink);
+            if reservation.consumer().can_spill() {
+                self.spillable.fetch_sub(shrink, Ordering::Relaxed);
+            }
         }
     }
 
     fn try_grow(&self, reservation: &MemoryReservation, additional: usize) -> Result<()> {
-        let consumer = reservation.consumer();
         if uncounted(reservation) {
+            return Ok(());
+        }
+        if reservation.consumer().can_spill() {
+            self.check_spillable(reservation, additional)?;
+            self.inner.try_grow(reservation, additional)?;
+            self.spillable.fetch_add(additional, Ordering::Relaxed);
             Ok(())
-        } else if consumer.can_spill() && reservation.size() + additional > self.share {
-            Err(DataFusionError::ResourcesExhausted(format!(
-                "{} would hold {} bytes, more than half of the {}-byte memory limit: spill",
-                consumer.name(),
-                reservation.size() + additional,
-                self.share * 2
-            )))
         } else {
             self.inner.try_grow(reservation, additional)
         }
@@ -118,7 +164,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn repartition_buffers_are_free_spillers_get_half_at_most() {
+    fn repartition_buffers_are_free_spillers_get_a_quarter_at_most() {
         let pool: Arc<dyn MemoryPool> = Arc::new(BoundedPool::new(1000));
         let repartition = MemoryConsumer::new("RepartitionExec[0]").register(&pool);
         repartition
@@ -128,18 +174,42 @@ mod tests {
         let sort = MemoryConsumer::new("ExternalSorter[0]")
             .with_can_spill(true)
             .register(&pool);
-        sort.try_grow(500).expect("the repartition takes no room");
+        sort.try_grow(250).expect("the repartition takes no room");
         drop(repartition);
-        assert_eq!(pool.reserved(), 500);
+        assert_eq!(pool.reserved(), 250);
         let err = sort
             .try_grow(1)
-            .expect_err("a spillable consumer gets half at most");
-        assert!(err.to_string().contains("more than half"), "{err}");
+            .expect_err("a spillable consumer gets a quarter at most");
+        assert!(err.to_string().contains("more than a quarter"), "{err}");
         let merge = MemoryConsumer::new("ExternalSorterMerge[0]").register(&pool);
         merge
-            .try_grow(500)
+            .try_grow(750)
             .expect("consumers that cannot spill share the rest");
         let err = merge.try_grow(1).expect_err("the limit still holds");
         assert!(err.to_string().contains("ExternalSorterMerge"), "{err}");
+    }
+
+    #[test]
+    fn spillers_together_hold_half_beyond_their_floor() {
+        let pool: Arc<dyn MemoryPool> = Arc::new(BoundedPool::new(3200));
+        let spiller = |name: &str| {
+            MemoryConsumer::new(name)
+                .with_can_spill(true)
+                .register(&pool)
+        };
+        let (a, b, c) = (spiller("sort a"), spiller("agg b"), spiller("agg c"));
+        a.try_grow(800).expect("a quarter");
+        b.try_grow(700).expect("within half together");
+        c.try_grow(100)
+            .expect("a new spiller may take its floor (1/32)");
+        let err = b.try_grow(50).expect_err("beyond half together");
+        assert!(err.to_string().contains("more than half"), "{err}");
+        c.try_grow(1)
+            .expect_err("nor beyond its floor while the others hold half");
+        drop(a);
+        c.try_grow(500).expect("freed memory is shared again");
+        let join = MemoryConsumer::new("HashJoinInput").register(&pool);
+        join.try_grow(1900)
+            .expect("what cannot spill gets the rest of the pool");
     }
 }
