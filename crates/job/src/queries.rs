@@ -10,8 +10,11 @@
 //! -- set: optimizer.join_reordering = false  -- a DataFusion setting for this query only
 //! ```
 //!
-//! and may use `${name}` placeholders for job parameters (threshold, top N, …). Files
-//! run in file-name order.
+//! and may use `${name}` placeholders for job parameters (threshold, top N, …). A stage
+//! query whose rows each derive from one key (`flows`: one transaction) may mark its
+//! scans with `${slice:expr}`: under a memory limit the job runs it in passes, each
+//! over the rows whose `expr` hashes into that pass (`true` in a single pass), and the
+//! staged table is their union. Files run in file-name order.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -65,6 +68,10 @@ const BUILTIN: &[(&str, &str)] = &[
     (
         "50_entity_counterparties.sql",
         include_str!("../../../queries/50_entity_counterparties.sql"),
+    ),
+    (
+        "59_candidate_deposits.sql",
+        include_str!("../../../queries/59_candidate_deposits.sql"),
     ),
     (
         "60_exchange_candidates.sql",
@@ -142,7 +149,20 @@ pub struct Query {
     pub settings: Vec<(String, String)>,
     /// The SQL as written (placeholders not yet replaced).
     pub sql: String,
+    /// It marks slices (`${slice:expr}`) and can run in passes.
+    pub sliced: bool,
 }
+
+/// One of `of` passes of a sliced query: `index` in `0..of`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    /// This pass.
+    pub index: usize,
+    /// Number of passes.
+    pub of: usize,
+}
+
+const SLICE: &str = "slice:";
 
 /// Parses one query file's header.
 pub fn parse(file: &str, text: &str) -> Result<Query> {
@@ -208,6 +228,13 @@ pub fn parse(file: &str, text: &str) -> Result<Query> {
                 .into(),
         ));
     }
+    let sliced = text.contains(&format!("${{{SLICE}"));
+    if sliced && kind != QueryKind::Stage {
+        return Err(bad(
+            "`${slice:…}` runs a query in passes whose rows are unioned: only stage queries can"
+                .into(),
+        ));
+    }
     Ok(Query {
         file: file.to_string(),
         name,
@@ -215,6 +242,7 @@ pub fn parse(file: &str, text: &str) -> Result<Query> {
         partition,
         settings,
         sql: text.to_string(),
+        sliced,
     })
 }
 
@@ -252,8 +280,19 @@ pub fn from_dir(dir: &Path) -> Result<Vec<Query>> {
 }
 
 /// Replaces `${name}` placeholders; an unknown name is a config error (a typo must not
-/// become silently different SQL).
+/// become silently different SQL). `${slice:expr}` becomes `true` (one pass).
 pub fn render(q: &Query, params: &BTreeMap<String, String>) -> Result<String> {
+    render_pass(q, params, None)
+}
+
+/// [`render`] for one pass of a sliced query: `${slice:expr}` becomes a predicate that
+/// holds for the rows whose `expr` falls in this pass (by `key_hash`, the same 64-bit
+/// hash in every process, so the passes partition the rows).
+pub fn render_pass(
+    q: &Query,
+    params: &BTreeMap<String, String>,
+    pass: Option<Pass>,
+) -> Result<String> {
     let mut out = String::with_capacity(q.sql.len());
     let mut rest = q.sql.as_str();
     while let Some(start) = rest.find("${") {
@@ -263,6 +302,19 @@ pub fn render(q: &Query, params: &BTreeMap<String, String>) -> Result<String> {
             JobError::Config(format!("query {}: unclosed ${{ placeholder", q.file))
         })?;
         let name = &after[..end];
+        if let Some(expr) = name.strip_prefix(SLICE) {
+            match pass {
+                Some(p) if p.of > 1 => out.push_str(&format!(
+                    "(abs(key_hash({}) % {}) = {})",
+                    expr.trim(),
+                    p.of,
+                    p.index
+                )),
+                _ => out.push_str("true"),
+            }
+            rest = &after[end + 1..];
+            continue;
+        }
         let value = params.get(name).ok_or_else(|| {
             JobError::Config(format!(
                 "query {}: unknown placeholder ${{{name}}} (known: {})",
@@ -305,6 +357,29 @@ mod tests {
             names(&built),
             "add new query files to BUILTIN"
         );
+    }
+
+    #[test]
+    fn slices_render_per_pass_and_only_stage_queries_have_them() {
+        let q = parse(
+            "f.sql",
+            "-- stage: f\nSELECT * FROM t WHERE ${slice:t.tx_hash} AND x > ${a}",
+        )
+        .unwrap();
+        assert!(q.sliced);
+        let p = BTreeMap::from([("a".to_string(), "1".to_string())]);
+        let last = |s: String| s.lines().last().unwrap().to_string();
+        assert_eq!(
+            last(render(&q, &p).unwrap()),
+            "SELECT * FROM t WHERE true AND x > 1"
+        );
+        assert_eq!(
+            last(render_pass(&q, &p, Some(Pass { index: 2, of: 5 })).unwrap()),
+            "SELECT * FROM t WHERE (abs(key_hash(t.tx_hash) % 5) = 2) AND x > 1"
+        );
+        assert!(!parse("g.sql", "-- stage: g\nSELECT 1").unwrap().sliced);
+        let e = parse("h.sql", "-- publish: h\nSELECT 1 WHERE ${slice:a}").unwrap_err();
+        assert!(e.to_string().contains("only stage queries"), "{e}");
     }
 
     #[test]

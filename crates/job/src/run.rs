@@ -20,7 +20,7 @@ use crate::error::{JobError, Result};
 use crate::manifest::{RejectCount, RunManifest, MANIFEST_VERSION};
 use crate::progress::Progress;
 use crate::publish::{self, Root};
-use crate::queries::{self, Partition, Query, QueryKind};
+use crate::queries::{self, Partition, Pass, Query, QueryKind};
 use crate::report;
 use crate::scope::{self, Fingerprints, Scope};
 
@@ -109,6 +109,7 @@ async fn run_inner(
     )
     .await?;
     let mut staged = Vec::new();
+    let mut input_rows = 0;
     for view in ["transfers", "utxo_inputs", "utxo_outputs"] {
         if opts.cluster.is_some() {
             // Ballista ships each query's logical plan as protobuf: a query reading these
@@ -119,6 +120,7 @@ async fn run_inner(
             chainstat_cluster::write_and_register(ctx, &sql, &path, view).await?;
         }
         let n = chainstat_cluster::count(ctx, &format!("SELECT count(*) FROM {view}")).await?;
+        input_rows += n;
         staged.push(format!("{n} {view}"));
     }
     st.done(format!("{} ({repeated} repeated keys)", staged.join(", ")));
@@ -143,6 +145,7 @@ async fn run_inner(
     ));
 
     let params = placeholders(&config);
+    let passes = slice_passes(ctx, &config, input_rows);
     let mut tables = BTreeMap::new();
     let mut scope: Option<Scope> = None;
     for q in &queries {
@@ -164,10 +167,17 @@ async fn run_inner(
         }
         let st = progress.stage(&q.name);
         let before = set_options(ctx, &q.settings)?;
+        let sqls = if q.sliced && passes > 1 {
+            (0..passes)
+                .map(|index| queries::render_pass(q, &params, Some(Pass { index, of: passes })))
+                .collect::<Result<Vec<_>>>()?
+        } else {
+            vec![sql]
+        };
         let detail = run_query(
             ctx,
             q,
-            &sql,
+            &sqls,
             &work,
             &root,
             &run_dir,
@@ -285,7 +295,7 @@ async fn run_inner(
 async fn run_query(
     ctx: &SessionContext,
     q: &Query,
-    sql: &str,
+    passes: &[String],
     work: &str,
     root: &Root,
     run_dir: &str,
@@ -297,6 +307,7 @@ async fn run_query(
         file: q.file.clone(),
         source: Box::new(e),
     };
+    let sql = passes.first().map(String::as_str).unwrap_or_default();
     match q.kind {
         QueryKind::View => {
             ctx.sql(&format!("CREATE OR REPLACE VIEW {} AS {sql}", q.name))
@@ -309,7 +320,7 @@ async fn run_query(
         }
         QueryKind::Stage => {
             let path = format!("{work}/stage/{}/", q.name);
-            chainstat_cluster::write_and_register(ctx, sql, &path, &q.name)
+            chainstat_cluster::write_passes_and_register(ctx, passes, &path, &q.name)
                 .await
                 .map_err(|e| match e {
                     chainstat_cluster::ClusterError::DataFusion(d) => qerr(*d),
@@ -317,7 +328,10 @@ async fn run_query(
                 })?;
             let n =
                 chainstat_cluster::count(ctx, &format!("SELECT count(*) FROM {}", q.name)).await?;
-            Ok(format!("{n} rows staged"))
+            Ok(match passes.len() {
+                1 => format!("{n} rows staged"),
+                k => format!("{n} rows staged in {k} passes"),
+            })
         }
         QueryKind::Publish => {
             let df = ctx.sql(sql).await.map_err(qerr)?;
@@ -508,6 +522,29 @@ fn redacted_config(config: &ChainstatConfig) -> Result<serde_json::Value> {
     Ok(v)
 }
 
+/// Bytes of hash tables per input row (transfers, UTXO inputs and outputs) that a
+/// sliced query holds in one pass, with a margin: at 30M transfers (42.7M input rows)
+/// `flows` built 4.0 GB of hash tables over the Bitcoin groups, ≈ 95 bytes per input
+/// row. What [`slice_passes`] sizes by.
+const SLICE_ROW_BYTES: u64 = 128;
+
+/// Passes for sliced queries: `[engine] passes` when set, else one without a memory
+/// limit, or enough that one pass's hash tables stay within a quarter of the limit
+/// (the rest is for the operators that spill, and what runs beside them).
+fn slice_passes(ctx: &SessionContext, config: &ChainstatConfig, input_rows: u64) -> usize {
+    use datafusion::execution::memory_pool::MemoryLimit;
+    if config.engine.passes > 0 {
+        return config.engine.passes;
+    }
+    match ctx.runtime_env().memory_pool.memory_limit() {
+        MemoryLimit::Finite(limit) => {
+            let budget = (limit as u64 / 4).max(1);
+            (input_rows * SLICE_ROW_BYTES).div_ceil(budget).max(1) as usize
+        }
+        _ => 1,
+    }
+}
+
 /// Digest of what determines the rows: tables, labels, cluster and job parameters
 /// (not the output location, engine tuning or credentials).
 fn config_fingerprint(config: &ChainstatConfig) -> Result<String> {
@@ -516,6 +553,7 @@ fn config_fingerprint(config: &ChainstatConfig) -> Result<String> {
     c.job.report_year = None;
     c.job.keep_runs = 0;
     c.engine = Default::default();
+    c.cluster.deposit_passes = 0; // how, not what
     c.storage = Default::default();
     let json = serde_json::to_vec(&c).map_err(|e| JobError::Config(e.to_string()))?;
     Ok(chainstat_functions::chain::hex::encode(&Sha256::digest(

@@ -1,0 +1,81 @@
+-- stage: candidate_deposits
+-- The deposits behind `exchange_candidates` (60_exchange_candidates.sql says what makes
+-- an address deposit-like and a hub a candidate): one row per deposit into a
+-- deposit-like address that forwarded it to an unattributed hub. Account chains only;
+-- over the whole input, not per period.
+-- Every row here follows from one deposit-like address (its single destination, its
+-- receipts and forwards), so the query can run in passes over slices of those addresses
+-- (the `slice:` placeholders; one pass unless memory is bounded): the self-join's hash
+-- table of forwards (1.5 GB at 30M transfers) is then built a slice at a time.
+WITH attr AS (
+    SELECT chain, address, cluster_id, party, entity FROM address_attribution
+),
+-- Deposit-like senders first: unattributed addresses whose outgoing transfers all go to
+-- one address. Restricting the self-join to them keeps it linear (a busy wallet's
+-- outgoing × incoming transfers would be quadratic).
+single_destination AS (
+    SELECT t.chain, t.from_address AS address
+    -- anti-join with the attributed addresses only (a small build side, written first)
+    FROM (SELECT chain, address FROM attr WHERE entity IS NOT NULL) a
+    RIGHT ANTI JOIN transfers t ON a.chain = t.chain AND a.address = t.from_address
+    WHERE t.amount_raw > 0 AND ${slice:t.from_address}
+    GROUP BY t.chain, t.from_address
+    -- one destination: compared as 64-bit key hashes, which keeps millions of groups to
+    -- two integers each (count(DISTINCT) keeps a hash set per group; string min/max a
+    -- copy); a collision would need two destinations of one sender to share a hash
+    HAVING min(key_hash(t.to_address)) = max(key_hash(t.to_address))
+),
+-- The window self-join is bucketed by time (each outgoing transfer meets the incoming
+-- ones of its own and the previous bucket: one equi-join over both buckets) so a deposit
+-- address with thousands of deposits costs pairs per window, not per year.
+outgoing AS (
+    SELECT o.chain, o.from_address, o.to_address, o.tx_hash, o.asset, o.block_time, o.amount_raw,
+           ${bucket_o} AS b, ${previous_bucket_o} AS pb
+    FROM single_destination d
+    JOIN transfers o ON d.chain = o.chain AND d.address = o.from_address
+    WHERE o.amount_raw > 0 AND o.from_address <> o.to_address AND o.block_time IS NOT NULL
+      AND ${slice:o.from_address}
+),
+incoming AS (
+    SELECT i.chain, i.to_address, i.from_address, i.tx_hash, i.log_index, i.asset, i.block_time,
+           i.amount_raw, i.amount, ${bucket_i} AS b
+    FROM transfers i
+    WHERE i.from_address <> i.to_address AND i.block_time IS NOT NULL AND ${slice:i.to_address}
+),
+pairs AS (
+    SELECT o.chain, o.to_address AS hub, o.from_address AS deposit, i.from_address AS sender,
+           o.tx_hash AS forward_tx, i.tx_hash || ':' || CAST(i.log_index AS VARCHAR) AS deposit_tx,
+           i.amount, i.asset, i.block_time, o.block_time AS o_time, o.amount_raw AS o_amount,
+           i.amount_raw AS i_amount
+    FROM (SELECT *, unnest(make_array(b, pb)) AS bucket FROM outgoing) o
+    JOIN incoming i
+      ON i.chain = o.chain AND i.to_address = o.from_address AND i.asset = o.asset AND i.b = o.bucket
+),
+forwards AS (
+    SELECT chain, hub, deposit, sender, forward_tx, deposit_tx, amount, asset, block_time
+    FROM pairs
+    WHERE o_time >= block_time
+      AND o_time <= block_time + INTERVAL '${deposit_window_seconds} seconds'
+      AND o_amount <= i_amount
+      AND CAST(o_amount AS DOUBLE) >= CAST(i_amount AS DOUBLE) * ${deposit_keep}
+),
+-- Hubs with an entity are left out; a sender's cluster is its party. Both joins build on
+-- the few addresses that matter rather than all of them (hash joins cannot spill): the
+-- attributed ones, and those whose party is not their own node id `chain:address` (a
+-- lone, unattributed address is its own cluster, and its id is computed instead).
+fed AS (
+    SELECT f.*, COALESCE(s.party, f.chain || ':' || f.sender) AS sender_cluster
+    FROM (SELECT chain, address, party FROM attr
+          WHERE entity IS NOT NULL OR party <> chain || ':' || address) s
+    RIGHT JOIN (SELECT f.* FROM (SELECT chain, address FROM attr WHERE entity IS NOT NULL) h
+                RIGHT ANTI JOIN forwards f ON h.chain = f.chain AND h.address = f.hub) f
+      ON s.chain = f.chain AND s.address = f.sender
+),
+-- One row per deposit (a deposit forwarded in several sweeps is one deposit), priced once.
+deposits AS (
+    SELECT chain, hub, deposit_tx, min(deposit) AS deposit, min(sender_cluster) AS sender_cluster,
+           min(forward_tx) AS forward_tx, min(amount) AS amount, min(asset) AS asset,
+           min(block_time) AS block_time
+    FROM fed GROUP BY chain, hub, deposit_tx
+)
+SELECT * FROM deposits
