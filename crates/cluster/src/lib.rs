@@ -14,4 +14,6 @@ pub mod pipeline;
 
 pub use error::{ClusterError, Result};
 pub use params::{CcEngine, ClusterParams};
-pub use pipeline::{count, run, write_and_register, ClusterSummary, OUTPUTS};
+pub use pipeline::{
+    count, run, write_and_register, write_passes_and_register, ClusterSummary, OUTPUTS,
+};

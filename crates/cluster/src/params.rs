@@ -42,6 +42,10 @@ pub struct ClusterParams {
     pub deposit_window_blocks: i64,
     /// Deposit: forwarded amount ≥ (1 − tolerance) × received amount.
     pub deposit_amount_tolerance: f64,
+    /// Deposit: build the deposit self-join in this many passes (slices of the deposit
+    /// addresses), bounding its hash table; 0 = one pass, or under a memory limit as
+    /// many as keep it within a quarter of the limit.
+    pub deposit_passes: usize,
     /// Label categories that make an address an exchange wallet for deposits.
     pub exchange_categories: Vec<String>,
     /// Seed labels: addresses with the same entity label are one entity.
@@ -74,6 +78,7 @@ impl Default for ClusterParams {
             deposit_window_seconds: 86_400,
             deposit_window_blocks: 7_200,
             deposit_amount_tolerance: 0.05,
+            deposit_passes: 0,
             exchange_categories: vec!["exchange".into()],
             seed_labels: true,
             max_cluster_size: 100_000,

@@ -46,6 +46,100 @@ pub const OUTPUTS: &[&str] = &[
     "cluster_warnings",
 ];
 
+/// Bytes a forward row takes in the deposit self-join's hash table (its columns, the
+/// hash map entry and batch overhead), with a margin: at 30M transfers DataFusion 55
+/// charged 1.5 GB for 9.4M rows (160 bytes each). What [`deposit_passes`] sizes by.
+const FORWARD_ROW_BYTES: u64 = 200;
+
+/// In how many passes to build the deposit self-join: as configured, else one without a
+/// memory limit, or
+/// enough that each pass's hash table (two rows per forward into an exchange wallet)
+/// takes at most a quarter of the limit — DataFusion 55's hash joins cannot spill, and
+/// the rest of the pool is for the aggregation and sort after it (which can).
+async fn deposit_passes(ctx: &SessionContext, params: &ClusterParams) -> Result<usize> {
+    use datafusion::execution::memory_pool::MemoryLimit;
+    if !params.deposit_reuse {
+        return Ok(1);
+    }
+    if params.deposit_passes > 0 {
+        return Ok(params.deposit_passes);
+    }
+    let MemoryLimit::Finite(limit) = ctx.runtime_env().memory_pool.memory_limit() else {
+        return Ok(1);
+    };
+    let forwards = count(ctx, &heuristics::deposit_reuse::forwards_count_sql(params)).await?;
+    let passes = passes_for(forwards * 2 * FORWARD_ROW_BYTES, limit as u64 / 4);
+    log::debug!("cl_deposits: {forwards} forwards, {passes} pass(es)");
+    Ok(passes)
+}
+
+/// Slices of at most `budget` bytes for `bytes` (at least one).
+fn passes_for(bytes: u64, budget: u64) -> usize {
+    bytes.div_ceil(budget.max(1)).max(1) as usize
+}
+
+/// [`materialize`] of the union of `sqls` (disjoint slices of one result), see
+/// [`write_passes_and_register`].
+async fn materialize_passes(
+    ctx: &SessionContext,
+    sqls: &[String],
+    dir: &str,
+    name: &str,
+) -> Result<u64> {
+    let path = format!("{}/{name}/", dir.trim_end_matches('/'));
+    write_passes_and_register(ctx, sqls, &path, name).await?;
+    count(ctx, &format!("SELECT count(*) FROM {name}")).await
+}
+
+/// [`write_and_register`] of the union of `sqls` (disjoint slices of one result), run
+/// one after the other so only one slice's hash tables are in memory; their files go
+/// side by side into `path`, which reads back as one table.
+pub async fn write_passes_and_register(
+    ctx: &SessionContext,
+    sqls: &[String],
+    path: &str,
+    name: &str,
+) -> Result<()> {
+    if let [sql] = sqls {
+        return write_and_register(ctx, sql, path, name).await;
+    }
+    let path = format!("{}/", path.trim_end_matches('/'));
+    if !path.contains("://") {
+        let _ = std::fs::remove_dir_all(&path);
+    }
+    let mut schema = None;
+    for (i, sql) in sqls.iter().enumerate() {
+        let started = std::time::Instant::now();
+        let df = plain_strings(ctx.sql(sql).await?)?;
+        schema = Some(std::sync::Arc::new(df.schema().as_arrow().clone()));
+        if i == 0 && !path.contains("://") {
+            std::fs::create_dir_all(&path)
+                .map_err(|e| ClusterError::Internal(format!("{path}: {e}")))?;
+        }
+        // Each write names its files with a fresh random prefix: the passes add files
+        // side by side in one folder (DataFusion's listing does not read sub-folders).
+        df.write_parquet(&path, DataFrameWriteOptions::new(), Some(staging_options()))
+            .await?;
+        log::debug!(
+            "{name} pass {}/{}: written in {:.2} s",
+            i + 1,
+            sqls.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let Some(schema) = schema else {
+        return Err(ClusterError::Internal(format!("{name}: no pass")));
+    };
+    ensure_a_file(ctx, &path, &schema).await?;
+    ctx.deregister_table(name)?;
+    let options = ParquetReadOptions {
+        schema: Some(schema.as_ref()),
+        ..Default::default()
+    };
+    ctx.register_parquet(name, &path, options).await?;
+    Ok(())
+}
+
 async fn materialize(ctx: &SessionContext, sql: &str, dir: &str, name: &str) -> Result<u64> {
     let path = format!("{}/{name}/", dir.trim_end_matches('/'));
     write_and_register(ctx, sql, &path, name).await?;
@@ -180,26 +274,33 @@ pub async fn run(
     work_dir: &str,
     out_dir: &str,
 ) -> Result<ClusterSummary> {
+    use heuristics::deposit_reuse::{deposits_sql, Pass, DEPOSITS_TABLE};
+    // The deposit heuristic's joins in slices of the deposit addresses (one pass unless
+    // memory is bounded): its self-join, then its senders' join with their transfers.
+    let passes: Vec<Option<Pass>> = match deposit_passes(ctx, params).await? {
+        1 => vec![None],
+        of => (0..of).map(|index| Some(Pass { index, of })).collect(),
+    };
     if params.deposit_reuse {
-        materialize(
-            ctx,
-            &heuristics::deposit_reuse::deposits_sql(params),
-            work_dir,
-            heuristics::deposit_reuse::DEPOSITS_TABLE,
-        )
-        .await?;
+        let sqls: Vec<String> = passes.iter().map(|&p| deposits_sql(params, p)).collect();
+        materialize_passes(ctx, &sqls, work_dir, DEPOSITS_TABLE).await?;
     }
-    let edges = materialize(
-        ctx,
-        &format!(
-            "SELECT chain, address_a, address_b, heuristic, evidence, detail FROM ({}) \
-             WHERE address_a IS NOT NULL AND address_b IS NOT NULL AND address_a <> address_b",
-            heuristics::edges_sql(params)
-        ),
-        work_dir,
-        "cl_edges",
-    )
-    .await?;
+    let edge_passes = if params.deposit_reuse {
+        passes
+    } else {
+        vec![None]
+    };
+    let sqls: Vec<String> = edge_passes
+        .iter()
+        .map(|&pass| {
+            format!(
+                "SELECT chain, address_a, address_b, heuristic, evidence, detail FROM ({}) \
+                 WHERE address_a IS NOT NULL AND address_b IS NOT NULL AND address_a <> address_b",
+                heuristics::edges_sql(params, pass)
+            )
+        })
+        .collect();
+    let edges = materialize_passes(ctx, &sqls, work_dir, "cl_edges").await?;
     let mut summary = ClusterSummary {
         edges,
         ..Default::default()

@@ -37,6 +37,41 @@ pub fn bucket_sql(t: &str, secs: i64, blocks: i64) -> (String, String) {
 /// edge kinds read it, and the self-join behind it is the heuristic's expensive part.
 pub const DEPOSITS_TABLE: &str = "cl_deposits";
 
+/// One of `of` disjoint slices of the addresses, by a stable 64-bit hash
+/// (`key_hash`, the same in every process): `index` in `0..of`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    /// This slice.
+    pub index: usize,
+    /// Number of slices.
+    pub of: usize,
+}
+
+impl Pass {
+    /// SQL predicate: `address` (a column expression) falls in this slice.
+    pub fn predicate(&self, address: &str) -> String {
+        format!("abs(key_hash({address}) % {}) = {}", self.of, self.index)
+    }
+}
+
+/// Forwards into exchange wallets (the build side of the deposit self-join, before
+/// each is doubled for the current and previous time bucket): what sizes the passes.
+pub fn forwards_count_sql(p: &ClusterParams) -> String {
+    format!(
+        "SELECT count(*) FROM (SELECT DISTINCT chain, address FROM labels WHERE lower(category) IN ({})) x \
+         JOIN transfers o ON o.chain = x.chain AND o.to_address = x.address",
+        exchange_categories_sql(p)
+    )
+}
+
+fn exchange_categories_sql(p: &ClusterParams) -> String {
+    p.exchange_categories
+        .iter()
+        .map(|c| format!("'{}'", c.replace('\'', "''").to_ascii_lowercase()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Deposit addresses: `(chain, deposit, entity, wallet, fwd_tx, n_entities)`.
 ///
 /// Labelled senders are filtered out *before* the self-join, and the self-join is
@@ -45,28 +80,34 @@ pub const DEPOSITS_TABLE: &str = "cl_deposits";
 /// thousands of times a year). Each forward meets the receipts of its own and the
 /// previous bucket in one equi-join; the small sides (labels, forwards) are written
 /// first, as hash-join build sides.
-pub fn deposits_sql(p: &ClusterParams) -> String {
-    let cats = p
-        .exchange_categories
-        .iter()
-        .map(|c| format!("'{}'", c.replace('\'', "''").to_ascii_lowercase()))
-        .collect::<Vec<_>>()
-        .join(", ");
+///
+/// `pass` restricts the query to the deposit addresses of one [`Pass`] (both sides of
+/// the self-join, which meet on the deposit address), so the forwards' hash table can be
+/// built in slices under a memory limit: every output row belongs to exactly one pass.
+pub fn deposits_sql(p: &ClusterParams, pass: Option<Pass>) -> String {
+    let cats = exchange_categories_sql(p);
     let keep = 1.0 - p.deposit_amount_tolerance.clamp(0.0, 1.0);
     let (ob, opb) = bucket_sql("o", p.deposit_window_seconds, p.deposit_window_blocks);
     let (ib, _) = bucket_sql("i", p.deposit_window_seconds, p.deposit_window_blocks);
+    let (o_pass, i_pass) = match pass {
+        Some(pass) => (
+            format!("AND {}", pass.predicate("o.from_address")),
+            format!("WHERE {}", pass.predicate("i.to_address")),
+        ),
+        None => (String::new(), String::new()),
+    };
     format!(
         "WITH x AS (SELECT DISTINCT chain, address, entity FROM labels WHERE lower(category) IN ({cats})), \
          known AS (SELECT DISTINCT chain, address FROM labels), \
          fwd AS ( \
            SELECT o.chain, o.from_address, o.to_address, o.tx_hash, o.asset, o.block_time, \
                   o.block_number, o.amount_raw, x.entity, {ob} AS b0, {opb} AS pb0 \
-           FROM x JOIN transfers o ON o.chain = x.chain AND o.to_address = x.address), \
+           FROM x JOIN transfers o ON o.chain = x.chain AND o.to_address = x.address {o_pass}), \
          o AS (SELECT *, unnest(make_array(b0, pb0)) AS b FROM \
                  (SELECT f.* FROM known k RIGHT ANTI JOIN fwd f \
                     ON k.chain = f.chain AND k.address = f.from_address)), \
          i AS (SELECT i.chain, i.to_address, i.asset, i.block_time, i.block_number, i.amount_raw, {ib} AS b \
-               FROM transfers i), \
+               FROM transfers i {i_pass}), \
          pairs AS ( \
            SELECT o.chain, o.from_address, o.to_address, o.tx_hash, o.entity, o.block_time, \
                   o.block_number, o.amount_raw, i.block_time AS i_time, i.block_number AS i_block, \
@@ -95,19 +136,27 @@ pub fn deposits_sql(p: &ClusterParams) -> String {
 
 /// Edges: deposit → exchange wallet, and each sender of a deposit to its smallest
 /// sender, from the deposits in `deposits` (a table or parenthesised query with the
-/// columns of [`deposits_sql`]).
-pub fn sql(deposits: &str) -> Vec<String> {
+/// columns of [`deposits_sql`]). With a `pass`, the sender edges of that pass's deposit
+/// addresses only (their join with the transfers into them is the expensive part).
+pub fn sql(deposits: &str, pass: Option<Pass>) -> Vec<String> {
+    let (d_pass, t_pass) = match pass {
+        Some(pass) => (
+            format!("AND {}", pass.predicate("deposit")),
+            format!("AND {}", pass.predicate("t.to_address")),
+        ),
+        None => (String::new(), String::new()),
+    };
     let to_exchange = format!(
         "SELECT chain, wallet AS address_a, deposit AS address_b, 'deposit_forward' AS heuristic, \
                 fwd_tx AS evidence, entity AS detail \
          FROM {deposits} WHERE n_entities = 1"
     );
     let senders = format!(
-        "WITH d AS (SELECT chain, deposit FROM {deposits} WHERE n_entities = 1), \
+        "WITH d AS (SELECT chain, deposit FROM {deposits} WHERE n_entities = 1 {d_pass}), \
               known AS (SELECT DISTINCT chain, address FROM labels), \
               paid AS (SELECT t.chain, t.to_address, t.from_address, t.tx_hash \
                        FROM d JOIN transfers t ON d.chain = t.chain AND d.deposit = t.to_address \
-                       WHERE t.from_address <> t.to_address \
+                       WHERE t.from_address <> t.to_address {t_pass} \
                          AND t.from_address NOT IN ('0x0000000000000000000000000000000000000000', \
                                                     'T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb')), \
               s AS (SELECT p.chain, p.to_address AS deposit, p.from_address AS sender, min(p.tx_hash) AS tx \
@@ -120,5 +169,8 @@ pub fn sql(deposits: &str) -> Vec<String> {
                 tx AS evidence, deposit AS detail \
          FROM r WHERE n >= 2 AND sender <> root"
     );
-    vec![to_exchange, senders]
+    match pass {
+        Some(p) if p.index > 0 => vec![senders],
+        _ => vec![to_exchange, senders],
+    }
 }

@@ -15,18 +15,22 @@ use crate::params::ClusterParams;
 /// The SQL union of every enabled heuristic's edges (an empty typed select if none).
 /// With `deposit_reuse` on, it reads the table [`deposit_reuse::DEPOSITS_TABLE`], which
 /// the caller materialises first from [`deposit_reuse::deposits_sql`].
-pub fn edges_sql(p: &ClusterParams) -> String {
+///
+/// With a `pass` (one of several whose union is all edges): the deposit senders' edges
+/// of that pass's slice of deposit addresses, and in the first pass the other edges.
+pub fn edges_sql(p: &ClusterParams, pass: Option<deposit_reuse::Pass>) -> String {
+    let first = pass.is_none_or(|pass| pass.index == 0);
     let mut parts = Vec::new();
-    if p.multi_input {
+    if p.multi_input && first {
         parts.push(multi_input::sql(p));
     }
-    if p.change {
+    if p.change && first {
         parts.push(change::sql(p));
     }
     if p.deposit_reuse {
-        parts.extend(deposit_reuse::sql(deposit_reuse::DEPOSITS_TABLE));
+        parts.extend(deposit_reuse::sql(deposit_reuse::DEPOSITS_TABLE, pass));
     }
-    if p.seed_labels {
+    if p.seed_labels && first {
         parts.push(seed_labels::sql());
     }
     if parts.is_empty() {
