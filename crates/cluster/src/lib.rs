@@ -10,6 +10,7 @@ pub mod explain;
 pub mod guardrail;
 pub mod heuristics;
 pub mod params;
+pub mod passes;
 pub mod pipeline;
 
 pub use error::{ClusterError, Result};

@@ -20,6 +20,7 @@ use crate::error::{ClusterError, Result};
 use crate::guardrail;
 use crate::heuristics;
 use crate::params::ClusterParams;
+use crate::passes::{self, Pass};
 
 /// What a run produced.
 #[derive(Debug, Clone, Default)]
@@ -51,31 +52,25 @@ pub const OUTPUTS: &[&str] = &[
 /// charged 1.5 GB for 9.4M rows (160 bytes each). What [`deposit_passes`] sizes by.
 const FORWARD_ROW_BYTES: u64 = 200;
 
-/// In how many passes to build the deposit self-join: as configured, else one without a
-/// memory limit, or
-/// enough that each pass's hash table (two rows per forward into an exchange wallet)
-/// takes at most a quarter of the limit — DataFusion 55's hash joins cannot spill, and
-/// the rest of the pool is for the aggregation and sort after it (which can).
+/// In how many passes to build the deposit heuristic: as configured, else one without a
+/// memory limit, or enough that each pass's hash table (two rows per forward into an
+/// exchange wallet) takes at most a quarter of the limit — DataFusion 55's hash joins
+/// cannot spill, and the rest of the pool is for the aggregation and sort after it
+/// (which can).
 async fn deposit_passes(ctx: &SessionContext, params: &ClusterParams) -> Result<usize> {
-    use datafusion::execution::memory_pool::MemoryLimit;
     if !params.deposit_reuse {
         return Ok(1);
     }
     if params.deposit_passes > 0 {
         return Ok(params.deposit_passes);
     }
-    let MemoryLimit::Finite(limit) = ctx.runtime_env().memory_pool.memory_limit() else {
+    if !passes::bounded(ctx) {
         return Ok(1);
-    };
+    }
     let forwards = count(ctx, &heuristics::deposit_reuse::forwards_count_sql(params)).await?;
-    let passes = passes_for(forwards * 2 * FORWARD_ROW_BYTES, limit as u64 / 4);
-    log::debug!("cl_deposits: {forwards} forwards, {passes} pass(es)");
-    Ok(passes)
-}
-
-/// Slices of at most `budget` bytes for `bytes` (at least one).
-fn passes_for(bytes: u64, budget: u64) -> usize {
-    bytes.div_ceil(budget.max(1)).max(1) as usize
+    let n = passes::needed(ctx, forwards * 2 * FORWARD_ROW_BYTES);
+    log::debug!("cl_deposits: {forwards} forwards, {n} pass(es)");
+    Ok(n)
 }
 
 /// [`materialize`] of the union of `sqls` (disjoint slices of one result), see
@@ -91,59 +86,8 @@ async fn materialize_passes(
     count(ctx, &format!("SELECT count(*) FROM {name}")).await
 }
 
-/// [`write_and_register`] of the union of `sqls` (disjoint slices of one result), run
-/// one after the other so only one slice's hash tables are in memory; their files go
-/// side by side into `path`, which reads back as one table.
-pub async fn write_passes_and_register(
-    ctx: &SessionContext,
-    sqls: &[String],
-    path: &str,
-    name: &str,
-) -> Result<()> {
-    if let [sql] = sqls {
-        return write_and_register(ctx, sql, path, name).await;
-    }
-    let path = format!("{}/", path.trim_end_matches('/'));
-    if !path.contains("://") {
-        let _ = std::fs::remove_dir_all(&path);
-    }
-    let mut schema = None;
-    for (i, sql) in sqls.iter().enumerate() {
-        let started = std::time::Instant::now();
-        let df = plain_strings(ctx.sql(sql).await?)?;
-        schema = Some(std::sync::Arc::new(df.schema().as_arrow().clone()));
-        if i == 0 && !path.contains("://") {
-            std::fs::create_dir_all(&path)
-                .map_err(|e| ClusterError::Internal(format!("{path}: {e}")))?;
-        }
-        // Each write names its files with a fresh random prefix: the passes add files
-        // side by side in one folder (DataFusion's listing does not read sub-folders).
-        df.write_parquet(&path, DataFrameWriteOptions::new(), Some(staging_options()))
-            .await?;
-        log::debug!(
-            "{name} pass {}/{}: written in {:.2} s",
-            i + 1,
-            sqls.len(),
-            started.elapsed().as_secs_f64()
-        );
-    }
-    let Some(schema) = schema else {
-        return Err(ClusterError::Internal(format!("{name}: no pass")));
-    };
-    ensure_a_file(ctx, &path, &schema).await?;
-    ctx.deregister_table(name)?;
-    let options = ParquetReadOptions {
-        schema: Some(schema.as_ref()),
-        ..Default::default()
-    };
-    ctx.register_parquet(name, &path, options).await?;
-    Ok(())
-}
-
 async fn materialize(ctx: &SessionContext, sql: &str, dir: &str, name: &str) -> Result<u64> {
-    let path = format!("{}/{name}/", dir.trim_end_matches('/'));
-    write_and_register(ctx, sql, &path, name).await?;
-    count(ctx, &format!("SELECT count(*) FROM {name}")).await
+    materialize_passes(ctx, &[sql.to_string()], dir, name).await
 }
 
 /// Writes the result of `sql` as Parquet under `path` (a folder) and registers it as
@@ -155,29 +99,50 @@ pub async fn write_and_register(
     path: &str,
     name: &str,
 ) -> Result<()> {
-    let local = !path.contains("://");
-    if local {
-        let _ = std::fs::remove_dir_all(path);
-        std::fs::create_dir_all(path)
+    write_passes_and_register(ctx, &[sql.to_string()], path, name).await
+}
+
+/// [`write_and_register`] of the union of `sqls` (disjoint slices of one result), run
+/// one after the other so only one slice's hash tables are in memory; their files go
+/// side by side into `path`, which reads back as one table.
+pub async fn write_passes_and_register(
+    ctx: &SessionContext,
+    sqls: &[String],
+    path: &str,
+    name: &str,
+) -> Result<()> {
+    let path = format!("{}/", path.trim_end_matches('/'));
+    if !path.contains("://") {
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path)
             .map_err(|e| ClusterError::Internal(format!("{path}: {e}")))?;
     }
-    let started = std::time::Instant::now();
-    log::trace!("{name}: {sql}");
-    let df = plain_strings(ctx.sql(sql).await?)?;
-    let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
-    df.write_parquet(path, DataFrameWriteOptions::new(), Some(staging_options()))
-        .await?;
-    log::debug!(
-        "{name}: written in {:.2} s",
-        started.elapsed().as_secs_f64()
-    );
-    ensure_a_file(ctx, path, &schema).await?;
+    let mut schema = None;
+    for (i, sql) in sqls.iter().enumerate() {
+        let started = std::time::Instant::now();
+        log::trace!("{name}: {sql}");
+        let df = plain_strings(ctx.sql(sql).await?)?;
+        schema = Some(std::sync::Arc::new(df.schema().as_arrow().clone()));
+        // Each write names its files with a fresh random prefix, so the passes add files
+        // side by side in one folder (DataFusion's listing does not read sub-folders).
+        df.write_parquet(&path, DataFrameWriteOptions::new(), Some(staging_options()))
+            .await?;
+        let seconds = started.elapsed().as_secs_f64();
+        match sqls.len() {
+            1 => log::debug!("{name}: written in {seconds:.2} s"),
+            n => log::debug!("{name} pass {}/{n}: written in {seconds:.2} s", i + 1),
+        }
+    }
+    let Some(schema) = schema else {
+        return Err(ClusterError::Internal(format!("{name}: no query to write")));
+    };
+    ensure_a_file(ctx, &path, &schema).await?;
     ctx.deregister_table(name)?;
     let options = ParquetReadOptions {
         schema: Some(schema.as_ref()),
         ..Default::default()
     };
-    ctx.register_parquet(name, path, options).await?;
+    ctx.register_parquet(name, &path, options).await?;
     Ok(())
 }
 
@@ -274,23 +239,15 @@ pub async fn run(
     work_dir: &str,
     out_dir: &str,
 ) -> Result<ClusterSummary> {
-    use heuristics::deposit_reuse::{deposits_sql, Pass, DEPOSITS_TABLE};
+    use heuristics::deposit_reuse::{deposits_sql, DEPOSITS_TABLE};
     // The deposit heuristic's joins in slices of the deposit addresses (one pass unless
     // memory is bounded): its self-join, then its senders' join with their transfers.
-    let passes: Vec<Option<Pass>> = match deposit_passes(ctx, params).await? {
-        1 => vec![None],
-        of => (0..of).map(|index| Some(Pass { index, of })).collect(),
-    };
+    let passes = Pass::all(deposit_passes(ctx, params).await?);
     if params.deposit_reuse {
         let sqls: Vec<String> = passes.iter().map(|&p| deposits_sql(params, p)).collect();
         materialize_passes(ctx, &sqls, work_dir, DEPOSITS_TABLE).await?;
     }
-    let edge_passes = if params.deposit_reuse {
-        passes
-    } else {
-        vec![None]
-    };
-    let sqls: Vec<String> = edge_passes
+    let sqls: Vec<String> = passes
         .iter()
         .map(|&pass| {
             format!(

@@ -21,6 +21,8 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use chainstat_cluster::passes::Pass;
+
 use crate::error::{JobError, Result};
 
 /// The built-in queries, in run order.
@@ -151,15 +153,6 @@ pub struct Query {
     pub sql: String,
     /// It marks slices (`${slice:expr}`) and can run in passes.
     pub sliced: bool,
-}
-
-/// One of `of` passes of a sliced query: `index` in `0..of`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pass {
-    /// This pass.
-    pub index: usize,
-    /// Number of passes.
-    pub of: usize,
 }
 
 const SLICE: &str = "slice:";
@@ -304,13 +297,8 @@ pub fn render_pass(
         let name = &after[..end];
         if let Some(expr) = name.strip_prefix(SLICE) {
             match pass {
-                Some(p) if p.of > 1 => out.push_str(&format!(
-                    "(abs(key_hash({}) % {}) = {})",
-                    expr.trim(),
-                    p.of,
-                    p.index
-                )),
-                _ => out.push_str("true"),
+                Some(p) => out.push_str(&p.predicate(expr.trim())),
+                None => out.push_str("true"),
             }
             rest = &after[end + 1..];
             continue;

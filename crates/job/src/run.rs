@@ -20,7 +20,7 @@ use crate::error::{JobError, Result};
 use crate::manifest::{RejectCount, RunManifest, MANIFEST_VERSION};
 use crate::progress::Progress;
 use crate::publish::{self, Root};
-use crate::queries::{self, Partition, Pass, Query, QueryKind};
+use crate::queries::{self, Partition, Query, QueryKind};
 use crate::report;
 use crate::scope::{self, Fingerprints, Scope};
 
@@ -167,9 +167,10 @@ async fn run_inner(
         }
         let st = progress.stage(&q.name);
         let before = set_options(ctx, &q.settings)?;
-        let sqls = if q.sliced && passes > 1 {
-            (0..passes)
-                .map(|index| queries::render_pass(q, &params, Some(Pass { index, of: passes })))
+        let sqls = if q.sliced {
+            chainstat_cluster::passes::Pass::all(passes)
+                .into_iter()
+                .map(|pass| queries::render_pass(q, &params, pass))
                 .collect::<Result<Vec<_>>>()?
         } else {
             vec![sql]
@@ -528,20 +529,12 @@ fn redacted_config(config: &ChainstatConfig) -> Result<serde_json::Value> {
 /// row. What [`slice_passes`] sizes by.
 const SLICE_ROW_BYTES: u64 = 128;
 
-/// Passes for sliced queries: `[engine] passes` when set, else one without a memory
-/// limit, or enough that one pass's hash tables stay within a quarter of the limit
-/// (the rest is for the operators that spill, and what runs beside them).
+/// Passes for sliced queries: `[engine] passes` when set, else as many as keep one
+/// pass's hash tables within a quarter of the memory limit (one without a limit).
 fn slice_passes(ctx: &SessionContext, config: &ChainstatConfig, input_rows: u64) -> usize {
-    use datafusion::execution::memory_pool::MemoryLimit;
-    if config.engine.passes > 0 {
-        return config.engine.passes;
-    }
-    match ctx.runtime_env().memory_pool.memory_limit() {
-        MemoryLimit::Finite(limit) => {
-            let budget = (limit as u64 / 4).max(1);
-            (input_rows * SLICE_ROW_BYTES).div_ceil(budget).max(1) as usize
-        }
-        _ => 1,
+    match config.engine.passes {
+        0 => chainstat_cluster::passes::needed(ctx, input_rows * SLICE_ROW_BYTES),
+        n => n,
     }
 }
 

@@ -15,6 +15,7 @@
 //! tolerance is compared in floating point — it is a threshold test, not an amount.
 
 use crate::params::ClusterParams;
+use crate::passes::Pass;
 
 /// The time bucket of a transfer for window joins: `window`-second buckets of its time,
 /// or (negative, so the two never meet) `blocks`-block buckets of its block number when
@@ -36,23 +37,6 @@ pub fn bucket_sql(t: &str, secs: i64, blocks: i64) -> (String, String) {
 /// Name of the table the clustering pipeline materialises [`deposits_sql`] into: both
 /// edge kinds read it, and the self-join behind it is the heuristic's expensive part.
 pub const DEPOSITS_TABLE: &str = "cl_deposits";
-
-/// One of `of` disjoint slices of the addresses, by a stable 64-bit hash
-/// (`key_hash`, the same in every process): `index` in `0..of`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pass {
-    /// This slice.
-    pub index: usize,
-    /// Number of slices.
-    pub of: usize,
-}
-
-impl Pass {
-    /// SQL predicate: `address` (a column expression) falls in this slice.
-    pub fn predicate(&self, address: &str) -> String {
-        format!("abs(key_hash({address}) % {}) = {}", self.of, self.index)
-    }
-}
 
 /// Forwards into exchange wallets (the build side of the deposit self-join, before
 /// each is doubled for the current and previous time bucket): what sizes the passes.

@@ -18,7 +18,7 @@ use crate::params::ClusterParams;
 ///
 /// With a `pass` (one of several whose union is all edges): the deposit senders' edges
 /// of that pass's slice of deposit addresses, and in the first pass the other edges.
-pub fn edges_sql(p: &ClusterParams, pass: Option<deposit_reuse::Pass>) -> String {
+pub fn edges_sql(p: &ClusterParams, pass: Option<crate::passes::Pass>) -> String {
     let first = pass.is_none_or(|pass| pass.index == 0);
     let mut parts = Vec::new();
     if p.multi_input && first {
