@@ -42,18 +42,22 @@ pub const DEPOSITS_TABLE: &str = "cl_deposits";
 /// each is doubled for the current and previous time bucket): what sizes the passes.
 pub fn forwards_count_sql(p: &ClusterParams) -> String {
     format!(
-        "SELECT count(*) FROM (SELECT DISTINCT chain, address FROM labels WHERE lower(category) IN ({})) x \
+        "SELECT count(*) FROM ({}) x \
          JOIN transfers o ON o.chain = x.chain AND o.to_address = x.address",
-        exchange_categories_sql(p)
+        exchange_wallets_sql(p)
     )
 }
 
-fn exchange_categories_sql(p: &ClusterParams) -> String {
-    p.exchange_categories
+/// Exchange wallets: labelled addresses whose category is an exchange category, with
+/// their entity.
+fn exchange_wallets_sql(p: &ClusterParams) -> String {
+    let cats = p
+        .exchange_categories
         .iter()
         .map(|c| format!("'{}'", c.replace('\'', "''").to_ascii_lowercase()))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    format!("SELECT DISTINCT chain, address, entity FROM labels WHERE lower(category) IN ({cats})")
 }
 
 /// Deposit addresses: `(chain, deposit, entity, wallet, fwd_tx, n_entities)`.
@@ -69,7 +73,7 @@ fn exchange_categories_sql(p: &ClusterParams) -> String {
 /// the self-join, which meet on the deposit address), so the forwards' hash table can be
 /// built in slices under a memory limit: every output row belongs to exactly one pass.
 pub fn deposits_sql(p: &ClusterParams, pass: Option<Pass>) -> String {
-    let cats = exchange_categories_sql(p);
+    let wallets = exchange_wallets_sql(p);
     let keep = 1.0 - p.deposit_amount_tolerance.clamp(0.0, 1.0);
     let (ob, opb) = bucket_sql("o", p.deposit_window_seconds, p.deposit_window_blocks);
     let (ib, _) = bucket_sql("i", p.deposit_window_seconds, p.deposit_window_blocks);
@@ -81,7 +85,7 @@ pub fn deposits_sql(p: &ClusterParams, pass: Option<Pass>) -> String {
         None => (String::new(), String::new()),
     };
     format!(
-        "WITH x AS (SELECT DISTINCT chain, address, entity FROM labels WHERE lower(category) IN ({cats})), \
+        "WITH x AS ({wallets}), \
          known AS (SELECT DISTINCT chain, address FROM labels), \
          fwd AS ( \
            SELECT o.chain, o.from_address, o.to_address, o.tx_hash, o.asset, o.block_time, \
