@@ -16,5 +16,5 @@ pub mod pipeline;
 pub use error::{ClusterError, Result};
 pub use params::{CcEngine, ClusterParams};
 pub use pipeline::{
-    count, run, write_and_register, write_passes_and_register, ClusterSummary, OUTPUTS,
+    count, run, write_and_register, write_sliced_and_register, ClusterSummary, OUTPUTS,
 };

@@ -73,21 +73,23 @@ async fn deposit_passes(ctx: &SessionContext, params: &ClusterParams) -> Result<
     Ok(n)
 }
 
-/// [`materialize`] of the union of `sqls` (disjoint slices of one result), see
-/// [`write_passes_and_register`].
-async fn materialize_passes(
+/// [`materialize`] of a query in passes, see [`write_sliced_and_register`].
+async fn materialize_sliced(
     ctx: &SessionContext,
-    sqls: &[String],
+    render: &(dyn Fn(Option<Pass>) -> String + Sync),
+    of: usize,
     dir: &str,
     name: &str,
 ) -> Result<u64> {
     let path = format!("{}/{name}/", dir.trim_end_matches('/'));
-    write_passes_and_register(ctx, sqls, &path, name).await?;
+    write_sliced_and_register(ctx, render, of, &path, name).await?;
     count(ctx, &format!("SELECT count(*) FROM {name}")).await
 }
 
 async fn materialize(ctx: &SessionContext, sql: &str, dir: &str, name: &str) -> Result<u64> {
-    materialize_passes(ctx, &[sql.to_string()], dir, name).await
+    let path = format!("{}/{name}/", dir.trim_end_matches('/'));
+    write_and_register(ctx, sql, &path, name).await?;
+    count(ctx, &format!("SELECT count(*) FROM {name}")).await
 }
 
 /// Writes the result of `sql` as Parquet under `path` (a folder) and registers it as
@@ -99,15 +101,32 @@ pub async fn write_and_register(
     path: &str,
     name: &str,
 ) -> Result<()> {
-    write_passes_and_register(ctx, &[sql.to_string()], path, name).await
+    write_slices(ctx, &|_| sql.to_string(), None, path, name).await
 }
 
-/// [`write_and_register`] of the union of `sqls` (disjoint slices of one result), run
-/// one after the other so only one slice's hash tables are in memory; their files go
-/// side by side into `path`, which reads back as one table.
-pub async fn write_passes_and_register(
+/// [`write_and_register`] of a query that can run in passes: `render(pass)` is its SQL
+/// for one slice of its keys (`None`: all of them). It runs in `of` passes, one after
+/// the other so only one slice's hash tables are in memory, and their files go side by
+/// side into `path`. A pass that runs out of memory (a hash join cannot spill) is run
+/// again as two half slices — slice k of K is slices k and k + K of 2K — after its
+/// partial files are deleted, so `of` is a starting point, not a promise.
+pub async fn write_sliced_and_register(
     ctx: &SessionContext,
-    sqls: &[String],
+    render: &(dyn Fn(Option<Pass>) -> String + Sync),
+    of: usize,
+    path: &str,
+    name: &str,
+) -> Result<()> {
+    write_slices(ctx, render, Some(of), path, name).await
+}
+
+/// The most slices a pass is split into before its out-of-memory error is final.
+const MAX_SLICES: usize = 4096;
+
+async fn write_slices(
+    ctx: &SessionContext,
+    render: &(dyn Fn(Option<Pass>) -> String + Sync),
+    of: Option<usize>,
     path: &str,
     name: &str,
 ) -> Result<()> {
@@ -117,21 +136,36 @@ pub async fn write_passes_and_register(
         std::fs::create_dir_all(&path)
             .map_err(|e| ClusterError::Internal(format!("{path}: {e}")))?;
     }
+    let mut queue: std::collections::VecDeque<Option<Pass>> = match of {
+        Some(of) => Pass::all(of).into(),
+        None => [None].into(),
+    };
     let mut schema = None;
-    for (i, sql) in sqls.iter().enumerate() {
+    while let Some(pass) = queue.pop_front() {
         let started = std::time::Instant::now();
-        log::trace!("{name}: {sql}");
-        let df = plain_strings(ctx.sql(sql).await?)?;
-        schema = Some(std::sync::Arc::new(df.schema().as_arrow().clone()));
-        // Each write names its files with a fresh random prefix, so the passes add files
-        // side by side in one folder (DataFusion's listing does not read sub-folders).
-        df.write_parquet(&path, DataFrameWriteOptions::new(), Some(staging_options()))
-            .await?;
-        let seconds = started.elapsed().as_secs_f64();
-        match sqls.len() {
-            1 => log::debug!("{name}: written in {seconds:.2} s"),
-            n => log::debug!("{name} pass {}/{n}: written in {seconds:.2} s", i + 1),
+        let before = match of {
+            Some(_) => files_under(ctx, &path).await?,
+            None => Default::default(),
+        };
+        match write_one(ctx, &render(pass), &path, name).await {
+            Ok(s) => schema = Some(s),
+            Err(e) if of.is_some() && out_of_memory(&e) => {
+                let Some((a, b)) = halves(pass) else {
+                    return Err(e);
+                };
+                log::warn!(
+                    "{name}: out of memory in {}; running it again as two half slices",
+                    describe(pass)
+                );
+                delete_new_files(ctx, &path, &before).await?;
+                queue.push_front(Some(b));
+                queue.push_front(Some(a));
+                continue;
+            }
+            Err(e) => return Err(e),
         }
+        let seconds = started.elapsed().as_secs_f64();
+        log::debug!("{name}: {} written in {seconds:.2} s", describe(pass));
     }
     let Some(schema) = schema else {
         return Err(ClusterError::Internal(format!("{name}: no query to write")));
@@ -143,6 +177,83 @@ pub async fn write_passes_and_register(
         ..Default::default()
     };
     ctx.register_parquet(name, &path, options).await?;
+    Ok(())
+}
+
+/// Runs `sql` and adds its result's files to the folder `path`: each write names its
+/// files with a fresh random prefix, so passes add files side by side (DataFusion's
+/// listing does not read sub-folders).
+async fn write_one(
+    ctx: &SessionContext,
+    sql: &str,
+    path: &str,
+    name: &str,
+) -> Result<arrow::datatypes::SchemaRef> {
+    log::trace!("{name}: {sql}");
+    let df = plain_strings(ctx.sql(sql).await?)?;
+    let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
+    df.write_parquet(path, DataFrameWriteOptions::new(), Some(staging_options()))
+        .await?;
+    Ok(schema)
+}
+
+fn describe(pass: Option<Pass>) -> String {
+    match pass {
+        Some(p) => format!("slice {} of {}", p.index, p.of),
+        None => "one pass".into(),
+    }
+}
+
+/// Slice k of K as slices k and k + K of 2K (all rows as slices 0 and 1 of 2); `None`
+/// beyond [`MAX_SLICES`].
+fn halves(pass: Option<Pass>) -> Option<(Pass, Pass)> {
+    let p = pass.unwrap_or(Pass { index: 0, of: 1 });
+    let of = p.of.checked_mul(2).filter(|&of| of <= MAX_SLICES)?;
+    Some((
+        Pass { index: p.index, of },
+        Pass {
+            index: p.index + p.of,
+            of,
+        },
+    ))
+}
+
+fn out_of_memory(e: &ClusterError) -> bool {
+    matches!(e, ClusterError::DataFusion(d)
+        if matches!(d.find_root(), datafusion::error::DataFusionError::ResourcesExhausted(_)))
+}
+
+async fn files_under(
+    ctx: &SessionContext,
+    path: &str,
+) -> Result<std::collections::HashSet<object_store::path::Path>> {
+    use futures::TryStreamExt;
+    let err = |e: &dyn std::fmt::Display| ClusterError::Internal(format!("{path}: {e}"));
+    let url = chainstat_io::location::parse("output", path).map_err(|e| err(&e))?;
+    let store = ctx.runtime_env().object_store(url.object_store())?;
+    let files: Vec<_> = store
+        .list(Some(url.prefix()))
+        .try_collect()
+        .await
+        .map_err(|e| err(&e))?;
+    Ok(files.into_iter().map(|m| m.location).collect())
+}
+
+/// Deletes the files under `path` that are not in `before` (a failed pass's output).
+async fn delete_new_files(
+    ctx: &SessionContext,
+    path: &str,
+    before: &std::collections::HashSet<object_store::path::Path>,
+) -> Result<()> {
+    use object_store::ObjectStoreExt;
+    let err = |e: &dyn std::fmt::Display| ClusterError::Internal(format!("{path}: {e}"));
+    let url = chainstat_io::location::parse("output", path).map_err(|e| err(&e))?;
+    let store = ctx.runtime_env().object_store(url.object_store())?;
+    for f in files_under(ctx, path).await? {
+        if !before.contains(&f) {
+            store.delete(&f).await.map_err(|e| err(&e))?;
+        }
+    }
     Ok(())
 }
 
@@ -242,22 +353,19 @@ pub async fn run(
     use heuristics::deposit_reuse::{deposits_sql, DEPOSITS_TABLE};
     // The deposit heuristic's joins in slices of the deposit addresses (one pass unless
     // memory is bounded): its self-join, then its senders' join with their transfers.
-    let passes = Pass::all(deposit_passes(ctx, params).await?);
+    let passes = deposit_passes(ctx, params).await?;
     if params.deposit_reuse {
-        let sqls: Vec<String> = passes.iter().map(|&p| deposits_sql(params, p)).collect();
-        materialize_passes(ctx, &sqls, work_dir, DEPOSITS_TABLE).await?;
+        let render = |pass| deposits_sql(params, pass);
+        materialize_sliced(ctx, &render, passes, work_dir, DEPOSITS_TABLE).await?;
     }
-    let sqls: Vec<String> = passes
-        .iter()
-        .map(|&pass| {
-            format!(
-                "SELECT chain, address_a, address_b, heuristic, evidence, detail FROM ({}) \
-                 WHERE address_a IS NOT NULL AND address_b IS NOT NULL AND address_a <> address_b",
-                heuristics::edges_sql(params, pass)
-            )
-        })
-        .collect();
-    let edges = materialize_passes(ctx, &sqls, work_dir, "cl_edges").await?;
+    let render = |pass| {
+        format!(
+            "SELECT chain, address_a, address_b, heuristic, evidence, detail FROM ({}) \
+             WHERE address_a IS NOT NULL AND address_b IS NOT NULL AND address_a <> address_b",
+            heuristics::edges_sql(params, pass)
+        )
+    };
+    let edges = materialize_sliced(ctx, &render, passes, work_dir, "cl_edges").await?;
     let mut summary = ClusterSummary {
         edges,
         ..Default::default()
@@ -565,6 +673,18 @@ mod tests {
     /// A staged table reads back with plain strings, whatever the query produced: `||`
     /// gives `Utf8View` in DataFusion 55, and view columns through joins made sorts
     /// account gigabytes (see `plain_strings`).
+    #[test]
+    fn a_slice_splits_into_the_two_slices_that_make_it_up() {
+        let p = |index, of| Pass { index, of };
+        assert_eq!(halves(None), Some((p(0, 2), p(1, 2))));
+        assert_eq!(halves(Some(p(1, 3))), Some((p(1, 6), p(4, 6))));
+        // Rows of slice 1 of 3 (hash % 3 == 1) are exactly those with hash % 6 in {1, 4}.
+        for h in 0..60u64 {
+            assert_eq!(h % 3 == 1, h % 6 == 1 || h % 6 == 4);
+        }
+        assert_eq!(halves(Some(p(0, MAX_SLICES))), None);
+    }
+
     #[tokio::test]
     async fn staged_tables_hold_plain_strings() {
         let ctx = SessionContext::new();

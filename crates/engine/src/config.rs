@@ -45,10 +45,10 @@ pub struct EngineConfig {
     /// [`crate::session::chainstat_state_bounded`]). Default: unbounded.
     #[serde(default)]
     pub memory_limit: Option<String>,
-    /// Passes of a sliceable staged query (one that marks its slices with
-    /// `${slice:expr}`, e.g. `flows` by transaction): 0 = one, or under a memory limit
-    /// as many as the input's size calls for. Each pass holds 1/passes of the query's
-    /// hash tables, which DataFusion cannot spill.
+    /// Passes a sliceable staged query (one that marks its slices with `${slice:expr}`,
+    /// e.g. `flows` by transaction) starts with: 0 = one, or under a memory limit as
+    /// many as the input's size calls for. Each pass holds 1/passes of the query's hash
+    /// tables, which DataFusion cannot spill; a pass that runs out of memory is split.
     #[serde(default)]
     pub passes: usize,
     /// DataFusion settings (`"execution.batch_size" = "16384"`; the `datafusion.`

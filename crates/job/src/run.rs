@@ -167,18 +167,12 @@ async fn run_inner(
         }
         let st = progress.stage(&q.name);
         let before = set_options(ctx, &q.settings)?;
-        let sqls = if q.sliced {
-            chainstat_cluster::passes::Pass::all(passes)
-                .into_iter()
-                .map(|pass| queries::render_pass(q, &params, pass))
-                .collect::<Result<Vec<_>>>()?
-        } else {
-            vec![sql]
-        };
         let detail = run_query(
             ctx,
             q,
-            &sqls,
+            &sql,
+            &params,
+            passes,
             &work,
             &root,
             &run_dir,
@@ -296,7 +290,9 @@ async fn run_inner(
 async fn run_query(
     ctx: &SessionContext,
     q: &Query,
-    passes: &[String],
+    sql: &str,
+    params: &BTreeMap<String, String>,
+    passes: usize,
     work: &str,
     root: &Root,
     run_dir: &str,
@@ -308,7 +304,6 @@ async fn run_query(
         file: q.file.clone(),
         source: Box::new(e),
     };
-    let sql = passes.first().map(String::as_str).unwrap_or_default();
     match q.kind {
         QueryKind::View => {
             ctx.sql(&format!("CREATE OR REPLACE VIEW {} AS {sql}", q.name))
@@ -321,17 +316,24 @@ async fn run_query(
         }
         QueryKind::Stage => {
             let path = format!("{work}/stage/{}/", q.name);
-            chainstat_cluster::write_passes_and_register(ctx, passes, &path, &q.name)
-                .await
-                .map_err(|e| match e {
-                    chainstat_cluster::ClusterError::DataFusion(d) => qerr(*d),
-                    other => JobError::from(other),
-                })?;
+            let written = if q.sliced {
+                // `sql` (all slices) rendered, so every slice renders too.
+                let render =
+                    |pass| queries::render_pass(q, params, pass).unwrap_or_else(|_| sql.into());
+                chainstat_cluster::write_sliced_and_register(ctx, &render, passes, &path, &q.name)
+                    .await
+            } else {
+                chainstat_cluster::write_and_register(ctx, sql, &path, &q.name).await
+            };
+            written.map_err(|e| match e {
+                chainstat_cluster::ClusterError::DataFusion(d) => qerr(*d),
+                other => JobError::from(other),
+            })?;
             let n =
                 chainstat_cluster::count(ctx, &format!("SELECT count(*) FROM {}", q.name)).await?;
-            Ok(match passes.len() {
-                1 => format!("{n} rows staged"),
-                k => format!("{n} rows staged in {k} passes"),
+            Ok(match (q.sliced, passes) {
+                (true, k) if k > 1 => format!("{n} rows staged in {k}+ passes"),
+                _ => format!("{n} rows staged"),
             })
         }
         QueryKind::Publish => {
@@ -524,10 +526,13 @@ fn redacted_config(config: &ChainstatConfig) -> Result<serde_json::Value> {
 }
 
 /// Bytes of hash tables per input row (transfers, UTXO inputs and outputs) that a
-/// sliced query holds in one pass, with a margin: at 30M transfers (42.7M input rows)
+/// sliced query is first assumed to hold: what [`slice_passes`] starts from. A pass
+/// that runs out of memory is split in two and run again
+/// ([`chainstat_cluster::write_sliced_and_register`]), so this only has to be right on
+/// average: at 10M transfers under 2 GB one pass fits; at 30M (42.7M input rows)
 /// `flows` built 4.0 GB of hash tables over the Bitcoin groups, ≈ 95 bytes per input
-/// row. What [`slice_passes`] sizes by.
-const SLICE_ROW_BYTES: u64 = 128;
+/// row, so its 3 starting passes split once.
+const SLICE_ROW_BYTES: u64 = 32;
 
 /// Passes for sliced queries: `[engine] passes` when set, else as many as keep one
 /// pass's hash tables within a quarter of the memory limit (one without a limit).
