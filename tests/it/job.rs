@@ -286,17 +286,17 @@ async fn generated_and_run(dir: &Path) -> (ChainstatConfig, PathBuf) {
 }
 
 /// A run under a memory limit (chainstat_engine::memory's pool, hash joins, the deposit
-/// self-join and `flows` in passes) publishes the same rows as an unbounded one. 64 MB is small for the job: at this size 24 MB is
-/// less than its sorts' fixed reservations and fails with "Resources exhausted", 48 MB
-/// completes.
+/// heuristic and the sliced queries in passes) publishes the same rows as an unbounded
+/// one. 64 MB is small for the job: at this size 24 MB is less than its sorts' fixed
+/// reservations and fails with "Resources exhausted", 48 MB completes.
 #[tokio::test]
 async fn a_memory_bounded_run_publishes_the_same_rows() {
     let dir = tempfile::tempdir().expect("tmp");
     let (cfg, free) = generated_and_run(dir.path()).await;
     let mut bounded_cfg = cfg;
     bounded_cfg.engine.memory_limit = Some("64m".to_string());
-    // The deposit self-join and `flows` in slices, as under a limit too small for them
-    // at scale.
+    // The deposit heuristic and the sliced queries (flows, candidate deposits) in
+    // slices, as under a limit too small for them at scale.
     bounded_cfg.cluster.deposit_passes = 3;
     bounded_cfg.engine.passes = 3;
     let bounded = dir.path().join("bounded");

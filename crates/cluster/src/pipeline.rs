@@ -223,19 +223,31 @@ fn out_of_memory(e: &ClusterError) -> bool {
         if matches!(d.find_root(), datafusion::error::DataFusionError::ResourcesExhausted(_)))
 }
 
+/// The object store holding the folder `path`, and the folder's location in it.
+fn store_at(
+    ctx: &SessionContext,
+    path: &str,
+) -> Result<(
+    std::sync::Arc<dyn object_store::ObjectStore>,
+    datafusion::datasource::listing::ListingTableUrl,
+)> {
+    let url = chainstat_io::location::parse("output", path)
+        .map_err(|e| ClusterError::Internal(format!("{path}: {e}")))?;
+    Ok((ctx.runtime_env().object_store(url.object_store())?, url))
+}
+
+/// The files under the folder `path`.
 async fn files_under(
     ctx: &SessionContext,
     path: &str,
 ) -> Result<std::collections::HashSet<object_store::path::Path>> {
     use futures::TryStreamExt;
-    let err = |e: &dyn std::fmt::Display| ClusterError::Internal(format!("{path}: {e}"));
-    let url = chainstat_io::location::parse("output", path).map_err(|e| err(&e))?;
-    let store = ctx.runtime_env().object_store(url.object_store())?;
+    let (store, url) = store_at(ctx, path)?;
     let files: Vec<_> = store
         .list(Some(url.prefix()))
         .try_collect()
         .await
-        .map_err(|e| err(&e))?;
+        .map_err(|e| ClusterError::Internal(format!("{path}: {e}")))?;
     Ok(files.into_iter().map(|m| m.location).collect())
 }
 
@@ -246,12 +258,13 @@ async fn delete_new_files(
     before: &std::collections::HashSet<object_store::path::Path>,
 ) -> Result<()> {
     use object_store::ObjectStoreExt;
-    let err = |e: &dyn std::fmt::Display| ClusterError::Internal(format!("{path}: {e}"));
-    let url = chainstat_io::location::parse("output", path).map_err(|e| err(&e))?;
-    let store = ctx.runtime_env().object_store(url.object_store())?;
+    let (store, _) = store_at(ctx, path)?;
     for f in files_under(ctx, path).await? {
         if !before.contains(&f) {
-            store.delete(&f).await.map_err(|e| err(&e))?;
+            store
+                .delete(&f)
+                .await
+                .map_err(|e| ClusterError::Internal(format!("{path}: {e}")))?;
         }
     }
     Ok(())
@@ -309,18 +322,10 @@ async fn ensure_a_file(
     path: &str,
     schema: &arrow::datatypes::SchemaRef,
 ) -> Result<()> {
-    use futures::TryStreamExt;
-    let err = |e: &dyn std::fmt::Display| ClusterError::Internal(format!("{path}: {e}"));
-    let url = chainstat_io::location::parse("output", path).map_err(|e| err(&e))?;
-    let store = ctx.runtime_env().object_store(url.object_store())?;
-    let existing: Vec<_> = store
-        .list(Some(url.prefix()))
-        .try_collect()
-        .await
-        .map_err(|e| err(&e))?;
-    if !existing.is_empty() {
+    if !files_under(ctx, path).await?.is_empty() {
         return Ok(());
     }
+    let err = |e: &dyn std::fmt::Display| ClusterError::Internal(format!("{path}: {e}"));
     let buf = chainstat_io::encode_parquet(schema, &[]).map_err(|e| err(&e))?;
     chainstat_io::put_parquet(ctx, path, buf)
         .await

@@ -275,17 +275,12 @@ pub fn from_dir(dir: &Path) -> Result<Vec<Query>> {
 /// Replaces `${name}` placeholders; an unknown name is a config error (a typo must not
 /// become silently different SQL). `${slice:expr}` becomes `true` (one pass).
 pub fn render(q: &Query, params: &BTreeMap<String, String>) -> Result<String> {
-    render_pass(q, params, None)
+    Ok(slice(&render_params(q, params)?, None))
 }
 
-/// [`render`] for one pass of a sliced query: `${slice:expr}` becomes a predicate that
-/// holds for the rows whose `expr` falls in this pass (by `key_hash`, the same 64-bit
-/// hash in every process, so the passes partition the rows).
-pub fn render_pass(
-    q: &Query,
-    params: &BTreeMap<String, String>,
-    pass: Option<Pass>,
-) -> Result<String> {
+/// [`render`] except that `${slice:expr}` placeholders stay, for [`slice`] to fill in
+/// once per pass (that step cannot fail: every other placeholder is checked here).
+pub fn render_params(q: &Query, params: &BTreeMap<String, String>) -> Result<String> {
     let mut out = String::with_capacity(q.sql.len());
     let mut rest = q.sql.as_str();
     while let Some(start) = rest.find("${") {
@@ -295,26 +290,44 @@ pub fn render_pass(
             JobError::Config(format!("query {}: unclosed ${{ placeholder", q.file))
         })?;
         let name = &after[..end];
-        if let Some(expr) = name.strip_prefix(SLICE) {
-            match pass {
-                Some(p) => out.push_str(&p.predicate(expr.trim())),
-                None => out.push_str("true"),
-            }
-            rest = &after[end + 1..];
-            continue;
+        if name.starts_with(SLICE) {
+            out.push_str(&rest[start..start + 2 + end + 1]);
+        } else {
+            let value = params.get(name).ok_or_else(|| {
+                JobError::Config(format!(
+                    "query {}: unknown placeholder ${{{name}}} (known: {})",
+                    q.file,
+                    params.keys().cloned().collect::<Vec<_>>().join(", ")
+                ))
+            })?;
+            out.push_str(value);
         }
-        let value = params.get(name).ok_or_else(|| {
-            JobError::Config(format!(
-                "query {}: unknown placeholder ${{{name}}} (known: {})",
-                q.file,
-                params.keys().cloned().collect::<Vec<_>>().join(", ")
-            ))
-        })?;
-        out.push_str(value);
         rest = &after[end + 1..];
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// `sql` (from [`render_params`]) for one pass: each `${slice:expr}` becomes a
+/// predicate that holds for the rows whose `expr` falls in this pass (by `key_hash`,
+/// the same 64-bit hash in every process, so the passes partition the rows), or
+/// `true` for all rows (`None`).
+pub fn slice(sql: &str, pass: Option<Pass>) -> String {
+    let open = format!("${{{SLICE}");
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(start) = rest.find(&open) {
+        let after = &rest[start + open.len()..];
+        let Some(end) = after.find('}') else { break };
+        out.push_str(&rest[..start]);
+        match pass {
+            Some(p) => out.push_str(&p.predicate(after[..end].trim())),
+            None => out.push_str("true"),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A digest of the query set: a run whose queries differ from the previous run's
@@ -362,7 +375,10 @@ mod tests {
             "SELECT * FROM t WHERE true AND x > 1"
         );
         assert_eq!(
-            last(render_pass(&q, &p, Some(Pass { index: 2, of: 5 })).unwrap()),
+            last(slice(
+                &render_params(&q, &p).unwrap(),
+                Some(Pass { index: 2, of: 5 })
+            )),
             "SELECT * FROM t WHERE (abs(key_hash(t.tx_hash) % 5) = 2) AND x > 1"
         );
         assert!(!parse("g.sql", "-- stage: g\nSELECT 1").unwrap().sliced);

@@ -317,9 +317,8 @@ async fn run_query(
         QueryKind::Stage => {
             let path = format!("{work}/stage/{}/", q.name);
             let written = if q.sliced {
-                // `sql` (all slices) rendered, so every slice renders too.
-                let render =
-                    |pass| queries::render_pass(q, params, pass).unwrap_or_else(|_| sql.into());
+                let template = queries::render_params(q, params)?;
+                let render = |pass| queries::slice(&template, pass);
                 chainstat_cluster::write_sliced_and_register(ctx, &render, passes, &path, &q.name)
                     .await
             } else {
