@@ -1,4 +1,5 @@
 -- stage: address_attribution
+-- set: optimizer.join_reordering = false
 -- Every clustered address with its entity two ways:
 --   entity          the estimate: the seed label of its cluster (heuristics applied), else
 --                   its own label;
@@ -10,21 +11,34 @@
 -- (its smallest address) changes as it grows, so tomorrow's run agrees with today's.
 -- category is one per entity (an exchange in any label is an exchange), so all of an
 -- entity's clusters land in the same tables.
+-- One row per address (billions at scale), so the address table only streams through
+-- hash joins whose build sides are small, written first (`-- set:` above): the labelled
+-- clusters, the addresses with one entity label, the entities' categories.
 WITH entity_category AS (
     SELECT entity,
            COALESCE(min(CASE WHEN lower(category) IN (${exchange_categories}) THEN lower(category) END),
                     min(lower(category))) AS category
     FROM labels GROUP BY entity
+),
+labelled_clusters AS (
+    SELECT cluster_id, label FROM clusters WHERE label IS NOT NULL
+),
+own_label AS (
+    SELECT chain, address, min(entity) AS entity
+    FROM labels GROUP BY chain, address HAVING count(DISTINCT entity) = 1
+),
+a AS (
+    SELECT a.chain, a.address, a.cluster_id, a.label, l.entity AS own_entity
+    FROM own_label l
+    RIGHT JOIN (SELECT a.chain, a.address, a.cluster_id, c.label
+                FROM labelled_clusters c
+                RIGHT JOIN address_clusters a ON c.cluster_id = a.cluster_id) a
+      ON l.chain = a.chain AND l.address = a.address
 )
 SELECT a.chain, a.address, a.cluster_id,
-       COALESCE(c.label, l.entity) AS entity,
+       COALESCE(a.label, a.own_entity) AS entity,
        ec.category AS category,
-       l.entity AS labelled_entity,
-       COALESCE('entity:' || COALESCE(c.label, l.entity), a.cluster_id) AS party
-FROM address_clusters a
-JOIN clusters c ON c.cluster_id = a.cluster_id
-LEFT JOIN (
-    SELECT chain, address, min(entity) AS entity, min(lower(category)) AS category
-    FROM labels GROUP BY chain, address HAVING count(DISTINCT entity) = 1
-) l ON l.chain = a.chain AND l.address = a.address
-LEFT JOIN entity_category ec ON ec.entity = COALESCE(c.label, l.entity)
+       a.own_entity AS labelled_entity,
+       COALESCE('entity:' || COALESCE(a.label, a.own_entity), a.cluster_id) AS party
+FROM entity_category ec
+RIGHT JOIN a ON ec.entity = COALESCE(a.label, a.own_entity)

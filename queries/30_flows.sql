@@ -39,8 +39,15 @@
 WITH attr AS (
     SELECT chain, address, party AS cluster_id, entity, category, labelled_entity FROM address_attribution
 ),
+-- The entity addresses, as narrow as the two joins that build on them allow (each holds
+-- all of them: at 100M transfers 5.7M rows): an entity address's party is its entity
+-- (`entity:<name>`), and its category is its entity's, looked up once per leg.
 attr_e AS (
-    SELECT * FROM attr WHERE entity IS NOT NULL
+    SELECT chain, address, entity, labelled_entity = entity AS labelled
+    FROM address_attribution WHERE entity IS NOT NULL
+),
+entity_category AS (
+    SELECT entity, min(category) AS category FROM entities GROUP BY entity
 ),
 -- Most addresses are their own cluster, and a lone address's party is its own node id
 -- `chain:address` (its cluster id): the joins that look up parties build only on the
@@ -72,8 +79,8 @@ attr_u AS (
 account_from AS (
     SELECT t.chain, t.block_time, t.asset, t.symbol, t.amount, t.tx_hash, t.log_index,
            t.from_address, t.to_address,
-           f.entity AS from_entity, f.category AS from_category, f.cluster_id AS from_party,
-           CASE WHEN f.labelled_entity = f.entity THEN true WHEN true THEN false END AS from_labelled
+           f.entity AS from_entity, 'entity:' || f.entity AS from_party,
+           CASE WHEN f.labelled THEN true WHEN true THEN false END AS from_labelled
     FROM attr_e f
     RIGHT JOIN (SELECT t.* FROM scope_years y
                 JOIN transfers t ON y.year = CAST(date_part('year', t.block_time) AS INT)
@@ -85,8 +92,8 @@ account_from AS (
       AND t.amount_raw > 0 AND t.amount IS NOT NULL
 ),
 account_both AS (
-    SELECT a.*, r.entity AS to_entity, r.category AS to_category, r.cluster_id AS to_party,
-           CASE WHEN r.labelled_entity = r.entity THEN true WHEN true THEN false END AS to_labelled
+    SELECT a.*, r.entity AS to_entity, 'entity:' || r.entity AS to_party,
+           CASE WHEN r.labelled THEN true WHEN true THEN false END AS to_labelled
     FROM attr_e r
     RIGHT JOIN account_from a ON r.chain = a.chain AND r.address = a.to_address
     WHERE a.from_entity IS NOT NULL OR r.entity IS NOT NULL
@@ -99,10 +106,10 @@ account AS (
            a.from_address, a.to_address,
            CASE WHEN a.from_entity IS NOT NULL THEN a.from_party
                 ELSE COALESCE(c.cluster_id, a.chain || ':' || a.from_address) END AS from_cluster,
-           a.from_entity, a.from_category, a.from_labelled,
+           a.from_entity, a.from_labelled,
            CASE WHEN a.to_entity IS NOT NULL THEN a.to_party
                 ELSE COALESCE(c.cluster_id, a.chain || ':' || a.to_address) END AS to_cluster,
-           a.to_entity, a.to_category, a.to_labelled
+           a.to_entity, a.to_labelled
     FROM attr_c c
     RIGHT JOIN account_both a
       ON c.chain = a.chain
@@ -115,10 +122,9 @@ directions AS (
 -- One leg per side that has an entity and differs from the other side's. A transfer is
 -- one value between two addresses, so (transfer, entity, direction) is unique here:
 -- every account leg is its transfer's first.
-account_legs AS (
+account_sides AS (
     SELECT a.chain, a.block_time, a.asset, a.symbol, a.amount, a.transfer,
            CASE WHEN d.dir = 'in' THEN a.to_entity ELSE a.from_entity END AS entity,
-           CASE WHEN d.dir = 'in' THEN a.to_category ELSE a.from_category END AS category,
            d.dir AS direction,
            CASE WHEN d.dir = 'in' THEN a.to_address ELSE a.from_address END AS address,
            CASE WHEN d.dir = 'in' THEN COALESCE(a.from_cluster, a.from_address)
@@ -131,6 +137,12 @@ account_legs AS (
                THEN a.to_entity IS NOT NULL AND (a.from_entity IS NULL OR a.from_entity <> a.to_entity)
                ELSE a.from_entity IS NOT NULL AND (a.to_entity IS NULL OR a.to_entity <> a.from_entity)
           END
+),
+account_legs AS (
+    SELECT l.chain, l.block_time, l.asset, l.symbol, l.amount, l.transfer, l.entity, c.category,
+           l.direction, l.address, l.counterparty, l.counterparty_entity, l.lower_bound, l.first_leg
+    FROM entity_category c
+    RIGHT JOIN account_sides l ON c.entity = l.entity
 ),
 utxo_in AS (
     SELECT i.chain, i.tx_hash, i.value_sat, i.address,

@@ -15,8 +15,9 @@ WITH attr AS (
 -- outgoing × incoming transfers would be quadratic).
 single_destination AS (
     SELECT t.chain, t.from_address AS address
-    -- anti-join with the attributed addresses only (a small build side, written first)
-    FROM (SELECT chain, address FROM attr WHERE entity IS NOT NULL) a
+    -- anti-join with the attributed addresses only (a small build side, written first),
+    -- of this pass's slice
+    FROM (SELECT chain, address FROM attr WHERE entity IS NOT NULL AND ${slice:address}) a
     RIGHT ANTI JOIN transfers t ON a.chain = t.chain AND a.address = t.from_address
     WHERE t.amount_raw > 0 AND ${slice:t.from_address}
     GROUP BY t.chain, t.from_address

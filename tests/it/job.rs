@@ -298,6 +298,7 @@ async fn a_memory_bounded_run_publishes_the_same_rows() {
     // The deposit heuristic and the sliced queries (flows, candidate deposits) in
     // slices, as under a limit too small for them at scale.
     bounded_cfg.cluster.deposit_passes = 3;
+    bounded_cfg.cluster.node_passes = 3;
     bounded_cfg.engine.passes = 3;
     let bounded = dir.path().join("bounded");
     run_job(bounded_cfg, &bounded, false).await;

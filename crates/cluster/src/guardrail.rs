@@ -118,7 +118,7 @@ pub async fn find(
     let sql = format!(
         "WITH big AS (SELECT root FROM {cc} GROUP BY root HAVING count(*) > {max_size}) \
          SELECT DISTINCT c.root, e.a, e.b, e.heuristic, e.evidence \
-         FROM {edges} e JOIN {cc} c ON c.id = e.a JOIN big ON big.root = c.root \
+         FROM big JOIN {cc} c ON c.root = big.root JOIN {edges} e ON e.a = c.id \
          ORDER BY c.root, e.heuristic, e.evidence, e.a, e.b"
     );
     type Evidence = (String, String);

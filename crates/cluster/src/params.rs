@@ -46,6 +46,10 @@ pub struct ClusterParams {
     /// addresses), bounding its hash table; 0 = one pass, or under a memory limit as
     /// many as keep it within a quarter of the limit.
     pub deposit_passes: usize,
+    /// Build the joins of edges and cluster members with the node table (one row per
+    /// address) in this many passes (slices of addresses or cluster roots); 0 = one
+    /// pass, or under a memory limit as many as keep each within a quarter of the limit.
+    pub node_passes: usize,
     /// Label categories that make an address an exchange wallet for deposits.
     pub exchange_categories: Vec<String>,
     /// Seed labels: addresses with the same entity label are one entity.
@@ -79,6 +83,7 @@ impl Default for ClusterParams {
             deposit_window_blocks: 7_200,
             deposit_amount_tolerance: 0.05,
             deposit_passes: 0,
+            node_passes: 0,
             exchange_categories: vec!["exchange".into()],
             seed_labels: true,
             max_cluster_size: 100_000,

@@ -23,6 +23,20 @@ impl Pass {
         format!("(abs(key_hash({key}) % {}) = {})", self.of, self.index)
     }
 
+    /// `table` restricted to this pass's slice of `key`, as a derived table.
+    pub fn restrict(pass: Option<Pass>, table: &str, key: &str) -> String {
+        match pass {
+            Some(pass) => format!("(SELECT * FROM {table} WHERE {})", pass.predicate(key)),
+            None => table.to_string(),
+        }
+    }
+
+    /// `AND` this pass's predicate on `key`, or nothing without a pass.
+    pub fn and(pass: Option<Pass>, key: &str) -> String {
+        pass.map(|p| format!(" AND {}", p.predicate(key)))
+            .unwrap_or_default()
+    }
+
     /// The passes of a run in `of` passes: `[None]` (no slicing) for one.
     pub fn all(of: usize) -> Vec<Option<Pass>> {
         match of {
@@ -65,6 +79,20 @@ mod tests {
             Pass { index: 2, of: 5 }.predicate("t.tx_hash"),
             "(abs(key_hash(t.tx_hash) % 5) = 2)"
         );
+        let p = Some(Pass { index: 1, of: 2 });
+        assert_eq!(
+            Pass::restrict(p, "utxo_inputs", "tx_hash"),
+            "(SELECT * FROM utxo_inputs WHERE (abs(key_hash(tx_hash) % 2) = 1))"
+        );
+        assert_eq!(
+            Pass::restrict(None, "utxo_inputs", "tx_hash"),
+            "utxo_inputs"
+        );
+        assert_eq!(
+            Pass::and(p, "c.root"),
+            " AND (abs(key_hash(c.root) % 2) = 1)"
+        );
+        assert_eq!(Pass::and(None, "c.root"), "");
         let ctx = SessionContext::new();
         assert!(!bounded(&ctx));
         assert_eq!(needed(&ctx, u64::MAX / 2), 1, "unbounded: one pass");

@@ -73,6 +73,22 @@ async fn deposit_passes(ctx: &SessionContext, params: &ClusterParams) -> Result<
     Ok(n)
 }
 
+/// Bytes a row of the node table (or of the edges, with their strings) takes in a hash
+/// join's build side, with a margin. What [`node_passes`] sizes by.
+const NODE_ROW_BYTES: u64 = 160;
+
+/// In how many passes to build the joins with the node table (`rows`: the larger of
+/// nodes and edges): as configured, else one without a memory limit, or enough that a
+/// pass's build side takes at most a quarter of the limit.
+fn node_passes(ctx: &SessionContext, params: &ClusterParams, rows: u64) -> usize {
+    if params.node_passes > 0 {
+        return params.node_passes;
+    }
+    let n = passes::needed(ctx, rows * NODE_ROW_BYTES);
+    log::debug!("node joins: {rows} rows, {n} pass(es)");
+    n
+}
+
 /// [`materialize`] of a query in passes, see [`write_sliced_and_register`].
 async fn materialize_sliced(
     ctx: &SessionContext,
@@ -392,15 +408,30 @@ pub async fn run(
         "cl_nodes",
     )
     .await?;
-    materialize(
-        ctx,
-        "SELECT na.id AS a, nb.id AS b, e.heuristic, e.evidence FROM cl_edges e \
-         JOIN cl_nodes na ON na.chain = e.chain AND na.address = e.address_a \
-         JOIN cl_nodes nb ON nb.chain = e.chain AND nb.address = e.address_b",
-        work_dir,
-        "cl_int_edges",
-    )
-    .await?;
+    // Node ids for the edges, one end at a time, each in slices of that end's address: a
+    // pass holds its slice of the node table (one row per address), never all of it.
+    // The edges keep their strings, for `cluster_edges`.
+    let node_passes = node_passes(ctx, params, summary.nodes.max(edges));
+    let render = |pass| {
+        format!(
+            "SELECT e.chain, e.address_a, e.address_b, e.heuristic, e.evidence, e.detail, na.id AS a \
+             FROM cl_edges e JOIN cl_nodes na ON na.chain = e.chain AND na.address = e.address_a \
+             WHERE true{}{}",
+            Pass::and(pass, "e.address_a"),
+            Pass::and(pass, "na.address")
+        )
+    };
+    materialize_sliced(ctx, &render, node_passes, work_dir, "cl_edges_a").await?;
+    let render = |pass| {
+        format!(
+            "SELECT e.a, nb.id AS b, e.heuristic, e.evidence, e.chain, e.address_a, e.address_b, e.detail \
+             FROM cl_edges_a e JOIN cl_nodes nb ON nb.chain = e.chain AND nb.address = e.address_b \
+             WHERE true{}{}",
+            Pass::and(pass, "e.address_b"),
+            Pass::and(pass, "nb.address")
+        )
+    };
+    materialize_sliced(ctx, &render, node_passes, work_dir, "cl_int_edges").await?;
     ctx.sql("CREATE OR REPLACE VIEW cl_node_ids AS SELECT id FROM cl_nodes")
         .await?
         .collect()
@@ -433,18 +464,20 @@ pub async fn run(
     )
     .await?;
     let (mut final_cc, mut final_edges) = if summary.conflicts > 0 {
-        materialize(
-            ctx,
-            "SELECT e.a, e.b, e.heuristic, e.evidence FROM cl_int_edges e \
-             JOIN cl_cc1 c ON c.id = e.a \
-             LEFT JOIN cl_conflicts k ON k.root = c.root \
-             LEFT JOIN (SELECT DISTINCT id FROM cl_labelled) la ON la.id = e.a \
-             LEFT JOIN (SELECT DISTINCT id FROM cl_labelled) lb ON lb.id = e.b \
-             WHERE k.root IS NULL OR e.heuristic = 'label' OR (la.id IS NULL AND lb.id IS NULL)",
-            work_dir,
-            "cl_int_edges2",
-        )
-        .await?;
+        // In slices of the edges' first ends (both sides of their one large join).
+        let render = |pass| {
+            format!(
+                "SELECT e.a, e.b, e.heuristic, e.evidence FROM cl_int_edges e \
+                 JOIN cl_cc1 c ON c.id = e.a \
+                 LEFT JOIN cl_conflicts k ON k.root = c.root \
+                 LEFT JOIN (SELECT DISTINCT id FROM cl_labelled) la ON la.id = e.a \
+                 LEFT JOIN (SELECT DISTINCT id FROM cl_labelled) lb ON lb.id = e.b \
+                 WHERE (k.root IS NULL OR e.heuristic = 'label' OR (la.id IS NULL AND lb.id IS NULL)){}{}",
+                Pass::and(pass, "e.a"),
+                Pass::and(pass, "c.id")
+            )
+        };
+        materialize_sliced(ctx, &render, node_passes, work_dir, "cl_int_edges2").await?;
         let cc_dir = format!("{}/cc2", work_dir.trim_end_matches('/'));
         summary.cc.push(
             components::run(
@@ -507,7 +540,7 @@ pub async fn run(
         materialize(
             ctx,
             &format!(
-                "SELECT e.a, e.b, e.heuristic, e.evidence FROM {final_edges} e LEFT JOIN cl_bridges k \
+                "SELECT e.a, e.b, e.heuristic, e.evidence FROM cl_bridges k RIGHT JOIN {final_edges} e \
                  ON k.heuristic = e.heuristic AND k.evidence = e.evidence WHERE k.id IS NULL"
             ),
             work_dir,
@@ -534,95 +567,117 @@ pub async fn run(
             params.supercluster_policy
         )));
     }
-    write_outputs(
-        ctx,
-        params,
-        final_cc,
-        final_edges,
-        out_dir,
-        refuse,
-        &mut summary,
-    )
-    .await?;
+    let result = Components {
+        cc: final_cc,
+        edges: final_edges,
+        refused: refuse,
+    };
+    write_outputs(ctx, params, &result, out_dir, node_passes, &mut summary).await?;
     Ok(summary)
+}
+
+/// The components a run ends with.
+struct Components<'a> {
+    /// `(id, root)`.
+    cc: &'a str,
+    /// The edges `cc` was computed from: `(a, b, heuristic, evidence)`.
+    edges: &'a str,
+    /// Bridges found by the guardrail were dropped (policy `refuse`).
+    refused: bool,
 }
 
 async fn write_outputs(
     ctx: &SessionContext,
     params: &ClusterParams,
-    cc: &str,
-    final_edges: &str,
+    result: &Components<'_>,
     out_dir: &str,
-    refused: bool,
+    passes: usize,
     summary: &mut ClusterSummary,
 ) -> Result<()> {
-    materialize(
-        ctx,
-        &format!(
+    let (cc, final_edges, refused) = (result.cc, result.edges, result.refused);
+    // In slices of the cluster roots: a pass builds its slice of the components and of
+    // the roots' node rows, while the node table streams through.
+    let render = |pass| {
+        format!(
             "SELECT n.chain, n.address, r.node AS cluster_id FROM cl_nodes n \
              JOIN {cc} c ON c.id = n.id JOIN cl_nodes r ON r.id = c.root \
-             ORDER BY n.chain, n.address"
-        ),
-        out_dir,
-        "address_clusters",
-    )
-    .await?;
+             WHERE true{}{} ORDER BY n.chain, n.address",
+            Pass::and(pass, "c.root"),
+            Pass::and(pass, "r.id")
+        )
+    };
+    materialize_sliced(ctx, &render, passes, out_dir, "address_clusters").await?;
+    // One aggregation over the members, their labels and the conflicts' clusters (a
+    // union, not joins: the only hash tables are the labels' and the conflicts').
     summary.clusters = materialize(
         ctx,
         &format!(
-            "WITH m AS (SELECT n.id, n.chain, n.address, r.node AS cluster_id, k.root AS conflict_root \
-                        FROM cl_nodes n JOIN {cc} c ON c.id = n.id JOIN cl_nodes r ON r.id = c.root \
-                        LEFT JOIN cl_cc1 c1 ON c1.id = n.id LEFT JOIN cl_conflicts k ON k.root = c1.root), \
-                  l AS (SELECT m.cluster_id, lb.entity, lb.category, lb.source, lb.confidence \
-                        FROM m JOIN labels lb ON lb.chain = m.chain AND lb.address = m.address), \
+            "WITH l AS (SELECT a.cluster_id, lb.entity, lb.category, lb.source, lb.confidence \
+                        FROM labels lb JOIN address_clusters a \
+                          ON a.chain = lb.chain AND a.address = lb.address), \
                   la AS (SELECT cluster_id, count(DISTINCT entity) AS n_entities, min(entity) AS entity, \
                                 min(category) AS category, \
                                 array_to_string(array_agg(DISTINCT source ORDER BY source), ' | ') AS label_sources, \
                                 max(confidence) AS label_confidence, count(*) AS n_labels \
-                         FROM l GROUP BY cluster_id) \
-             SELECT m.cluster_id, min(m.chain) AS chain, count(*) AS size, \
-                    CASE WHEN max(la.n_entities) = 1 THEN max(la.entity) END AS label, \
-                    CASE WHEN max(la.n_entities) = 1 THEN max(la.category) END AS category, \
-                    max(la.label_sources) AS label_sources, max(la.label_confidence) AS label_confidence, \
-                    COALESCE(max(la.n_labels), 0) AS labelled_addresses, \
-                    (COALESCE(max(la.n_entities), 0) > 1 OR count(m.conflict_root) > 0) AS label_conflict \
-             FROM m LEFT JOIN la ON la.cluster_id = m.cluster_id \
-             GROUP BY m.cluster_id ORDER BY m.cluster_id"
+                         FROM l GROUP BY cluster_id), \
+                  conflicted AS (SELECT DISTINCT r.node AS cluster_id FROM cl_conflicts k \
+                                 JOIN cl_cc1 c1 ON c1.root = k.root JOIN {cc} c ON c.id = c1.id \
+                                 JOIN cl_nodes r ON r.id = c.root), \
+                  u AS (SELECT cluster_id, chain, CAST(1 AS BIGINT) AS n, CAST(NULL AS BIGINT) AS n_entities, \
+                               CAST(NULL AS VARCHAR) AS entity, CAST(NULL AS VARCHAR) AS category, \
+                               CAST(NULL AS VARCHAR) AS label_sources, CAST(NULL AS VARCHAR) AS label_confidence, \
+                               CAST(NULL AS BIGINT) AS n_labels, false AS conflict \
+                        FROM address_clusters \
+                        UNION ALL \
+                        SELECT cluster_id, CAST(NULL AS VARCHAR), CAST(0 AS BIGINT), n_entities, entity, category, \
+                               label_sources, label_confidence, n_labels, false FROM la \
+                        UNION ALL \
+                        SELECT cluster_id, CAST(NULL AS VARCHAR), CAST(0 AS BIGINT), CAST(NULL AS BIGINT), \
+                               CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), \
+                               CAST(NULL AS VARCHAR), CAST(NULL AS BIGINT), true FROM conflicted) \
+             SELECT cluster_id, min(chain) AS chain, sum(n) AS size, \
+                    CASE WHEN max(n_entities) = 1 THEN max(entity) END AS label, \
+                    CASE WHEN max(n_entities) = 1 THEN max(category) END AS category, \
+                    max(label_sources) AS label_sources, max(label_confidence) AS label_confidence, \
+                    COALESCE(max(n_labels), 0) AS labelled_addresses, \
+                    (COALESCE(max(n_entities), 0) > 1 OR bool_or(conflict)) AS label_conflict \
+             FROM u GROUP BY cluster_id ORDER BY cluster_id"
         ),
         out_dir,
         "clusters",
     )
     .await?;
-    // Written so no hash table holds the edges' strings: the used-edge set (integers
-    // and two short strings) and the node table are the build sides, the edges stream
-    // through. With the edges as the build side of the `used` join (the plan DataFusion
-    // chose from `edges LEFT JOIN used`), every output batch referenced the whole
-    // build side's string buffers and the sort after it took 8–87 s and 4–15 GB at
-    // 0.9M edges; this form takes 3 s and 1.7 GB. The sort is on ids: ids follow
-    // `chain:address` order and a cluster lies on one chain, so (root, a, b) orders as
-    // (cluster_id, address_a, address_b).
-    materialize(
-        ctx,
-        &format!(
+    // In slices of the cluster roots, from the edges with their ids (`cl_int_edges`).
+    // Written so no hash table holds the edges' strings: the slice's components, its
+    // used-edge set (integers and two short strings) and its roots' node rows are the
+    // build sides, the edges stream through. With the edges as the build side of the
+    // `used` join (the plan DataFusion chose from `edges LEFT JOIN used`), every output
+    // batch referenced the whole build side's string buffers and the sort after it took
+    // 8–87 s and 4–15 GB at 0.9M edges; this form takes 3 s and 1.7 GB. The sort is on
+    // ids: ids follow `chain:address` order and a cluster lies on one chain, so
+    // (root, a, b) orders as (cluster_id, address_a, address_b).
+    let render = |pass| {
+        format!(
             "SELECT x.chain, x.address_a, x.address_b, x.heuristic, x.evidence, x.detail, \
                     r.node AS cluster_id, x.used \
-             FROM cl_nodes r \
+             FROM (SELECT id, node FROM cl_nodes WHERE true{r_pass}) r \
              JOIN (SELECT e.chain, e.address_a, e.address_b, e.heuristic, e.evidence, e.detail, \
-                          c.root, na.id AS a, nb.id AS b, (u.a IS NOT NULL) AS used \
-                   FROM (SELECT DISTINCT a, b, heuristic, evidence FROM {final_edges}) u \
-                   RIGHT JOIN (cl_edges e \
-                     JOIN cl_nodes na ON na.chain = e.chain AND na.address = e.address_a \
-                     JOIN cl_nodes nb ON nb.chain = e.chain AND nb.address = e.address_b \
-                     JOIN {cc} c ON c.id = na.id) \
-                   ON u.a = na.id AND u.b = nb.id AND u.heuristic = e.heuristic \
+                          c.root, e.a, e.b, (u.a IS NOT NULL) AS used \
+                   FROM (SELECT DISTINCT u.a, u.b, u.heuristic, u.evidence \
+                         FROM (SELECT id FROM {cc} WHERE true{u_pass}) cu \
+                         JOIN {final_edges} u ON u.a = cu.id) u \
+                   RIGHT JOIN ((SELECT id, root FROM {cc} WHERE true{c_pass}) c \
+                               JOIN cl_int_edges e ON e.a = c.id) \
+                   ON u.a = e.a AND u.b = e.b AND u.heuristic = e.heuristic \
                       AND u.evidence = e.evidence) x \
                ON r.id = x.root \
-             ORDER BY x.root, x.heuristic, x.a, x.b, x.evidence"
-        ),
-        out_dir,
-        "cluster_edges",
-    )
-    .await?;
+             ORDER BY x.root, x.heuristic, x.a, x.b, x.evidence",
+            r_pass = Pass::and(pass, "id"),
+            u_pass = Pass::and(pass, "root"),
+            c_pass = Pass::and(pass, "root"),
+        )
+    };
+    materialize_sliced(ctx, &render, passes, out_dir, "cluster_edges").await?;
     summary.warnings = materialize(
         ctx,
         &format!(

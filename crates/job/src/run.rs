@@ -551,6 +551,7 @@ fn config_fingerprint(config: &ChainstatConfig) -> Result<String> {
     c.job.keep_runs = 0;
     c.engine = Default::default();
     c.cluster.deposit_passes = 0; // how, not what
+    c.cluster.node_passes = 0;
     c.storage = Default::default();
     let json = serde_json::to_vec(&c).map_err(|e| JobError::Config(e.to_string()))?;
     Ok(chainstat_functions::chain::hex::encode(&Sha256::digest(

@@ -9,24 +9,40 @@
 //! non-round output is a false merge — which is why it is off unless asked for.
 
 use crate::params::ClusterParams;
+use crate::passes::Pass;
 
 /// Edges: the change output's address to the transaction's smallest input address.
-pub fn sql(p: &ClusterParams) -> String {
+///
+/// With a `pass`, the transactions in its slice of transaction hashes. The one test
+/// that is not about one transaction — "never seen as an output before" — then counts
+/// only the outputs to this slice's output addresses, so no pass builds a table of
+/// every output address.
+pub fn sql(p: &ClusterParams, pass: Option<Pass>) -> String {
+    let ins = Pass::restrict(pass, "utxo_inputs", "tx_hash");
+    let outs = Pass::restrict(pass, "utxo_outputs", "tx_hash");
+    let seen_in = match pass {
+        Some(_) => format!(
+            "JOIN (SELECT DISTINCT chain, address FROM {outs} WHERE address IS NOT NULL) s \
+               ON s.chain = u.chain AND s.address = u.address"
+        ),
+        None => String::new(),
+    };
     format!(
         "WITH ins AS (SELECT chain, tx_hash, min(address) AS root, min(value_sat) AS min_in, \
                              min(script_type) = max(script_type) AS one_type, min(script_type) AS in_type, \
                              min(block_number) AS block \
-                      FROM utxo_inputs WHERE address IS NOT NULL GROUP BY chain, tx_hash), \
-              first_seen AS (SELECT chain, address, min(block_number) AS first_block, count(*) AS n \
-                             FROM utxo_outputs WHERE address IS NOT NULL GROUP BY chain, address), \
+                      FROM {ins} WHERE address IS NOT NULL GROUP BY chain, tx_hash), \
+              first_seen AS (SELECT u.chain, u.address, min(u.block_number) AS first_block, count(*) AS n \
+                             FROM utxo_outputs u {seen_in} \
+                             WHERE u.address IS NOT NULL GROUP BY u.chain, u.address), \
               outs AS (SELECT o.chain, o.tx_hash, o.address, o.value_sat, o.script_type, k.n_out \
-                       FROM utxo_outputs o JOIN (SELECT chain, tx_hash, count(*) AS n_out \
-                                                 FROM utxo_outputs GROUP BY chain, tx_hash) k \
+                       FROM {outs} o JOIN (SELECT chain, tx_hash, count(*) AS n_out \
+                                                 FROM {outs} GROUP BY chain, tx_hash) k \
                          ON k.chain = o.chain AND k.tx_hash = o.tx_hash), \
               cand AS (SELECT outs.chain, outs.tx_hash, outs.address, ins.root \
                        FROM outs JOIN ins ON outs.chain = ins.chain AND outs.tx_hash = ins.tx_hash \
                        JOIN first_seen f ON f.chain = outs.chain AND f.address = outs.address \
-                       LEFT JOIN (SELECT DISTINCT chain, tx_hash, address FROM utxo_inputs) self \
+                       LEFT JOIN (SELECT DISTINCT chain, tx_hash, address FROM {ins}) self \
                          ON self.chain = outs.chain AND self.tx_hash = outs.tx_hash AND self.address = outs.address \
                        WHERE outs.n_out >= 2 AND outs.address IS NOT NULL AND self.address IS NULL \
                          AND f.first_block = ins.block AND f.n = 1 \

@@ -16,16 +16,17 @@ use crate::params::ClusterParams;
 /// With `deposit_reuse` on, it reads the table [`deposit_reuse::DEPOSITS_TABLE`], which
 /// the caller materialises first from [`deposit_reuse::deposits_sql`].
 ///
-/// With a `pass` (one of several whose union is all edges): the deposit senders' edges
-/// of that pass's slice of deposit addresses, and in the first pass the other edges.
+/// With a `pass` (one of several whose union is all edges): the multi-input and change
+/// edges of that pass's slice of transactions, the deposit senders' edges of its slice
+/// of deposit addresses, and in the first pass the label edges (few, from `labels`).
 pub fn edges_sql(p: &ClusterParams, pass: Option<crate::passes::Pass>) -> String {
     let first = pass.is_none_or(|pass| pass.index == 0);
     let mut parts = Vec::new();
-    if p.multi_input && first {
-        parts.push(multi_input::sql(p));
+    if p.multi_input {
+        parts.push(multi_input::sql(p, pass));
     }
-    if p.change && first {
-        parts.push(change::sql(p));
+    if p.change {
+        parts.push(change::sql(p, pass));
     }
     if p.deposit_reuse {
         parts.extend(deposit_reuse::sql(deposit_reuse::DEPOSITS_TABLE, pass));
@@ -48,5 +49,5 @@ pub fn edges_sql(p: &ClusterParams, pass: Option<crate::passes::Pass>) -> String
 
 /// The CoinJoin-like transactions under `p` (chain, tx_hash), or an empty select.
 pub fn coinjoin_sql(p: &ClusterParams) -> String {
-    multi_input::coinjoin_sql(p)
+    multi_input::coinjoin_sql(p, None)
 }
