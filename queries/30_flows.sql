@@ -27,10 +27,12 @@
 -- partitions instead of hash-partitioning both sides: the transfers then stream through
 -- without being copied into partitions (10M: 21.5 s -> 17.7 s, 0.7 GB less).
 --
--- Every leg comes from one transaction, so the query can run in passes over slices of
--- the transactions (the `slice:` placeholders mark the scans; one pass unless memory is
--- bounded):
--- the Bitcoin groups' hash tables (4 GB at 30M transfers) are then built a slice at a time.
+-- Every leg comes from one transfer, so the query can run in passes (the `slice:`
+-- placeholders; one pass unless memory is bounded): account transfers in slices of their
+-- sender, whose entity lookup then builds on that slice of the entity addresses only
+-- (the receiver's lookup still holds all of them), and Bitcoin transactions in slices of
+-- their hash, whose groups' hash tables (4 GB at 30M transfers) are built a slice at a
+-- time.
 --
 -- USD: amount × the price of the asset on the transfer's UTC day, as DECIMAL(38, 6) so sums
 -- are exact and the same in every run and engine; NULL when there is
@@ -81,10 +83,10 @@ account_from AS (
            t.from_address, t.to_address,
            f.entity AS from_entity, 'entity:' || f.entity AS from_party,
            CASE WHEN f.labelled THEN true WHEN true THEN false END AS from_labelled
-    FROM attr_e f
+    FROM (SELECT * FROM attr_e WHERE ${slice:address}) f
     RIGHT JOIN (SELECT t.* FROM scope_years y
                 JOIN transfers t ON y.year = CAST(date_part('year', t.block_time) AS INT)
-                WHERE ${slice:t.tx_hash}) t
+                WHERE ${slice:t.from_address}) t
       ON f.chain = t.chain AND f.address = t.from_address
     WHERE t.block_time IS NOT NULL
       -- zero-value transfers (address poisoning) move nothing; tokens without known

@@ -173,6 +173,8 @@ async fn write_slices(
                     "{name}: out of memory in {}; running it again as two half slices",
                     describe(pass)
                 );
+                // Which operators held the pool: what to slice next, or to size by.
+                log::debug!("{name}: {e}");
                 delete_new_files(ctx, &path, &before).await?;
                 queue.push_front(Some(b));
                 queue.push_front(Some(a));
