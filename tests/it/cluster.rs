@@ -221,6 +221,17 @@ async fn clustered(
     labels: Option<&std::path::Path>,
     engine: CcEngine,
 ) -> Session {
+    clustered_in(dir, tables, labels, engine, 0).await
+}
+
+/// [`clustered`] with the edges and node joins built in `passes` slices (0: as sized).
+async fn clustered_in(
+    dir: &std::path::Path,
+    tables: &[String],
+    labels: Option<&std::path::Path>,
+    engine: CcEngine,
+    passes: usize,
+) -> Session {
     let refs: Vec<&str> = tables.iter().map(String::as_str).collect();
     let mut cfg: ChainstatConfig = config(&refs);
     if let Some(l) = labels {
@@ -230,9 +241,15 @@ async fn clustered(
         });
     }
     cfg.cluster.engine = engine;
+    cfg.cluster.deposit_passes = passes;
+    cfg.cluster.node_passes = passes;
     let s = Session::open(cfg.clone(), None).await.expect("session");
-    let work = dir.join(format!("work-{engine:?}"));
-    let out = dir.join(format!("out-{engine:?}"));
+    let tag = match passes {
+        0 => format!("{engine:?}"),
+        n => format!("{engine:?}-{n}"),
+    };
+    let work = dir.join(format!("work-{tag}"));
+    let out = dir.join(format!("out-{tag}"));
     chainstat_cluster::run(
         &s.ctx,
         &cfg.cluster,
@@ -375,8 +392,13 @@ async fn label_conflicts_keep_labelled_addresses_apart() {
         format!("o={}/outputs/", dir.path().display()),
     ];
     let mut results = Vec::new();
-    for engine in [CcEngine::UnionFind, CcEngine::Star] {
-        let s = clustered(dir.path(), &tables, Some(&labels), engine).await;
+    // Union-find, star, and union-find with the edges and node joins in 3 passes.
+    for (engine, passes) in [
+        (CcEngine::UnionFind, 0),
+        (CcEngine::Star, 0),
+        (CcEngine::UnionFind, 3),
+    ] {
+        let s = clustered_in(dir.path(), &tables, Some(&labels), engine, passes).await;
         let c = |n: u8| cid(&s, n);
         // A (binance) and F (okx) were one component through B: kept apart, reported.
         assert_ne!(c(1).await, c(6).await, "{engine:?}");
@@ -421,6 +443,7 @@ async fn label_conflicts_keep_labelled_addresses_apart() {
         );
     }
     assert_eq!(results[0], results[1]);
+    assert_eq!(results[0], results[2]);
 }
 
 #[tokio::test]
@@ -792,12 +815,24 @@ async fn change_heuristic_links_only_unambiguous_change_and_is_off_by_default() 
         format!("o={}/outputs/", dir.path().display()),
     ];
     let refs: Vec<&str> = tables.iter().map(String::as_str).collect();
-    for change in [false, true] {
+    // The last run builds the edges (change included, by transaction) and the node joins
+    // in 3 passes: the outputs an address had before counts outputs of every slice.
+    for (change, passes) in [(false, 0), (true, 0), (true, 3)] {
         let mut cfg = config(&refs);
         cfg.cluster.change = change;
+        cfg.cluster.deposit_passes = passes;
+        cfg.cluster.node_passes = passes;
         let s = Session::open(cfg.clone(), None).await.unwrap();
-        let work = dir.path().join(format!("w-{change}")).display().to_string();
-        let out = dir.path().join(format!("o-{change}")).display().to_string();
+        let work = dir
+            .path()
+            .join(format!("w-{change}-{passes}"))
+            .display()
+            .to_string();
+        let out = dir
+            .path()
+            .join(format!("o-{change}-{passes}"))
+            .display()
+            .to_string();
         chainstat_cluster::run(&s.ctx, &cfg.cluster, &work, &out)
             .await
             .unwrap();

@@ -84,6 +84,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../queries/70_enforcement_summary.sql"),
     ),
     (
+        "79_coverage_days.sql",
+        include_str!("../../../queries/79_coverage_days.sql"),
+    ),
+    (
         "80_coverage.sql",
         include_str!("../../../queries/80_coverage.sql"),
     ),
