@@ -27,18 +27,19 @@ own_label AS (
     SELECT chain, address, min(entity) AS entity
     FROM labels GROUP BY chain, address HAVING count(DISTINCT entity) = 1
 ),
-a AS (
-    SELECT a.chain, a.address, a.cluster_id, a.label, l.entity AS own_entity
+-- Each address with its cluster's label and its own, and the entity they give.
+labelled AS (
+    SELECT x.chain, x.address, x.cluster_id, l.entity AS own_entity,
+           COALESCE(x.cluster_label, l.entity) AS entity
     FROM own_label l
-    RIGHT JOIN (SELECT a.chain, a.address, a.cluster_id, c.label
+    RIGHT JOIN (SELECT a.chain, a.address, a.cluster_id, c.label AS cluster_label
                 FROM labelled_clusters c
-                RIGHT JOIN address_clusters a ON c.cluster_id = a.cluster_id) a
-      ON l.chain = a.chain AND l.address = a.address
+                RIGHT JOIN address_clusters a ON c.cluster_id = a.cluster_id) x
+      ON l.chain = x.chain AND l.address = x.address
 )
-SELECT a.chain, a.address, a.cluster_id,
-       COALESCE(a.label, a.own_entity) AS entity,
+SELECT a.chain, a.address, a.cluster_id, a.entity,
        ec.category AS category,
        a.own_entity AS labelled_entity,
-       COALESCE('entity:' || COALESCE(a.label, a.own_entity), a.cluster_id) AS party
+       COALESCE('entity:' || a.entity, a.cluster_id) AS party
 FROM entity_category ec
-RIGHT JOIN a ON ec.entity = COALESCE(a.label, a.own_entity)
+RIGHT JOIN labelled a ON ec.entity = a.entity

@@ -243,21 +243,21 @@ async fn clustered_in(
     cfg.cluster.engine = engine;
     cfg.cluster.deposit_passes = passes;
     cfg.cluster.node_passes = passes;
-    let s = Session::open(cfg.clone(), None).await.expect("session");
     let tag = match passes {
         0 => format!("{engine:?}"),
         n => format!("{engine:?}-{n}"),
     };
-    let work = dir.join(format!("work-{tag}"));
-    let out = dir.join(format!("out-{tag}"));
-    chainstat_cluster::run(
-        &s.ctx,
-        &cfg.cluster,
-        &work.display().to_string(),
-        &out.display().to_string(),
-    )
-    .await
-    .expect("clustering runs");
+    cluster_into(&cfg, dir, &tag).await
+}
+
+/// Opens a session on `cfg` and clusters into `dir/work-<tag>` and `dir/out-<tag>`.
+async fn cluster_into(cfg: &ChainstatConfig, dir: &std::path::Path, tag: &str) -> Session {
+    let s = Session::open(cfg.clone(), None).await.expect("session");
+    let work = dir.join(format!("work-{tag}")).display().to_string();
+    let out = dir.join(format!("out-{tag}")).display().to_string();
+    chainstat_cluster::run(&s.ctx, &cfg.cluster, &work, &out)
+        .await
+        .expect("clustering runs");
     s
 }
 
@@ -745,20 +745,7 @@ async fn a_single_link_between_two_large_clusters_is_reported_and_can_be_refused
         cfg.cluster.max_cluster_size = 15;
         cfg.cluster.bridge_min_side = 5;
         cfg.cluster.supercluster_policy = policy.into();
-        let s = Session::open(cfg.clone(), None).await.unwrap();
-        let work = dir
-            .path()
-            .join(format!("w-{policy}-{engine:?}"))
-            .display()
-            .to_string();
-        let out = dir
-            .path()
-            .join(format!("o-{policy}-{engine:?}"))
-            .display()
-            .to_string();
-        chainstat_cluster::run(&s.ctx, &cfg.cluster, &work, &out)
-            .await
-            .unwrap();
+        let s = cluster_into(&cfg, dir.path(), &format!("{policy}-{engine:?}")).await;
         let w = rows(
             &s,
             "SELECT detail FROM cluster_warnings WHERE kind = 'merge_bridge'",
@@ -822,20 +809,7 @@ async fn change_heuristic_links_only_unambiguous_change_and_is_off_by_default() 
         cfg.cluster.change = change;
         cfg.cluster.deposit_passes = passes;
         cfg.cluster.node_passes = passes;
-        let s = Session::open(cfg.clone(), None).await.unwrap();
-        let work = dir
-            .path()
-            .join(format!("w-{change}-{passes}"))
-            .display()
-            .to_string();
-        let out = dir
-            .path()
-            .join(format!("o-{change}-{passes}"))
-            .display()
-            .to_string();
-        chainstat_cluster::run(&s.ctx, &cfg.cluster, &work, &out)
-            .await
-            .unwrap();
+        let s = cluster_into(&cfg, dir.path(), &format!("{change}-{passes}")).await;
         let linked = cid(&s, 80).await == cid(&s, 81).await;
         assert_eq!(linked, change, "change = {change}");
         assert_ne!(cid(&s, 86).await, cid(&s, 87).await);

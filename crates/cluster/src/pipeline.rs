@@ -666,17 +666,16 @@ async fn write_outputs(
              JOIN (SELECT e.chain, e.address_a, e.address_b, e.heuristic, e.evidence, e.detail, \
                           c.root, e.a, e.b, (u.a IS NOT NULL) AS used \
                    FROM (SELECT DISTINCT u.a, u.b, u.heuristic, u.evidence \
-                         FROM (SELECT id FROM {cc} WHERE true{u_pass}) cu \
+                         FROM (SELECT id FROM {cc} WHERE true{root_pass}) cu \
                          JOIN {final_edges} u ON u.a = cu.id) u \
-                   RIGHT JOIN ((SELECT id, root FROM {cc} WHERE true{c_pass}) c \
+                   RIGHT JOIN ((SELECT id, root FROM {cc} WHERE true{root_pass}) c \
                                JOIN cl_int_edges e ON e.a = c.id) \
                    ON u.a = e.a AND u.b = e.b AND u.heuristic = e.heuristic \
                       AND u.evidence = e.evidence) x \
                ON r.id = x.root \
              ORDER BY x.root, x.heuristic, x.a, x.b, x.evidence",
             r_pass = Pass::and(pass, "id"),
-            u_pass = Pass::and(pass, "root"),
-            c_pass = Pass::and(pass, "root"),
+            root_pass = Pass::and(pass, "root"),
         )
     };
     materialize_sliced(ctx, &render, passes, out_dir, "cluster_edges").await?;
