@@ -152,12 +152,9 @@ async fn write_slices(
         std::fs::create_dir_all(&path)
             .map_err(|e| ClusterError::Internal(format!("{path}: {e}")))?;
     }
-    let mut queue: std::collections::VecDeque<Option<Pass>> = match of {
-        Some(of) => Pass::all(of).into(),
-        None => [None].into(),
-    };
+    let mut slices = SliceQueue::new(of);
     let mut schema = None;
-    while let Some(pass) = queue.pop_front() {
+    while let Some(pass) = slices.next() {
         let started = std::time::Instant::now();
         let before = match of {
             Some(_) => files_under(ctx, &path).await?,
@@ -166,9 +163,9 @@ async fn write_slices(
         match write_one(ctx, &render(pass), &path, name).await {
             Ok(s) => schema = Some(s),
             Err(e) if of.is_some() && out_of_memory(&e) => {
-                let Some((a, b)) = halves(pass) else {
+                if !slices.split(pass) {
                     return Err(e);
-                };
+                }
                 log::warn!(
                     "{name}: out of memory in {}; running it again as two half slices",
                     describe(pass)
@@ -176,8 +173,6 @@ async fn write_slices(
                 // Which operators held the pool: what to slice next, or to size by.
                 log::debug!("{name}: {e}");
                 delete_new_files(ctx, &path, &before).await?;
-                queue.push_front(Some(b));
-                queue.push_front(Some(a));
                 continue;
             }
             Err(e) => return Err(e),
@@ -224,6 +219,62 @@ fn describe(pass: Option<Pass>) -> String {
 
 /// Slice k of K as slices k and k + K of 2K (all rows as slices 0 and 1 of 2); `None`
 /// beyond [`MAX_SLICES`].
+/// The passes still to run, in order. A pass that runs out of memory is replaced by its
+/// two halves; and from then on every pass as large as it is halved before it runs:
+/// its siblings hold about as much (at 100M transfers under 2 GB each of flows' 9
+/// passes ran 20–30 s before failing and being split).
+struct SliceQueue {
+    queue: std::collections::VecDeque<Option<Pass>>,
+    /// `of` of the largest slices that ran out of memory (0: none yet).
+    failed_of: usize,
+}
+
+impl SliceQueue {
+    fn new(of: Option<usize>) -> Self {
+        let queue = match of {
+            Some(of) => Pass::all(of).into(),
+            None => [None].into(),
+        };
+        SliceQueue {
+            queue,
+            failed_of: 0,
+        }
+    }
+
+    /// The next pass to run.
+    fn next(&mut self) -> Option<Option<Pass>> {
+        loop {
+            let pass = self.queue.pop_front()?;
+            if size_of(pass) > self.failed_of || !self.push_halves(pass) {
+                return Some(pass);
+            }
+        }
+    }
+
+    /// `pass` ran out of memory: run its halves next. False when it cannot be split.
+    fn split(&mut self, pass: Option<Pass>) -> bool {
+        if !self.push_halves(pass) {
+            return false;
+        }
+        self.failed_of = self.failed_of.max(size_of(pass));
+        true
+    }
+
+    fn push_halves(&mut self, pass: Option<Pass>) -> bool {
+        let Some((a, b)) = halves(pass) else {
+            return false;
+        };
+        self.queue.push_front(Some(b));
+        self.queue.push_front(Some(a));
+        true
+    }
+}
+
+/// How many slices of its size make the whole: 1 for the unsliced query.
+fn size_of(pass: Option<Pass>) -> usize {
+    pass.map_or(1, |p| p.of)
+}
+
 fn halves(pass: Option<Pass>) -> Option<(Pass, Pass)> {
     let p = pass.unwrap_or(Pass { index: 0, of: 1 });
     let of = p.of.checked_mul(2).filter(|&of| of <= MAX_SLICES)?;
@@ -731,9 +782,6 @@ mod tests {
     use super::*;
     use arrow::datatypes::DataType;
 
-    /// A staged table reads back with plain strings, whatever the query produced: `||`
-    /// gives `Utf8View` in DataFusion 55, and view columns through joins made sorts
-    /// account gigabytes (see `plain_strings`).
     #[test]
     fn a_slice_splits_into_the_two_slices_that_make_it_up() {
         let p = |index, of| Pass { index, of };
@@ -746,6 +794,38 @@ mod tests {
         assert_eq!(halves(Some(p(0, MAX_SLICES))), None);
     }
 
+    /// After a pass runs out of memory, its later siblings are split before they run,
+    /// and the passes still cover every slice exactly once.
+    #[test]
+    fn slices_as_large_as_one_that_failed_are_split_ahead() {
+        let p = |index, of| Some(Pass { index, of });
+        let mut q = SliceQueue::new(Some(3));
+        assert_eq!(q.next(), Some(p(0, 3)));
+        assert!(q.split(p(0, 3)));
+        let mut ran = vec![];
+        while let Some(pass) = q.next() {
+            ran.push(pass);
+        }
+        assert_eq!(ran, [p(0, 6), p(3, 6), p(1, 6), p(4, 6), p(2, 6), p(5, 6)]);
+
+        let mut q = SliceQueue::new(Some(2));
+        assert_eq!(q.next(), Some(p(0, 2)));
+        assert_eq!(q.next(), Some(p(1, 2)), "no failure: no split");
+        assert_eq!(q.next(), None);
+
+        let mut q = SliceQueue::new(None);
+        assert_eq!(q.next(), Some(None));
+        assert!(q.split(None));
+        assert_eq!(q.next(), Some(p(0, 2)));
+        assert!(
+            !q.split(p(0, MAX_SLICES)),
+            "the smallest slice cannot be split"
+        );
+    }
+
+    /// A staged table reads back with plain strings, whatever the query produced: `||`
+    /// gives `Utf8View` in DataFusion 55, and view columns through joins made sorts
+    /// account gigabytes (see `plain_strings`).
     #[tokio::test]
     async fn staged_tables_hold_plain_strings() {
         let ctx = SessionContext::new();
