@@ -19,6 +19,10 @@
 -- their hash; `coverage` sums the passes' rows.
 -- Each attributed address is in two build sides (from and to), so they hold only what the
 -- flags need: the address and whether its own label names it.
+-- Only the years in scope are counted (as in `flows`): transfers and outputs are filtered
+-- by year before the lookups, so an incremental run does not join the other years' rows
+-- (a transaction's inputs are grouped whatever their time, as before; only the groups of
+-- in-scope outputs are used).
 WITH attr AS (
     SELECT chain, address, labelled_entity IS NOT NULL AS labelled
     FROM address_attribution WHERE entity IS NOT NULL
@@ -37,8 +41,10 @@ moves AS (
     RIGHT JOIN (SELECT t.*, f.labelled IS NOT NULL AS from_attributed,
                        CASE WHEN f.labelled THEN true WHEN true THEN false END AS from_labelled
                 FROM (SELECT * FROM attr WHERE ${slice:address}) f
-                RIGHT JOIN transfers t ON f.chain = t.chain AND f.address = t.from_address
-                WHERE t.block_time IS NOT NULL AND ${slice:t.from_address}) t
+                RIGHT JOIN (SELECT t.* FROM scope_years y
+                            JOIN transfers t ON y.year = CAST(date_part('year', t.block_time) AS INT)
+                            WHERE ${slice:t.from_address}) t
+                  ON f.chain = t.chain AND f.address = t.from_address) t
       ON r.chain = t.chain AND r.address = t.to_address
     UNION ALL
     SELECT o.chain, min(o.block_time), 'BTC', 'BTC',
@@ -53,8 +59,11 @@ moves AS (
         GROUP BY i.chain, i.tx_hash
     ) ia
     RIGHT JOIN (SELECT o.*, a.labelled AS attr_labelled
-                FROM attr_u a RIGHT JOIN utxo_outputs o ON a.chain = o.chain AND a.address = o.address
-                WHERE o.block_time IS NOT NULL AND ${slice:o.tx_hash}) o
+                FROM attr_u a
+                RIGHT JOIN (SELECT o.* FROM scope_years y
+                            JOIN utxo_outputs o ON y.year = CAST(date_part('year', o.block_time) AS INT)
+                            WHERE ${slice:o.tx_hash}) o
+                  ON a.chain = o.chain AND a.address = o.address) o
       ON ia.chain = o.chain AND ia.tx_hash = o.tx_hash
     GROUP BY o.chain, o.tx_hash
 ),
@@ -62,8 +71,7 @@ priced AS (
     SELECT m.*, CAST(date_part('year', m.block_time) AS INT) AS year,
            CAST(m.block_time AS DATE) AS day, p.price_usd
     FROM prices p
-    RIGHT JOIN (SELECT m.* FROM scope_years y
-                JOIN moves m ON y.year = CAST(date_part('year', m.block_time) AS INT)) m
+    RIGHT JOIN moves m
       ON p.chain = m.chain AND p.asset = m.asset AND p.day = CAST(m.block_time AS DATE)
 )
 SELECT year, chain, asset, symbol, day, price_usd IS NULL AS unpriced,

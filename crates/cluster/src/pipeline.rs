@@ -248,7 +248,7 @@ impl SliceQueue {
     fn next(&mut self) -> Option<Option<Pass>> {
         loop {
             let pass = self.queue.pop_front()?;
-            if size_of(pass) > self.split_ahead_of || !self.push_halves(pass) {
+            if slices_of(pass) > self.split_ahead_of || !self.push_halves(pass) {
                 return Some(pass);
             }
         }
@@ -259,7 +259,7 @@ impl SliceQueue {
         if !self.push_halves(pass) {
             return false;
         }
-        let size = size_of(pass);
+        let size = slices_of(pass);
         let failures = self.failures.entry(size).or_default();
         *failures += 1;
         if *failures >= 2 {
@@ -279,7 +279,7 @@ impl SliceQueue {
 }
 
 /// How many slices of its size make the whole: 1 for the unsliced query.
-fn size_of(pass: Option<Pass>) -> usize {
+fn slices_of(pass: Option<Pass>) -> usize {
     pass.map_or(1, |p| p.of)
 }
 
