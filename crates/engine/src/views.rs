@@ -466,7 +466,7 @@ async fn stage_chain(
         sql = with_tokens(&sql, &["_kh"]);
     }
     let path = format!("{}/{good}/", dir.trim_end_matches('/'));
-    chainstat_cluster::write_and_register(ctx, &sql, &path, &good).await?;
+    chainstat_cluster::write_and_register_plain(ctx, &sql, &path, &good).await?;
     ctx.deregister_table(dups.as_str())?;
     create_view(ctx, &dups, &dup_keys_sql(&good)).await?;
     let repeated = pin(ctx, &dups, staging).await?;

@@ -117,7 +117,7 @@ async fn run_inner(
             // decoder's recursion limit, so on a cluster they are flattened into tables.
             let path = format!("{work}/canonical/{view}/");
             let sql = format!("SELECT * FROM {view}");
-            chainstat_cluster::write_and_register(ctx, &sql, &path, view).await?;
+            chainstat_cluster::write_and_register_plain(ctx, &sql, &path, view).await?;
         }
         let n = chainstat_cluster::count(ctx, &format!("SELECT count(*) FROM {view}")).await?;
         input_rows += n;
