@@ -110,7 +110,8 @@ async fn materialize(ctx: &SessionContext, sql: &str, dir: &str, name: &str) -> 
 
 /// Writes the result of `sql` as Parquet under `path` (a folder) and registers it as
 /// `name`. An empty result still leaves one (empty) file with the schema, so readers of
-/// the folder — later runs, `explain`, analysts — always find a table.
+/// the folder — later runs, `explain`, analysts — always find a table. Its strings read
+/// back as views unless the memory is bounded (see [`Strings`]).
 pub async fn write_and_register(
     ctx: &SessionContext,
     sql: &str,
@@ -141,14 +142,14 @@ pub async fn write_and_register_plain(
 
 /// How a staged table's string columns are read back. They are written as plain `Utf8`
 /// (see [`plain_strings`]); reading them as views (`Utf8View`) saves copying the bytes
-/// in every repartition, join output and filter — at 10M transfers 87.5 s instead of
-/// 95 s for the job — but a view batch keeps the buffers it points into alive and
-/// DataFusion 55's memory pool charges every batch for all of them.
+/// in every repartition, join output and filter — in single runs at 10M transfers
+/// 84–87 s instead of 95 s for the job — but a view batch keeps the buffers it points
+/// into alive and DataFusion 55's memory pool charges every batch for all of them.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Strings {
     /// Views when the memory pool is unbounded; plain under a memory limit, where the
-    /// over-counting made passes of `address_clusters`, `cluster_edges` and `flows` run
-    /// out of memory at 10M transfers under 2 GB (115 s instead of 110 s).
+    /// over-counting made passes run out of memory (10M transfers under 2 GB with views
+    /// for every table but the inputs: three passes failed, 115 s instead of 110 s).
     ViewsUnlessBounded,
     /// Always plain. For the validated inputs: their rows become the build sides of the
     /// self-joins (deposits, candidate deposits), and as views each kept row held its
