@@ -125,6 +125,34 @@ impl Root {
         Ok(())
     }
 
+    /// Server-side copies of every object under `from` to the same relative name under
+    /// `to` (both relative folders); returns how many.
+    pub async fn copy_prefix(&self, from: &str, to: &str) -> Result<usize> {
+        let prefix = self.path(from);
+        let objects: Vec<_> = self
+            .store
+            .list(Some(&prefix))
+            .try_collect()
+            .await
+            .map_err(|e| JobError::publish(self.url_of(from), e))?;
+        for o in &objects {
+            let name: Vec<_> = o
+                .location
+                .prefix_match(&prefix)
+                .map(|parts| parts.map(|p| p.as_ref().to_string()).collect())
+                .unwrap_or_default();
+            if name.is_empty() {
+                continue;
+            }
+            let target = format!("{}/{}", to.trim_end_matches('/'), name.join("/"));
+            self.store
+                .copy(&o.location, &self.path(&target))
+                .await
+                .map_err(|e| JobError::publish(self.url_of(&target), e))?;
+        }
+        Ok(objects.len())
+    }
+
     /// Deletes everything under `rel`.
     pub async fn delete_prefix(&self, rel: &str) -> Result<()> {
         let prefix = self.path(rel);
