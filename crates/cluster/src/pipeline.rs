@@ -104,7 +104,7 @@ async fn materialize_sliced(
 
 async fn materialize(ctx: &SessionContext, sql: &str, dir: &str, name: &str) -> Result<u64> {
     let path = format!("{}/{name}/", dir.trim_end_matches('/'));
-    write_slices(ctx, &|_| sql.to_string(), None, &path, name, Strings::Plain).await?;
+    write_and_register_plain(ctx, sql, &path, name).await?;
     count(ctx, &format!("SELECT count(*) FROM {name}")).await
 }
 
@@ -158,20 +158,6 @@ enum Strings {
     /// runs: 24.0 / 23.8 s against 24.4 / 24.2 s), and an earlier layout of its output
     /// steps took 45 s instead of 2 s with them.
     Plain,
-}
-
-/// `schema` with its `Utf8` columns as `Utf8View`.
-fn as_views(schema: &arrow::datatypes::Schema) -> arrow::datatypes::Schema {
-    use arrow::datatypes::DataType;
-    let fields: Vec<arrow::datatypes::Field> = schema
-        .fields()
-        .iter()
-        .map(|f| match f.data_type() {
-            DataType::Utf8 => f.as_ref().clone().with_data_type(DataType::Utf8View),
-            _ => f.as_ref().clone(),
-        })
-        .collect();
-    arrow::datatypes::Schema::new_with_metadata(fields, schema.metadata().clone())
 }
 
 /// [`write_and_register`] of a query that can run in passes: `render(pass)` is its SQL
@@ -249,7 +235,8 @@ async fn write_slices(
     ensure_a_file(ctx, &path, &schema).await?;
     ctx.deregister_table(name)?;
     let read = if strings == Strings::ViewsUnlessBounded && !passes::bounded(ctx) {
-        as_views(&schema)
+        // What DataFusion's own Parquet reader does with `schema_force_view_types`.
+        datafusion::datasource::file_format::parquet::transform_schema_to_view(&schema)
     } else {
         schema.as_ref().clone()
     };

@@ -125,25 +125,28 @@ impl Root {
         Ok(())
     }
 
+    /// Every object under the folder `rel`.
+    async fn list_under(&self, rel: &str) -> Result<Vec<object_store::ObjectMeta>> {
+        self.store
+            .list(Some(&self.path(rel)))
+            .try_collect()
+            .await
+            .map_err(|e| JobError::publish(self.url_of(rel), e))
+    }
+
     /// Server-side copies of every object under `from` to the same relative name under
     /// `to` (both relative folders); returns how many.
     pub async fn copy_prefix(&self, from: &str, to: &str) -> Result<usize> {
         let prefix = self.path(from);
-        let objects: Vec<_> = self
-            .store
-            .list(Some(&prefix))
-            .try_collect()
-            .await
-            .map_err(|e| JobError::publish(self.url_of(from), e))?;
+        let objects = self.list_under(from).await?;
         for o in &objects {
-            let name: Vec<_> = o
+            let name: Vec<String> = o
                 .location
                 .prefix_match(&prefix)
-                .map(|parts| parts.map(|p| p.as_ref().to_string()).collect())
-                .unwrap_or_default();
-            if name.is_empty() {
-                continue;
-            }
+                .into_iter()
+                .flatten()
+                .map(|part| part.as_ref().to_string())
+                .collect();
             let target = format!("{}/{}", to.trim_end_matches('/'), name.join("/"));
             self.store
                 .copy(&o.location, &self.path(&target))
@@ -155,14 +158,7 @@ impl Root {
 
     /// Deletes everything under `rel`.
     pub async fn delete_prefix(&self, rel: &str) -> Result<()> {
-        let prefix = self.path(rel);
-        let objects: Vec<_> = self
-            .store
-            .list(Some(&prefix))
-            .try_collect()
-            .await
-            .map_err(|e| JobError::publish(self.url_of(rel), e))?;
-        for o in objects {
+        for o in self.list_under(rel).await? {
             self.store
                 .delete(&o.location)
                 .await
