@@ -18,15 +18,6 @@ use clap::Parser;
 
 use cli::{Cli, Command, InputArgs};
 
-/// jemalloc instead of glibc's malloc, for peak memory: the 10M-transfer job peaked at
-/// 2.6–2.8 GB RSS against glibc's 3.1–3.6 GB in alternating runs (under `--memory-limit 2g`
-/// 2.5 GB against 3.3 GB) at the same wall time (medians 100 s / 98 s, within the noise).
-/// glibc keeps freed batch buffers in fragmented arenas; jemalloc returns large ones at once
-/// (its oversize arena; `oversize_threshold:0` gave glibc's RSS back). mimalloc measured the
-/// same time, or glibc's time at 5.7 GB RSS when it never returns memory.
-#[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
         .format_timestamp_millis()
