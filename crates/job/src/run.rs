@@ -87,7 +87,9 @@ async fn run_inner(
     let ctx = &session.ctx;
     let staging = session.staging.clone();
     let root = Root::open(ctx, &opts.out)?;
-    let work = root.location_of(&format!("_work/{run_id}"));
+    // The run's work folder, relative to the root (`work` is its URL).
+    let work_rel = format!("_work/{run_id}");
+    let work = root.location_of(&work_rel);
     let reference = crate::inputs::register_reference(ctx, &config.job, staging.as_deref()).await?;
     let inputs = crate::inputs::inventory(ctx, &config, &session.tables, reference).await?;
     st.done(format!(
@@ -206,7 +208,7 @@ async fn run_inner(
                 // the files instead of decoding and encoding 2.6M rows again (0.9 s at 10M
                 // transfers; a server-side copy on object stores).
                 let files = root
-                    .copy_prefix(&format!("_work/{run_id}/stage/{name}/"), &rel)
+                    .copy_prefix(&staged_folder(&work_rel, name), &rel)
                     .await?;
                 log::debug!("{name}: {files} state file(s) copied");
             } else {
@@ -288,7 +290,7 @@ async fn run_inner(
         Err(e) => log::warn!("run {run_id} committed, but pruning old runs failed: {e}"),
     }
     if !opts.keep_work {
-        if let Err(e) = root.delete_prefix(&format!("_work/{run_id}")).await {
+        if let Err(e) = root.delete_prefix(&work_rel).await {
             log::warn!("run {run_id} committed, but its work folder was not deleted: {e}");
         }
     }
@@ -328,7 +330,7 @@ async fn run_query(
             Ok("view".into())
         }
         QueryKind::Stage => {
-            let path = format!("{work}/stage/{}/", q.name);
+            let path = staged_folder(work, &q.name);
             let written = if q.sliced {
                 let template = queries::render_params(q, params)?;
                 let render = |pass| queries::slice(&template, pass);
@@ -456,6 +458,12 @@ async fn decide_scope(
         },
     )
     .await
+}
+
+/// The folder a staged query's table is written to under the work folder `work` (a URL or
+/// a path relative to the root): one layout for writing it and for copying it as state.
+fn staged_folder(work: &str, name: &str) -> String {
+    format!("{work}/stage/{name}/")
 }
 
 /// The `${…}` values the queries may use.
