@@ -37,7 +37,7 @@ labelled AS (
                 RIGHT JOIN address_clusters a ON c.cluster_id = a.cluster_id) x
       ON l.chain = x.chain AND l.address = x.address
 )
-SELECT a.chain, a.address, a.cluster_id, a.entity,
+SELECT a.chain, a.address, key_hash(a.chain, a.address) AS address_key, a.cluster_id, a.entity,
        ec.category AS category,
        a.own_entity AS labelled_entity,
        COALESCE('entity:' || a.entity, a.cluster_id) AS party

@@ -34,18 +34,25 @@
 -- their hash, whose groups' hash tables (4 GB at 30M transfers) are built a slice at a
 -- time.
 --
+-- Addresses are joined on their 64-bit keys (`from_key`, `to_key`, `address_key`:
+-- integers hash and compare in a fraction of the time of 42-byte strings), and on the
+-- strings as well (`if:keys_collide:` placeholders) only in a run where two distinct
+-- addresses share a key, which the job checks over all addresses after clustering: the
+-- joins are exact either way.
+--
 -- USD: amount × the price of the asset on the transfer's UTC day, as DECIMAL(38, 6) so sums
 -- are exact and the same in every run and engine; NULL when there is
 -- no price (see `coverage`). Only the years in scope are computed (all years in a full
 -- run; the affected ones in an incremental run).
 WITH attr AS (
-    SELECT chain, address, party AS cluster_id, entity, category, labelled_entity FROM address_attribution
+    SELECT chain, address, address_key, party AS cluster_id, entity, category, labelled_entity
+    FROM address_attribution
 ),
 -- The entity addresses, as narrow as the two joins that build on them allow (each holds
 -- all of them: at 100M transfers 5.7M rows): an entity address's party is its entity
 -- (`entity:<name>`), and its category is its entity's, looked up once per leg.
 attr_e AS (
-    SELECT chain, address, entity, labelled_entity = entity AS labelled
+    SELECT chain, address, address_key, entity, labelled_entity = entity AS labelled
     FROM address_attribution WHERE entity IS NOT NULL
 ),
 entity_category AS (
@@ -57,7 +64,7 @@ entity_category AS (
 -- 0.7M of 2.6M; at 30M the full table no longer fits a 2 GB memory limit: hash joins
 -- cannot spill), and compute the node id for an address they do not find.
 attr_c AS (
-    SELECT chain, address, cluster_id FROM attr
+    SELECT chain, address, address_key, cluster_id FROM attr
     WHERE entity IS NULL AND cluster_id <> chain || ':' || address
 ),
 -- The addresses of UTXO chains only, for the Bitcoin joins: an account chain's address
@@ -80,14 +87,15 @@ attr_u AS (
 -- once they are grouped by).
 account_from AS (
     SELECT t.chain, t.block_time, t.asset, t.symbol, t.amount, t.tx_hash, t.log_index,
-           t.from_address, t.to_address,
+           t.from_address, t.to_address, t.from_key, t.to_key,
            f.entity AS from_entity, 'entity:' || f.entity AS from_party,
            CASE WHEN f.labelled THEN true WHEN true THEN false END AS from_labelled
-    FROM (SELECT * FROM attr_e WHERE ${slice:address}) f
+    FROM (SELECT * FROM attr_e WHERE ${slice:address_key}) f
     RIGHT JOIN (SELECT t.* FROM scope_years y
                 JOIN transfers t ON y.year = CAST(date_part('year', t.block_time) AS INT)
-                WHERE ${slice:t.from_address}) t
-      ON f.chain = t.chain AND f.address = t.from_address
+                WHERE ${slice:t.from_key}) t
+      ON f.address_key = t.from_key
+     ${if:keys_collide: AND f.chain = t.chain AND f.address = t.from_address}
     WHERE t.block_time IS NOT NULL
       -- zero-value transfers (address poisoning) move nothing; tokens without known
       -- decimals have no amount: both are left out and counted in rejects_summary
@@ -97,7 +105,9 @@ account_both AS (
     SELECT a.*, r.entity AS to_entity, 'entity:' || r.entity AS to_party,
            CASE WHEN r.labelled THEN true WHEN true THEN false END AS to_labelled
     FROM attr_e r
-    RIGHT JOIN account_from a ON r.chain = a.chain AND r.address = a.to_address
+    RIGHT JOIN account_from a
+      ON r.address_key = a.to_key
+     ${if:keys_collide: AND r.chain = a.chain AND r.address = a.to_address}
     WHERE a.from_entity IS NOT NULL OR r.entity IS NOT NULL
 ),
 -- The side without an entity is a counterparty, identified by its cluster; a side with
@@ -114,9 +124,11 @@ account AS (
            a.to_entity, a.to_labelled
     FROM attr_c c
     RIGHT JOIN account_both a
-      ON c.chain = a.chain
-     AND c.address = CASE WHEN a.from_entity IS NULL THEN a.from_address
-                          WHEN a.to_entity IS NULL THEN a.to_address END
+      ON c.address_key = CASE WHEN a.from_entity IS NULL THEN a.from_key
+                              WHEN a.to_entity IS NULL THEN a.to_key END
+     ${if:keys_collide: AND c.chain = a.chain
+                        AND c.address = CASE WHEN a.from_entity IS NULL THEN a.from_address
+                                             WHEN a.to_entity IS NULL THEN a.to_address END}
 ),
 directions AS (
     SELECT column1 AS dir FROM (VALUES ('in'), ('out'))
@@ -154,7 +166,8 @@ utxo_in AS (
     RIGHT JOIN (SELECT i.* FROM scope_years y
                 JOIN utxo_inputs i ON y.year = CAST(date_part('year', i.block_time) AS INT)
                 WHERE ${slice:i.tx_hash}) i
-      ON a.chain = i.chain AND a.address = i.address
+      ON a.address_key = i.address_key
+     ${if:keys_collide: AND a.chain = i.chain AND a.address = i.address}
     WHERE i.block_time IS NOT NULL
 ),
 utxo_out AS (
@@ -165,7 +178,8 @@ utxo_out AS (
     RIGHT JOIN (SELECT o.* FROM scope_years y
                 JOIN utxo_outputs o ON y.year = CAST(date_part('year', o.block_time) AS INT)
                 WHERE ${slice:o.tx_hash}) o
-      ON a.chain = o.chain AND a.address = o.address
+      ON a.address_key = o.address_key
+     ${if:keys_collide: AND a.chain = o.chain AND a.address = o.address}
     WHERE o.block_time IS NOT NULL
 ),
 -- The denominator is the larger of the inputs and outputs present: if some input rows

@@ -18,13 +18,14 @@
 -- 100M transfers both lookups together held 1.1 GB), Bitcoin transactions in slices of
 -- their hash; `coverage` sums the passes' rows.
 -- Each attributed address is in two build sides (from and to), so they hold only what the
--- flags need: the address and whether its own label names it.
+-- flags need: the address key (joined as in `flows`, with the strings only in a run where
+-- keys collide: `if:keys_collide:`) and whether its own label names it.
 -- Only the years in scope are counted (as in `flows`): transfers and outputs are filtered
 -- by year before the lookups, so an incremental run does not join the other years' rows
 -- (a transaction's inputs are grouped whatever their time, as before; only the groups of
 -- in-scope outputs are used).
 WITH attr AS (
-    SELECT chain, address, labelled_entity IS NOT NULL AS labelled
+    SELECT chain, address, address_key, labelled_entity IS NOT NULL AS labelled
     FROM address_attribution WHERE entity IS NOT NULL
 ),
 -- UTXO chains' addresses only, for the Bitcoin joins (as in `flows`; rows here start from
@@ -40,12 +41,14 @@ moves AS (
     FROM attr r
     RIGHT JOIN (SELECT t.*, f.labelled IS NOT NULL AS from_attributed,
                        CASE WHEN f.labelled THEN true WHEN true THEN false END AS from_labelled
-                FROM (SELECT * FROM attr WHERE ${slice:address}) f
+                FROM (SELECT * FROM attr WHERE ${slice:address_key}) f
                 RIGHT JOIN (SELECT t.* FROM scope_years y
                             JOIN transfers t ON y.year = CAST(date_part('year', t.block_time) AS INT)
-                            WHERE ${slice:t.from_address}) t
-                  ON f.chain = t.chain AND f.address = t.from_address) t
-      ON r.chain = t.chain AND r.address = t.to_address
+                            WHERE ${slice:t.from_key}) t
+                  ON f.address_key = t.from_key
+                 ${if:keys_collide: AND f.chain = t.chain AND f.address = t.from_address}) t
+      ON r.address_key = t.to_key
+     ${if:keys_collide: AND r.chain = t.chain AND r.address = t.to_address}
     UNION ALL
     SELECT o.chain, min(o.block_time), 'BTC', 'BTC',
            token_amount(CAST(sum(o.value_sat) AS DECIMAL(76, 0)), 8, 18),
@@ -54,7 +57,9 @@ moves AS (
     FROM (
         SELECT i.chain, i.tx_hash, count(x.labelled) > 0 AS attributed,
                count(CASE WHEN x.labelled THEN 1 END) > 0 AS labelled
-        FROM attr_u x RIGHT JOIN utxo_inputs i ON x.chain = i.chain AND x.address = i.address
+        FROM attr_u x RIGHT JOIN utxo_inputs i
+          ON x.address_key = i.address_key
+         ${if:keys_collide: AND x.chain = i.chain AND x.address = i.address}
         WHERE ${slice:i.tx_hash}
         GROUP BY i.chain, i.tx_hash
     ) ia
@@ -63,7 +68,8 @@ moves AS (
                 RIGHT JOIN (SELECT o.* FROM scope_years y
                             JOIN utxo_outputs o ON y.year = CAST(date_part('year', o.block_time) AS INT)
                             WHERE ${slice:o.tx_hash}) o
-                  ON a.chain = o.chain AND a.address = o.address) o
+                  ON a.address_key = o.address_key
+                 ${if:keys_collide: AND a.chain = o.chain AND a.address = o.address}) o
       ON ia.chain = o.chain AND ia.tx_hash = o.tx_hash
     GROUP BY o.chain, o.tx_hash
 ),

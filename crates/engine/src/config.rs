@@ -126,6 +126,10 @@ pub struct JobParams {
     pub report_year: Option<i32>,
     /// Published runs kept (older ones are deleted after a successful commit).
     pub keep_runs: usize,
+    /// Compare address strings in every address join, not only the 64-bit address keys.
+    /// The job does so on its own in a run where two distinct addresses share a key
+    /// (`keys_collide`); this forces it, for audits and for testing that both ways agree.
+    pub exact_address_joins: bool,
 }
 
 impl Default for JobParams {
@@ -141,6 +145,7 @@ impl Default for JobParams {
             candidate_min_depositors: 3,
             report_year: None,
             keep_runs: 3,
+            exact_address_joins: false,
         }
     }
 }

@@ -10,7 +10,9 @@
 //! -- set: optimizer.join_reordering = false  -- a DataFusion setting for this query only
 //! ```
 //!
-//! and may use `${name}` placeholders for job parameters (threshold, top N, …). A stage
+//! and may use `${name}` placeholders for job parameters (threshold, top N, …), and
+//! `${if:flag:text}` for text that only a run with the boolean parameter `flag` needs
+//! (`keys_collide`: the string comparisons behind address-key joins). A stage
 //! query whose rows each derive from one key (`flows`: one transaction) may mark its
 //! scans with `${slice:expr}`: under a memory limit the job runs it in passes, each
 //! over the rows whose `expr` hashes into that pass (`true` in a single pass), and the
@@ -160,6 +162,7 @@ pub struct Query {
 }
 
 const SLICE: &str = "slice:";
+const IF: &str = "if:";
 
 /// Parses one query file's header.
 pub fn parse(file: &str, text: &str) -> Result<Query> {
@@ -296,6 +299,8 @@ pub fn render_params(q: &Query, params: &BTreeMap<String, String>) -> Result<Str
         let name = &after[..end];
         if name.starts_with(SLICE) {
             out.push_str(&rest[start..start + 2 + end + 1]);
+        } else if let Some(cond) = name.strip_prefix(IF) {
+            out.push_str(conditional(q, params, cond)?);
         } else {
             let value = params.get(name).ok_or_else(|| {
                 JobError::Config(format!(
@@ -310,6 +315,22 @@ pub fn render_params(q: &Query, params: &BTreeMap<String, String>) -> Result<Str
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// `${if:flag:text}`: `text` when the parameter `flag` is `true`, nothing when it is
+/// `false` (e.g. the string comparisons an address join needs only when address keys
+/// collide). `text` cannot contain `}`.
+fn conditional<'a>(q: &Query, params: &BTreeMap<String, String>, cond: &'a str) -> Result<&'a str> {
+    let bad = |m: String| JobError::Config(format!("query {}: ${{{IF}{cond}}}: {m}", q.file));
+    let (flag, text) = cond
+        .split_once(':')
+        .ok_or_else(|| bad("expected `${if:flag:text}`".into()))?;
+    match params.get(flag.trim()).map(String::as_str) {
+        Some("true") => Ok(text),
+        Some("false") => Ok(""),
+        Some(other) => Err(bad(format!("`{flag}` is `{other}`, not true or false"))),
+        None => Err(bad(format!("unknown flag `{flag}`"))),
+    }
 }
 
 /// `sql` (from [`render_params`]) for one pass: each `${slice:expr}` becomes a
@@ -436,5 +457,28 @@ mod tests {
             "-- view: v\n-- set: optimizer.join_reordering = false\nSELECT 1"
         )
         .is_err());
+    }
+
+    #[test]
+    fn conditional_text_renders_only_when_its_flag_is_true() {
+        let q = parse(
+            "c.sql",
+            "-- view: c\nSELECT 1 ON a = b${if:f: AND x = y} -- end",
+        )
+        .unwrap();
+        let mut p = BTreeMap::new();
+        p.insert("f".to_string(), "true".to_string());
+        assert!(render(&q, &p)
+            .unwrap()
+            .ends_with("ON a = b AND x = y -- end"));
+        p.insert("f".to_string(), "false".to_string());
+        assert!(render(&q, &p).unwrap().ends_with("ON a = b -- end"));
+        p.insert("f".to_string(), "maybe".to_string());
+        let e = render(&q, &p).unwrap_err();
+        assert!(e.to_string().contains("not true or false"), "{e}");
+        let e = render(&q, &BTreeMap::new()).unwrap_err();
+        assert!(e.to_string().contains("unknown flag `f`"), "{e}");
+        let q = parse("d.sql", "-- view: d\nSELECT ${if:f}").unwrap();
+        assert!(render(&q, &p).is_err());
     }
 }

@@ -146,7 +146,18 @@ async fn run_inner(
         cs.nodes, cs.clusters, cs.edges
     ));
 
-    let params = placeholders(&config);
+    let mut params = placeholders(&config);
+    let collisions = key_collisions(ctx).await?;
+    if collisions > 0 {
+        log::warn!(
+            "{collisions} address key(s) shared by distinct addresses: address joins compare \
+             the strings as well this run"
+        );
+    }
+    params.insert(
+        "keys_collide".to_string(),
+        (collisions > 0 || config.job.exact_address_joins).to_string(),
+    );
     let passes = slice_passes(ctx, &config, input_rows);
     let mut tables = BTreeMap::new();
     let mut scope: Option<Scope> = None;
@@ -464,6 +475,21 @@ async fn decide_scope(
 /// a path relative to the root): one layout for writing it and for copying it as state.
 fn staged_folder(work: &str, name: &str) -> String {
     format!("{work}/stage/{name}/")
+}
+
+/// How many 64-bit address keys (`key_hash(chain, address)`, the canonical views'
+/// `from_key`, `to_key` and `address_key`) are shared by distinct addresses. Every address
+/// a query can join on is a node of the clustering (labels, transfers, UTXO rows), so
+/// when none is shared, joining on the keys alone is exact; the queries compare the
+/// strings as well (`${keys_collide}`) in a run where one is. At 2.6M addresses a
+/// collision has a chance of about 2·10⁻⁷; at a billion, a few percent.
+async fn key_collisions(ctx: &SessionContext) -> Result<u64> {
+    Ok(chainstat_cluster::count(
+        ctx,
+        "SELECT count(*) FROM (SELECT key_hash(chain, address) AS k FROM address_clusters \
+         GROUP BY key_hash(chain, address) HAVING count(*) > 1)",
+    )
+    .await?)
 }
 
 /// The `${…}` values the queries may use.
