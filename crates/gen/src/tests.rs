@@ -487,7 +487,7 @@ fn coinjoins_satisfy_the_blocksci_rule_and_nothing_else_does() {
             .map(|(v, _)| *v)
             .min()
             .unwrap_or(0);
-        let p = (n_out + 1) / 2;
+        let p = n_out.div_ceil(2);
         if n_in >= 2
             && n_out >= 3
             && p <= n_in
