@@ -7,7 +7,8 @@
 //! listing order; bad rows go to `rejects` with the file and row they came from. Because this is plain SQL over listing tables, the same views run on
 //! Ballista.
 
-use chainstat_io::format::{ident, lit, Lineage, SourceTable, TableKind};
+use arrow::array::AsArray;
+use chainstat_io::format::{Lineage, SourceTable, TableKind};
 use chainstat_io::RegisteredTable;
 use datafusion::prelude::SessionContext;
 
@@ -181,6 +182,32 @@ fn good_sql(kind: TableKind, tables: &[RegisteredTable], chain: &str) -> String 
     )
 }
 
+/// Every checked row of `kind` on `chain`, good and rejected, for staging in one pass:
+/// the canonical columns, `_kh` and `_reason` (NULL on good rows).
+fn checked_rows_sql(kind: TableKind, tables: &[RegisteredTable], chain: &str) -> String {
+    let parts: Vec<String> = tables
+        .iter()
+        .filter(|t| t.format.kind() == kind && t.chain == chain)
+        .map(|t| format!("({})", t.format.checked_sql(&source(t, tables, false))))
+        .collect();
+    let cols: Vec<&str> = columns(kind).iter().map(|(c, _)| *c).collect();
+    format!(
+        "SELECT {}, key_hash({}) AS _kh, _reason FROM ({})",
+        cols.join(", "),
+        chain_key(kind).join(", "),
+        parts.join(" UNION ALL ")
+    )
+}
+
+/// How `rejects` names a row of `t`: its file and row, but no row on a cluster session
+/// (`lineage` false, see [`rejects_sql`]).
+fn reject_lineage(t: &RegisteredTable, lineage: bool) -> Lineage {
+    match &t.lineage {
+        Lineage::Scan(prefix) if !lineage => Lineage::ScanNoRow(prefix.clone()),
+        other => other.clone(),
+    }
+}
+
 /// Key hashes seen more than once among `rows` (a table or a parenthesised query with
 /// `_kh`): the only rows that need a closer look. One integer per row through the hash
 /// table instead of the whole row.
@@ -319,18 +346,12 @@ fn rejects_sql(tables: &[RegisteredTable], lineage: bool) -> String {
         .iter()
         .filter(|t| t.format.kind() != TableKind::Raw)
         .map(|t| {
+            let mut src = source(t, tables, true);
+            src.lineage = reject_lineage(t, lineage);
             format!(
                 "SELECT source_table, chain, CAST(_file AS VARCHAR) AS file, CAST(_row AS BIGINT) AS \"row\", \
                  _reason AS reason FROM ({}) WHERE _reason IS NOT NULL",
-                t.format.checked_sql(&{
-                    let mut src = source(t, tables, true);
-                    if !lineage {
-                        if let Lineage::Scan(prefix) = &src.lineage {
-                            src.lineage = Lineage::ScanNoRow(prefix.clone());
-                        }
-                    }
-                    src
-                })
+                t.format.checked_sql(&src)
             )
         })
         .collect();
@@ -396,19 +417,25 @@ const STAGED_KINDS: &[TableKind] = &[
 ///
 /// Validation (address, hash and amount checks, normalisation) is the costly part of
 /// reading an export, and the views as defined by [`create_views`] repeat it for the
-/// repeated-key set, for the unique rows and for the repeated ones. Here the good rows
-/// of each chain are checked once and written under `dir` with their key hash (transfers
-/// with `amount`/`symbol` already joined); the repeated-key set and the winning copies
-/// of repeated keys (a few percent of the rows) are computed from that file and pinned,
-/// and each view becomes "staged rows whose hash is not repeated, plus the winners" —
-/// the same rows as the plain views, read from Parquet. Blocks and tokens (small) keep
-/// their views, with the repeated keys and `tokens` pinned. `staging` as for
+/// repeated-key set, for the unique rows and for the repeated ones. Here every row of
+/// each chain is checked once and written under `dir` with its key hash and reject
+/// reason (transfers with `amount`/`symbol` already joined): the good rows are those
+/// without a reason. The repeated-key set and the winning copies of repeated keys (a few
+/// percent of the rows) are computed from the good rows and pinned, and each view becomes
+/// "staged good rows whose hash is not repeated, plus the winners" — the same rows as the
+/// plain views, read from Parquet. Blocks and tokens (small) keep their views, with the
+/// repeated keys and `tokens` pinned. `staging` as for
 /// [`chainstat_io::register_batches`] (Ballista); `lineage` as for [`create_views`].
 ///
-/// `rejects` is recreated over the tables that can have rejects: a staged table whose
-/// good rows number its raw rows has none (the blocks join keeps one row per transfer),
-/// so it is not validated a second time — that pass is most of what `rejects_summary`
-/// costs (≈ 5 s at 10M transfers), and clean exports are the common case.
+/// Why the rejected rows are staged too: with a filter on the reason, DataFusion
+/// evaluates the reason's `CASE` in a filter below the select, so every address, hash and
+/// amount was validated twice (once in the filter, once to normalise it); in one select
+/// the checks and the normalisation share the calls.
+///
+/// `rejects` is recreated over the tables that have rejects — the staged ones with a
+/// row that has a reason (validated again there, for the file and row of each reject),
+/// and the unstaged ones — so a clean export is not validated a second time: that pass
+/// is most of what `rejects_summary` costs (≈ 3 s at 10M transfers).
 pub async fn stage_canonical(
     ctx: &SessionContext,
     tables: &[RegisteredTable],
@@ -417,6 +444,7 @@ pub async fn stage_canonical(
     lineage: bool,
 ) -> Result<usize> {
     let mut repeated = 0;
+    let mut checked = Vec::new();
     for kind in DEDUP_KINDS {
         if !STAGED_KINDS.contains(kind) {
             for chain in chains_of(*kind, tables) {
@@ -435,76 +463,121 @@ pub async fn stage_canonical(
         cols.extend(derived_columns(*kind));
         let mut parts = Vec::new();
         for chain in chains_of(*kind, tables) {
-            let (part, n) = stage_chain(ctx, *kind, tables, &chain, &cols, staging, dir).await?;
-            parts.push(part);
-            repeated += n;
+            let staged = StagedChain {
+                kind: *kind,
+                chain: &chain,
+                cols: &cols,
+            };
+            parts.push(staged.write(ctx, tables, dir).await?);
+            repeated += staged.dedupe(ctx, staging).await?;
+            checked.push(staged.checked());
         }
         if !parts.is_empty() {
             create_view(ctx, kind.view(), &parts.join(" UNION ALL ")).await?;
         }
     }
-    let suspects = may_have_rejects(ctx, tables).await?;
+    let suspects = with_rejects(ctx, tables, &checked).await?;
     create_view(ctx, "rejects", &rejects_sql(&suspects, lineage)).await?;
     Ok(repeated)
 }
 
-/// The tables that may have rejects: all but the staged ones whose good rows number
-/// their raw rows (the blocks join keeps one row per transfer, so the difference is
-/// the rejects). Counting is cheap next to validating: Parquet footers for the raw
-/// table, one dictionary-encoded column of the staged file.
-async fn may_have_rejects(
+/// The tables that may have rejects: the unstaged ones, and the staged ones with a staged
+/// row that has a reason (one mostly-NULL column of the staged `checked` tables).
+async fn with_rejects(
     ctx: &SessionContext,
     tables: &[RegisteredTable],
+    checked: &[String],
 ) -> Result<Vec<RegisteredTable>> {
-    let mut out = Vec::new();
-    for t in tables {
-        let kind = t.format.kind();
-        if STAGED_KINDS.contains(&kind) {
-            let good = per_chain_name("_good", kind, &t.chain);
-            let raw = format!("SELECT count(*) FROM {}", ident(&t.spec.name));
-            let staged = format!(
-                "SELECT count(*) FROM {good} WHERE source_table = {}",
-                lit(&t.spec.name)
-            );
-            if chainstat_cluster::count(ctx, &raw).await?
-                == chainstat_cluster::count(ctx, &staged).await?
-            {
-                continue;
+    let mut rejected = std::collections::BTreeSet::new();
+    for table in checked {
+        let sql = format!("SELECT DISTINCT source_table FROM {table} WHERE _reason IS NOT NULL");
+        for batch in ctx.sql(&sql).await?.collect().await? {
+            let names = arrow::compute::cast(batch.column(0), &arrow::datatypes::DataType::Utf8)
+                .map_err(datafusion::error::DataFusionError::from)?;
+            if let Some(names) = names.as_string_opt::<i32>() {
+                rejected.extend(names.iter().flatten().map(str::to_string));
             }
         }
-        out.push(t.clone());
     }
-    Ok(out)
+    Ok(tables
+        .iter()
+        .filter(|t| !STAGED_KINDS.contains(&t.format.kind()) || rejected.contains(&t.spec.name))
+        .cloned()
+        .collect())
 }
 
-/// Stages the good rows of `kind` on `chain` under `dir`, pins its repeated-key set and
-/// winners; returns the SQL of its deduplicated rows (`cols`) and the repeated keys.
-async fn stage_chain(
-    ctx: &SessionContext,
+/// The staged rows of one kind on one chain, and the tables made from them:
+/// `_checked_<view>_<chain>` (every checked row, Parquet), `_good_…` (its rows without a
+/// reason), `_dup_keys_…` and `_winners_…` (pinned).
+struct StagedChain<'a> {
     kind: TableKind,
-    tables: &[RegisteredTable],
-    chain: &str,
-    cols: &[&str],
-    staging: Option<&str>,
-    dir: &str,
-) -> Result<(String, usize)> {
-    let dups = dup_keys_name(kind, chain);
-    let good = per_chain_name("_good", kind, chain);
-    let winners = per_chain_name("_winners", kind, chain);
-    let sql = with_derived(kind, &good_sql(kind, tables, chain), &["_kh"]);
-    let path = format!("{}/{good}/", dir.trim_end_matches('/'));
-    chainstat_cluster::write_and_register_plain(ctx, &sql, &path, &good).await?;
-    ctx.deregister_table(dups.as_str())?;
-    create_view(ctx, &dups, &dup_keys_sql(&good)).await?;
-    let repeated = pin(ctx, &dups, staging).await?;
-    create_view(ctx, &winners, &winners_sql(kind, &dups, &good, cols)).await?;
-    pin(ctx, &winners, staging).await?;
-    let part = format!(
-        "{} UNION ALL SELECT {} FROM {winners}",
-        unique_rows_sql(&dups, &good, cols),
-        cols.join(", ")
-    );
-    Ok((part, repeated))
+    chain: &'a str,
+    /// The view's columns (canonical and derived).
+    cols: &'a [&'a str],
+}
+
+impl StagedChain<'_> {
+    fn checked(&self) -> String {
+        per_chain_name("_checked", self.kind, self.chain)
+    }
+
+    fn good(&self) -> String {
+        per_chain_name("_good", self.kind, self.chain)
+    }
+
+    /// Checks every row once and writes it under `dir`; defines the good rows.
+    async fn write(
+        &self,
+        ctx: &SessionContext,
+        tables: &[RegisteredTable],
+        dir: &str,
+    ) -> Result<String> {
+        let checked = self.checked();
+        let sql = with_derived(
+            self.kind,
+            &checked_rows_sql(self.kind, tables, self.chain),
+            &["_kh", "_reason"],
+        );
+        let path = format!("{}/{checked}/", dir.trim_end_matches('/'));
+        chainstat_cluster::write_and_register_plain(ctx, &sql, &path, &checked).await?;
+        let good = self.good();
+        ctx.deregister_table(good.as_str())?;
+        create_view(
+            ctx,
+            &good,
+            &format!(
+                "SELECT {}, _kh FROM {checked} WHERE _reason IS NULL",
+                self.cols.join(", ")
+            ),
+        )
+        .await?;
+        let dups = dup_keys_name(self.kind, self.chain);
+        let winners = per_chain_name("_winners", self.kind, self.chain);
+        Ok(format!(
+            "{} UNION ALL SELECT {} FROM {winners}",
+            unique_rows_sql(&dups, &good, self.cols),
+            self.cols.join(", ")
+        ))
+    }
+
+    /// Pins the repeated-key set and the winning copies of repeated keys; returns how many
+    /// keys repeat.
+    async fn dedupe(&self, ctx: &SessionContext, staging: Option<&str>) -> Result<usize> {
+        let good = self.good();
+        let dups = dup_keys_name(self.kind, self.chain);
+        let winners = per_chain_name("_winners", self.kind, self.chain);
+        ctx.deregister_table(dups.as_str())?;
+        create_view(ctx, &dups, &dup_keys_sql(&good)).await?;
+        let repeated = pin(ctx, &dups, staging).await?;
+        create_view(
+            ctx,
+            &winners,
+            &winners_sql(self.kind, &dups, &good, self.cols),
+        )
+        .await?;
+        pin(ctx, &winners, staging).await?;
+        Ok(repeated)
+    }
 }
 
 /// Replaces view `name` by a table of its current rows; returns how many.

@@ -31,16 +31,22 @@ pub const COLUMNS: &[Column] = &[
 /// NULL), the satoshi value, and their reject reasons.
 pub fn utxo_parts(chain: &str) -> (Vec<(String, String)>, String) {
     let c = lit(chain);
+    // The single address, NULL otherwise: normalised outside any CASE branch so that the
+    // check below shares the call (each address is validated once).
+    let single =
+        "CASE WHEN cardinality(t.addresses) = 1 AND t.addresses[1] NOT LIKE 'nonstandard%' \
+                  THEN t.addresses[1] END";
+    let address = format!("addr_norm({c}, {single})");
     let checks = vec![
         (
             format!(
-                "cardinality(t.addresses) = 1 AND t.addresses[1] NOT LIKE 'nonstandard%' \
+                "{single} IS NOT NULL AND {address} IS NULL \
                  AND address_error({c}, t.addresses[1]) IS NOT NULL"
             ),
             format!("'addresses[1]: ' || address_error({c}, t.addresses[1])"),
         ),
         (
-            "uint256_error(t.value) IS NOT NULL".to_string(),
+            "uint256(t.value) IS NULL AND uint256_error(t.value) IS NOT NULL".to_string(),
             "uint256_error(t.value)".to_string(),
         ),
         (
@@ -49,8 +55,7 @@ pub fn utxo_parts(chain: &str) -> (Vec<(String, String)>, String) {
         ),
     ];
     let items = format!(
-        "CASE WHEN cardinality(t.addresses) = 1 AND t.addresses[1] NOT LIKE 'nonstandard%' \
-         THEN addr_norm({c}, t.addresses[1]) END AS address, \
+        "{address} AS address, \
          CAST(cardinality(t.addresses) AS BIGINT) AS address_count, \
          CAST(uint256(t.value) AS BIGINT) AS value_sat"
     );

@@ -439,13 +439,19 @@ pub fn reason_sql(checks: &[(String, String)]) -> String {
     s
 }
 
-/// Checks for a required address column of `chain`.
+/// Checks for a required address column of `chain`. The reason (`address_error`) is only
+/// computed where `addr_norm` — the select's own normalisation, computed once for both
+/// (DataFusion shares the common expression) — found the address invalid: each address
+/// is validated once, not twice.
 pub fn address_checks(chain: &str, col: &str) -> Vec<(String, String)> {
     let c = format!("t.{}", ident(col));
     vec![
         (format!("{c} IS NULL"), lit(&format!("{col} missing"))),
         (
-            format!("address_error({}, {c}) IS NOT NULL", lit(chain)),
+            format!(
+                "addr_norm({0}, {c}) IS NULL AND address_error({0}, {c}) IS NOT NULL",
+                lit(chain)
+            ),
             format!(
                 "{} || address_error({}, {c})",
                 lit(&format!("{col}: ")),
@@ -492,7 +498,7 @@ pub fn transfers_checked_sql(src: &SourceTable<'_>, token_col: &str, value_col: 
     checks.extend(address_checks(src.chain, "from_address"));
     checks.extend(address_checks(src.chain, "to_address"));
     checks.push((
-        format!("uint256_error({value}) IS NOT NULL"),
+        format!("uint256({value}) IS NULL AND uint256_error({value}) IS NOT NULL"),
         format!("uint256_error({value})"),
     ));
     checks.extend(hash_checks(src.chain, "transaction_hash"));
