@@ -319,7 +319,8 @@ async fn key_joins_publish_the_same_rows_as_string_joins() {
     let mut exact_cfg = cfg;
     exact_cfg.job.exact_address_joins = true;
     let exact = dir.path().join("exact");
-    run_job(exact_cfg, &exact, false).await;
+    let run = run_job(exact_cfg, &exact, false).await;
+    assert_eq!(run.manifest.clustering.get("shared_address_keys"), Some(&0));
     let (a, b) = (all_tables(&keys).await, all_tables(&exact).await);
     assert_eq!(a.len(), 9, "{:?}", a.keys());
     assert!(

@@ -261,6 +261,7 @@ async fn run_inner(
             ("clusters".to_string(), cs.clusters),
             ("label_conflicts".to_string(), cs.conflicts),
             ("warnings".to_string(), cs.warnings),
+            ("shared_address_keys".to_string(), collisions),
         ]),
         rejects,
         timings: Vec::new(),
