@@ -7,7 +7,6 @@
 //! listing order; bad rows go to `rejects` with the file and row they came from. Because this is plain SQL over listing tables, the same views run on
 //! Ballista.
 
-use arrow::array::AsArray;
 use chainstat_io::format::{Lineage, SourceTable, TableKind};
 use chainstat_io::RegisteredTable;
 use datafusion::prelude::SessionContext;
@@ -168,17 +167,11 @@ fn chain_key(kind: TableKind) -> Vec<&'static str> {
 /// The good (checked, not rejected) rows of `kind` on `chain`, with `_kh` = the hash
 /// of their natural key.
 fn good_sql(kind: TableKind, tables: &[RegisteredTable], chain: &str) -> String {
-    let parts: Vec<String> = tables
-        .iter()
-        .filter(|t| t.format.kind() == kind && t.chain == chain)
-        .map(|t| format!("({})", t.format.checked_sql(&source(t, tables, false))))
-        .collect();
     let cols: Vec<&str> = columns(kind).iter().map(|(c, _)| *c).collect();
     format!(
-        "SELECT {}, key_hash({}) AS _kh FROM ({}) WHERE _reason IS NULL",
+        "SELECT {}, _kh FROM ({}) WHERE _reason IS NULL",
         cols.join(", "),
-        chain_key(kind).join(", "),
-        parts.join(" UNION ALL ")
+        checked_rows_sql(kind, tables, chain)
     )
 }
 
@@ -468,8 +461,9 @@ pub async fn stage_canonical(
                 chain: &chain,
                 cols: &cols,
             };
-            parts.push(staged.write(ctx, tables, dir).await?);
+            staged.write(ctx, tables, dir).await?;
             repeated += staged.dedupe(ctx, staging).await?;
+            parts.push(staged.deduplicated_sql());
             checked.push(staged.checked());
         }
         if !parts.is_empty() {
@@ -491,13 +485,8 @@ async fn with_rejects(
     let mut rejected = std::collections::BTreeSet::new();
     for table in checked {
         let sql = format!("SELECT DISTINCT source_table FROM {table} WHERE _reason IS NOT NULL");
-        for batch in ctx.sql(&sql).await?.collect().await? {
-            let names = arrow::compute::cast(batch.column(0), &arrow::datatypes::DataType::Utf8)
-                .map_err(datafusion::error::DataFusionError::from)?;
-            if let Some(names) = names.as_string_opt::<i32>() {
-                rejected.extend(names.iter().flatten().map(str::to_string));
-            }
-        }
+        let rows = chainstat_cluster::strings(ctx, &sql).await?;
+        rejected.extend(rows.into_iter().flatten().flatten());
     }
     Ok(tables
         .iter()
@@ -525,13 +514,21 @@ impl StagedChain<'_> {
         per_chain_name("_good", self.kind, self.chain)
     }
 
+    fn dups(&self) -> String {
+        dup_keys_name(self.kind, self.chain)
+    }
+
+    fn winners(&self) -> String {
+        per_chain_name("_winners", self.kind, self.chain)
+    }
+
     /// Checks every row once and writes it under `dir`; defines the good rows.
     async fn write(
         &self,
         ctx: &SessionContext,
         tables: &[RegisteredTable],
         dir: &str,
-    ) -> Result<String> {
+    ) -> Result<()> {
         let checked = self.checked();
         let sql = with_derived(
             self.kind,
@@ -542,41 +539,33 @@ impl StagedChain<'_> {
         chainstat_cluster::write_and_register_plain(ctx, &sql, &path, &checked).await?;
         let good = self.good();
         ctx.deregister_table(good.as_str())?;
-        create_view(
-            ctx,
-            &good,
-            &format!(
-                "SELECT {}, _kh FROM {checked} WHERE _reason IS NULL",
-                self.cols.join(", ")
-            ),
-        )
-        .await?;
-        let dups = dup_keys_name(self.kind, self.chain);
-        let winners = per_chain_name("_winners", self.kind, self.chain);
-        Ok(format!(
-            "{} UNION ALL SELECT {} FROM {winners}",
-            unique_rows_sql(&dups, &good, self.cols),
-            self.cols.join(", ")
-        ))
+        let cols = self.cols.join(", ");
+        let sql = format!("SELECT {cols}, _kh FROM {checked} WHERE _reason IS NULL");
+        create_view(ctx, &good, &sql).await
     }
 
     /// Pins the repeated-key set and the winning copies of repeated keys; returns how many
     /// keys repeat.
     async fn dedupe(&self, ctx: &SessionContext, staging: Option<&str>) -> Result<usize> {
-        let good = self.good();
-        let dups = dup_keys_name(self.kind, self.chain);
-        let winners = per_chain_name("_winners", self.kind, self.chain);
+        let (good, dups, winners) = (self.good(), self.dups(), self.winners());
         ctx.deregister_table(dups.as_str())?;
         create_view(ctx, &dups, &dup_keys_sql(&good)).await?;
         let repeated = pin(ctx, &dups, staging).await?;
-        create_view(
-            ctx,
-            &winners,
-            &winners_sql(self.kind, &dups, &good, self.cols),
-        )
-        .await?;
+        let sql = winners_sql(self.kind, &dups, &good, self.cols);
+        create_view(ctx, &winners, &sql).await?;
         pin(ctx, &winners, staging).await?;
         Ok(repeated)
+    }
+
+    /// The deduplicated rows, for the view: good rows whose key hash does not repeat,
+    /// plus the winners.
+    fn deduplicated_sql(&self) -> String {
+        format!(
+            "{} UNION ALL SELECT {} FROM {}",
+            unique_rows_sql(&self.dups(), &self.good(), self.cols),
+            self.cols.join(", "),
+            self.winners()
+        )
     }
 }
 

@@ -482,7 +482,7 @@ fn staged_folder(work: &str, name: &str) -> String {
 /// `from_key`, `to_key` and `address_key`) are shared by distinct addresses. Every address
 /// a query can join on is a node of the clustering (labels, transfers, UTXO rows), so
 /// when none is shared, joining on the keys alone is exact; the queries compare the
-/// strings as well (`${keys_collide}`) in a run where one is. At 2.6M addresses a
+/// strings as well (`${if:keys_collide:…}`) in a run where one is. At 2.6M addresses a
 /// collision has a chance of about 2·10⁻⁷; at a billion, a few percent.
 async fn key_collisions(ctx: &SessionContext) -> Result<u64> {
     Ok(chainstat_cluster::count(
