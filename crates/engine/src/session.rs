@@ -35,11 +35,32 @@ pub fn object_stores(storage: &StorageConfig) -> Arc<dyn ObjectStoreRegistry> {
 /// tables count distinct counterparties per day/month/year (2.8M groups from 3.8M legs
 /// at 10M transfers, ratio 0.74): the daily table took 1.30 s instead of 1.67 s, with
 /// half the memory (scripts/bench, 2 cores).
+///
+/// `optimizer.hash_join_single_partition_threshold` = 64 MB and `…_rows` = 2M (DataFusion:
+/// 1 MB and 128k): a hash join whose build side is below both is built once and shared
+/// by all partitions, so the probe side streams through instead of being
+/// hash-repartitioned. Every scan of a staged input passes an anti-join against its
+/// repeated keys (205k at 10M transfers: over DataFusion's thresholds), so each of the
+/// dozen scans of the transfers copied 10M rows with all their strings into partitions.
+/// Alternating 10M runs: 79.5 / 78.9 s against 90.5 / 93.4 s for the job (88.3 s against
+/// 93.6 s under `--memory-limit 2g`), the same published rows. Not larger: the
+/// attribution (2.6M rows at 10M transfers) stays partitioned except in the queries that
+/// share it on purpose (`-- set:` in `flows` and `coverage_days`); an earlier global
+/// 4M-row / 512 MB setting made `cluster_edges` sort strings taken from a shared
+/// 2.6M-row build side (245 s, 20 GB).
 pub const DEFAULT_OPTIONS: &[(&str, &str)] = &[
     ("datafusion.execution.enable_migration_aggregate", "false"),
     (
         "datafusion.execution.skip_partial_aggregation_probe_ratio_threshold",
         "0.5",
+    ),
+    (
+        "datafusion.optimizer.hash_join_single_partition_threshold",
+        "67108864",
+    ),
+    (
+        "datafusion.optimizer.hash_join_single_partition_threshold_rows",
+        "2097152",
     ),
 ];
 
