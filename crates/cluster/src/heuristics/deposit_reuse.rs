@@ -67,7 +67,8 @@ fn exchange_wallets_sql(p: &ClusterParams) -> String {
 /// ones would be quadratic in its activity (a heavy user's deposit address swept
 /// thousands of times a year). Each forward meets the receipts of its own and the
 /// previous bucket in one equi-join; the small sides (labels, forwards) are written
-/// first, as hash-join build sides.
+/// first, as hash-join build sides, and the pipeline runs this query with DataFusion's
+/// join reordering off so that order holds.
 ///
 /// `pass` restricts the query to the deposit addresses of one [`Pass`] (both sides of
 /// the self-join, which meet on the deposit address), so the forwards' hash table can be
