@@ -331,11 +331,11 @@ async fn key_joins_publish_the_same_rows_as_string_joins() {
     assert_eq!(a, b);
 }
 
-/// The job validates a staged table a second time (for `rejects`) only when its good
-/// rows fall short of its raw rows. The published input rejects must still equal those
-/// of a session that validates every table, table by table and reason by reason; the
-/// generated data has rejects in the token transfers and none in the Bitcoin tables, so
-/// both paths are taken.
+/// The job names its staged tables' rejects in its one validation pass (file and row
+/// with the reason) instead of validating them again. The published input rejects must
+/// still equal those of a session that validates every table, table by table and reason
+/// by reason; the generated data has rejects in the token transfers and none in the
+/// Bitcoin tables.
 #[tokio::test]
 async fn published_input_rejects_equal_a_full_validation() {
     let dir = tempfile::tempdir().expect("tmp");

@@ -51,6 +51,26 @@ async fn bad_values_are_counted_rejects_with_file_row_and_reason() {
     assert_eq!(scalar(&s, "SELECT count(*) FROM bad").await, "10");
 }
 
+/// The job validates its large inputs once, staging every row with its reason and, for
+/// rejects, the file and row; `rejects` then reads them instead of validating again. It
+/// must name the same rows as the views that validate the export directly.
+#[tokio::test]
+async fn staged_rejects_name_the_same_file_row_and_reason() {
+    let s = session(&[&format!("bad={}", fixture("bad/bad_values/"))]).await;
+    let query = "SELECT source_table, chain, file, \"row\", reason FROM rejects ORDER BY \"row\"";
+    let direct = rows(&s, query).await;
+    assert_eq!(direct.len(), 9, "{direct:?}");
+    let work = tempfile::tempdir().expect("tmp");
+    let dir = work.path().to_str().expect("utf-8 path");
+    chainstat_engine::views::stage_canonical(&s.ctx, &s.tables, None, dir, true)
+        .await
+        .expect("staging");
+    let staged = rows(&s, query).await;
+    assert_eq!(staged, direct);
+    // The good row is the one the views keep.
+    assert_eq!(scalar(&s, "SELECT count(*) FROM transfers").await, "1");
+}
+
 #[tokio::test]
 async fn wrong_schema_names_file_and_expected_columns() {
     let e = open_err(&[&format!("w={}", fixture("bad/wrong_schema/"))]).await;

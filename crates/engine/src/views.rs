@@ -171,25 +171,41 @@ fn good_sql(kind: TableKind, tables: &[RegisteredTable], chain: &str) -> String 
     format!(
         "SELECT {}, _kh FROM ({}) WHERE _reason IS NULL",
         cols.join(", "),
-        checked_rows_sql(kind, tables, chain)
+        checked_rows_sql(kind, tables, chain, None)
     )
 }
 
 /// Every checked row of `kind` on `chain`, good and rejected, for staging in one pass:
-/// the canonical columns, `_kh` and `_reason` (NULL on good rows).
-fn checked_rows_sql(kind: TableKind, tables: &[RegisteredTable], chain: &str) -> String {
+/// the canonical columns, `_kh`, `_reason` (NULL on good rows), and for rejected rows
+/// their `_file` and `_row` (NULL on good rows). `lineage`: `None` names no file (the
+/// plain views' scans stay plain), else as for [`rejects_sql`].
+fn checked_rows_sql(
+    kind: TableKind,
+    tables: &[RegisteredTable],
+    chain: &str,
+    lineage: Option<bool>,
+) -> String {
+    let cols: Vec<&str> = columns(kind).iter().map(|(c, _)| *c).collect();
+    let (cols, key) = (cols.join(", "), chain_key(kind).join(", "));
     let parts: Vec<String> = tables
         .iter()
         .filter(|t| t.format.kind() == kind && t.chain == chain)
-        .map(|t| format!("({})", t.format.checked_sql(&source(t, tables, false))))
+        .map(|t| {
+            let mut src = source(t, tables, false);
+            if let Some(lineage) = lineage {
+                src.lineage = reject_lineage(t, lineage);
+            }
+            // Per table, so DataFusion inlines the file name's expression into the
+            // CASE and builds it for rejected rows only (not 10M string concatenations).
+            format!(
+                "(SELECT {cols}, key_hash({key}) AS _kh, _reason, \
+                 CASE WHEN _reason IS NOT NULL THEN CAST(_file AS VARCHAR) END AS _file, \
+                 CASE WHEN _reason IS NOT NULL THEN CAST(_row AS BIGINT) END AS _row FROM ({}))",
+                t.format.checked_sql(&src)
+            )
+        })
         .collect();
-    let cols: Vec<&str> = columns(kind).iter().map(|(c, _)| *c).collect();
-    format!(
-        "SELECT {}, key_hash({}) AS _kh, _reason FROM ({})",
-        cols.join(", "),
-        chain_key(kind).join(", "),
-        parts.join(" UNION ALL ")
-    )
+    parts.join(" UNION ALL ")
 }
 
 /// How `rejects` names a row of `t`: its file and row, but no row on a cluster session
@@ -425,10 +441,10 @@ const STAGED_KINDS: &[TableKind] = &[
 /// amount was validated twice (once in the filter, once to normalise it); in one select
 /// the checks and the normalisation share the calls.
 ///
-/// `rejects` is recreated over the tables that have rejects — the staged ones with a
-/// row that has a reason (validated again there, for the file and row of each reject),
-/// and the unstaged ones — so a clean export is not validated a second time: that pass
-/// is most of what `rejects_summary` costs (≈ 3 s at 10M transfers).
+/// `rejects` is recreated from the staged rows that have a reason (the pass names each
+/// one's file and row too, see [`chainstat_io::SourceTable::from_sql`]) and the unstaged
+/// tables' checks, so no staged table is validated a second time: that pass was most of
+/// what `rejects_summary` cost (≈ 2–3 s at 10M transfers with rejects).
 pub async fn stage_canonical(
     ctx: &SessionContext,
     tables: &[RegisteredTable],
@@ -461,7 +477,7 @@ pub async fn stage_canonical(
                 chain: &chain,
                 cols: &cols,
             };
-            staged.write(ctx, tables, dir).await?;
+            staged.write(ctx, tables, dir, lineage).await?;
             repeated += staged.dedupe(ctx, staging).await?;
             parts.push(staged.deduplicated_sql());
             checked.push(staged.checked());
@@ -470,29 +486,20 @@ pub async fn stage_canonical(
             create_view(ctx, kind.view(), &parts.join(" UNION ALL ")).await?;
         }
     }
-    let suspects = with_rejects(ctx, tables, &checked).await?;
-    create_view(ctx, "rejects", &rejects_sql(&suspects, lineage)).await?;
-    Ok(repeated)
-}
-
-/// The tables that may have rejects: the unstaged ones, and the staged ones with a staged
-/// row that has a reason (one mostly-NULL column of the staged `checked` tables).
-async fn with_rejects(
-    ctx: &SessionContext,
-    tables: &[RegisteredTable],
-    checked: &[String],
-) -> Result<Vec<RegisteredTable>> {
-    let mut rejected = std::collections::BTreeSet::new();
-    for table in checked {
-        let sql = format!("SELECT DISTINCT source_table FROM {table} WHERE _reason IS NOT NULL");
-        let rows = chainstat_cluster::strings(ctx, &sql).await?;
-        rejected.extend(rows.into_iter().flatten().flatten());
-    }
-    Ok(tables
+    let unstaged: Vec<RegisteredTable> = tables
         .iter()
-        .filter(|t| !STAGED_KINDS.contains(&t.format.kind()) || rejected.contains(&t.spec.name))
+        .filter(|t| !STAGED_KINDS.contains(&t.format.kind()))
         .cloned()
-        .collect())
+        .collect();
+    let mut parts = vec![rejects_sql(&unstaged, lineage)];
+    parts.extend(checked.iter().map(|c| {
+        format!(
+            "SELECT source_table, chain, _file AS file, _row AS \"row\", _reason AS reason \
+             FROM {c} WHERE _reason IS NOT NULL"
+        )
+    }));
+    create_view(ctx, "rejects", &parts.join(" UNION ALL ")).await?;
+    Ok(repeated)
 }
 
 /// The staged rows of one kind on one chain, and the tables made from them:
@@ -528,12 +535,13 @@ impl StagedChain<'_> {
         ctx: &SessionContext,
         tables: &[RegisteredTable],
         dir: &str,
+        lineage: bool,
     ) -> Result<()> {
         let checked = self.checked();
         let sql = with_derived(
             self.kind,
-            &checked_rows_sql(self.kind, tables, self.chain),
-            &["_kh", "_reason"],
+            &checked_rows_sql(self.kind, tables, self.chain, Some(lineage)),
+            &["_kh", "_reason", "_file", "_row"],
         );
         let path = format!("{}/{checked}/", dir.trim_end_matches('/'));
         chainstat_cluster::write_and_register_plain(ctx, &sql, &path, &checked).await?;

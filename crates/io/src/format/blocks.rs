@@ -2,7 +2,7 @@
 //! `timestamp`, …). chainstat only needs number → time, to date exports that carry no
 //! timestamp of their own (tronetl transfers, ethereum-etl CSV).
 
-use super::{ident, integer_checks, lit, reason_sql, time_sql, Column, SourceTable, TypeClass::*};
+use super::{integer_checks, lit, reason_sql, time_sql, Column, SourceTable, TypeClass::*};
 
 /// Format name.
 pub const NAME: &str = "blocks";
@@ -28,13 +28,13 @@ pub fn checked_sql(src: &SourceTable<'_>) -> String {
     checks.push(("t.\"timestamp\" IS NULL".into(), lit("timestamp missing")));
     format!(
         "SELECT {} AS chain, TRY_CAST(t.number AS BIGINT) AS number, {} AS block_time, \
-         {} AS source_table, {} AS _file, {} AS _row, {} AS _reason FROM {} t",
+         {} AS source_table, {} AS _file, {} AS _row, {} AS _reason FROM {}",
         lit(src.chain),
         time_sql("t.\"timestamp\"", &ts_type),
         lit(src.table),
         src.lineage.file_sql(),
         src.lineage.row_sql(),
         reason_sql(&checks),
-        ident(src.table),
+        src.from_sql(),
     )
 }

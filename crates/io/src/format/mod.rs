@@ -339,11 +339,11 @@ pub enum Lineage {
 }
 
 impl Lineage {
-    /// SQL for the file name.
+    /// SQL for the file name (of a row of [`SourceTable::from_sql`]'s `t`).
     pub fn file_sql(&self) -> String {
         match self {
             Lineage::Scan(p) | Lineage::ScanNoRow(p) => {
-                format!("concat({}, input_file_name())", lit(p))
+                format!("concat({}, t.{SCAN_FILE})", lit(p))
             }
             Lineage::Columns => "_file".to_string(),
             Lineage::Omitted => "CAST(NULL AS VARCHAR)".to_string(),
@@ -351,15 +351,20 @@ impl Lineage {
     }
 
     /// SQL for the 0-based row within the file.
-    pub fn row_sql(&self) -> &'static str {
+    pub fn row_sql(&self) -> String {
         match self {
-            Lineage::Scan(_) => "file_row_index()",
-            Lineage::ScanNoRow(_) => "CAST(NULL AS BIGINT)",
-            Lineage::Columns => "_row",
-            Lineage::Omitted => "CAST(NULL AS BIGINT)",
+            Lineage::Scan(_) => format!("t.{SCAN_ROW}"),
+            Lineage::ScanNoRow(_) => "CAST(NULL AS BIGINT)".to_string(),
+            Lineage::Columns => "_row".to_string(),
+            Lineage::Omitted => "CAST(NULL AS BIGINT)".to_string(),
         }
     }
 }
+
+/// Columns [`SourceTable::from_sql`] adds to a scanned table for [`Lineage::Scan`]: file
+/// name and row, as DataFusion's scan reports them.
+const SCAN_FILE: &str = "__chainstat_file";
+const SCAN_ROW: &str = "__chainstat_row";
 
 /// What a format's SQL builder needs to know about one registered table.
 #[derive(Debug, Clone)]
@@ -375,6 +380,33 @@ pub struct SourceTable<'a> {
     /// Whether a blocks table of the same chain is registered (the `blocks` view then
     /// dates exports that carry no timestamp).
     pub has_blocks: bool,
+}
+
+impl SourceTable<'_> {
+    /// The raw table as `t`, for a `FROM` clause.
+    ///
+    /// With [`Lineage::Scan`] / [`Lineage::ScanNoRow`], `t` is a subquery that takes
+    /// `input_file_name()` (and `file_row_index()`) right on the scan. These functions
+    /// can only be evaluated by the scan itself, and DataFusion moves them into it only
+    /// when the projection directly above the scan is that simple: written among the
+    /// validation's expressions, whose common subexpressions (the address and amount
+    /// checks share them with the select) DataFusion keeps in that projection, they
+    /// failed ("input_file_name() is source dependent and cannot be evaluated
+    /// directly"). So the job's one validation pass can also name each reject's file and
+    /// row, instead of validating the table again for `rejects`.
+    pub fn from_sql(&self) -> String {
+        let table = ident(self.table);
+        match &self.lineage {
+            Lineage::Scan(_) => format!(
+                "(SELECT *, input_file_name() AS {SCAN_FILE}, file_row_index() AS {SCAN_ROW} \
+                 FROM {table}) t"
+            ),
+            Lineage::ScanNoRow(_) => {
+                format!("(SELECT *, input_file_name() AS {SCAN_FILE} FROM {table}) t")
+            }
+            Lineage::Columns | Lineage::Omitted => format!("{table} t"),
+        }
+    }
 }
 
 /// Quotes an identifier for SQL.
@@ -405,7 +437,7 @@ pub fn time_sql(expr: &str, t: &DataType) -> String {
 /// The blocks side is written first so it is the hash join's build side: one row per
 /// block, where the export has one per transfer.
 pub fn block_time_sql(src: &SourceTable<'_>, column: &str) -> (String, String) {
-    let table = format!("{} t", ident(src.table));
+    let table = src.from_sql();
     if let Ok(f) = src.schema.field_with_name(column) {
         (
             time_sql(&format!("t.{}", ident(column)), f.data_type()),

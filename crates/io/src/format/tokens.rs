@@ -2,7 +2,7 @@
 //! `name`, `decimals`, …), or any table with `address` and `decimals`: what turns raw
 //! amounts into token units in the canonical `transfers` view.
 
-use super::{ident, lit, reason_sql, Column, SourceTable, TypeClass::*};
+use super::{lit, reason_sql, Column, SourceTable, TypeClass::*};
 
 /// Format name.
 pub const NAME: &str = "tokens";
@@ -39,11 +39,11 @@ pub fn checked_sql(src: &SourceTable<'_>) -> String {
     format!(
         "SELECT {chain} AS chain, addr_norm({chain}, t.address) AS asset, {symbol} AS symbol, \
          TRY_CAST(t.decimals AS BIGINT) AS decimals, {} AS source_table, {} AS _file, {} AS _row, \
-         {} AS _reason FROM {} t",
+         {} AS _reason FROM {}",
         lit(src.table),
         src.lineage.file_sql(),
         src.lineage.row_sql(),
         reason_sql(&checks),
-        ident(src.table),
+        src.from_sql(),
     )
 }
