@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use arrow::array::{Array, AsArray};
 use datafusion::prelude::SessionContext;
 
 use crate::error::{ClusterError, Result};
@@ -46,8 +47,31 @@ fn lit(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
+async fn strings(ctx: &SessionContext, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
+    let batches = ctx.sql(sql).await?.collect().await?;
+    let mut rows = Vec::new();
+    for b in &batches {
+        let cols: Vec<_> = b
+            .columns()
+            .iter()
+            .map(|c| arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8))
+            .collect::<std::result::Result<_, _>>()?;
+        for r in 0..b.num_rows() {
+            rows.push(
+                cols.iter()
+                    .map(|c| {
+                        let a = c.as_string::<i32>();
+                        (!a.is_null(r)).then(|| a.value(r).to_string())
+                    })
+                    .collect(),
+            );
+        }
+    }
+    Ok(rows)
+}
+
 async fn cluster_of(ctx: &SessionContext, chain: &str, address: &str) -> Result<String> {
-    let rows = crate::pipeline::strings(
+    let rows = strings(
         ctx,
         &format!(
             "SELECT cluster_id FROM address_clusters WHERE chain = {} AND address = {}",
@@ -75,7 +99,7 @@ pub async fn explain(ctx: &SessionContext, chain: &str, a: &str, b: &str) -> Res
             b_cluster: cb,
         });
     }
-    let rows = crate::pipeline::strings(
+    let rows = strings(
         ctx,
         &format!(
             "SELECT address_a, address_b, heuristic, evidence, detail FROM cluster_edges \

@@ -481,31 +481,6 @@ async fn ensure_a_file(
     Ok(())
 }
 
-/// The rows of `sql` with every column as text (NULL as `None`).
-pub async fn strings(ctx: &SessionContext, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
-    use arrow::array::{Array, AsArray};
-    let batches = ctx.sql(sql).await?.collect().await?;
-    let mut rows = Vec::new();
-    for b in &batches {
-        let cols: Vec<_> = b
-            .columns()
-            .iter()
-            .map(|c| arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8))
-            .collect::<std::result::Result<_, _>>()?;
-        for r in 0..b.num_rows() {
-            rows.push(
-                cols.iter()
-                    .map(|c| {
-                        let a = c.as_string::<i32>();
-                        (!a.is_null(r)).then(|| a.value(r).to_string())
-                    })
-                    .collect(),
-            );
-        }
-    }
-    Ok(rows)
-}
-
 /// The single BIGINT of a `SELECT count(*) …` query.
 pub async fn count(ctx: &SessionContext, sql: &str) -> Result<u64> {
     use arrow::array::AsArray;

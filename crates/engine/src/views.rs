@@ -350,19 +350,25 @@ fn with_derived(kind: TableKind, rows: &str, extra: &[&str]) -> String {
 /// `file_row_index()` pushed into it does not survive plan serialisation ("Column index
 /// out of bounds"), so a cluster session reports the same rejects, reasons and files
 /// without the row position.
-fn rejects_sql(tables: &[RegisteredTable], lineage: bool) -> String {
+///
+/// `tables` are validated here; `checked` are tables of rows the job has already checked
+/// (`_checked_…`, with `_file`, `_row` and `_reason`), whose rejects are read instead.
+fn rejects_sql(tables: &[RegisteredTable], lineage: bool, checked: &[String]) -> String {
+    let rejected = |rows: &str| {
+        format!(
+            "SELECT source_table, chain, CAST(_file AS VARCHAR) AS file, CAST(_row AS BIGINT) AS \"row\", \
+             _reason AS reason FROM {rows} WHERE _reason IS NOT NULL"
+        )
+    };
     let parts: Vec<String> = tables
         .iter()
         .filter(|t| t.format.kind() != TableKind::Raw)
         .map(|t| {
             let mut src = source(t, tables, true);
             src.lineage = reject_lineage(t, lineage);
-            format!(
-                "SELECT source_table, chain, CAST(_file AS VARCHAR) AS file, CAST(_row AS BIGINT) AS \"row\", \
-                 _reason AS reason FROM ({}) WHERE _reason IS NOT NULL",
-                t.format.checked_sql(&src)
-            )
+            rejected(&format!("({})", t.format.checked_sql(&src)))
         })
+        .chain(checked.iter().map(|c| rejected(c)))
         .collect();
     if parts.is_empty() {
         "SELECT CAST(NULL AS VARCHAR) AS source_table, CAST(NULL AS VARCHAR) AS chain, \
@@ -411,7 +417,7 @@ pub async fn create_views(
         }
         create_view(ctx, kind.view(), &canonical_sql(*kind, tables)).await?;
     }
-    create_view(ctx, "rejects", &rejects_sql(tables, lineage)).await
+    create_view(ctx, "rejects", &rejects_sql(tables, lineage, &[])).await
 }
 
 /// The kinds a job stages as Parquet: the large ones, read by most later steps.
@@ -491,14 +497,8 @@ pub async fn stage_canonical(
         .filter(|t| !STAGED_KINDS.contains(&t.format.kind()))
         .cloned()
         .collect();
-    let mut parts = vec![rejects_sql(&unstaged, lineage)];
-    parts.extend(checked.iter().map(|c| {
-        format!(
-            "SELECT source_table, chain, _file AS file, _row AS \"row\", _reason AS reason \
-             FROM {c} WHERE _reason IS NOT NULL"
-        )
-    }));
-    create_view(ctx, "rejects", &parts.join(" UNION ALL ")).await?;
+    let sql = rejects_sql(&unstaged, lineage, &checked);
+    create_view(ctx, "rejects", &sql).await?;
     Ok(repeated)
 }
 
