@@ -268,6 +268,7 @@ mod tests {
             &EngineConfig::default(),
         );
         assert!(!d.options().execution.enable_migration_aggregate);
+        assert_eq!(d.batch_size(), 65536);
 
         std::fs::write(
             &p,
