@@ -248,6 +248,16 @@ mod tests {
     }
 
     #[test]
+    fn batch_size_follows_the_memory_limit_up_to_65536_rows() {
+        use crate::session::bounded_batch_size;
+        assert_eq!(bounded_batch_size(parse_bytes("64m").unwrap()), 8192);
+        assert_eq!(bounded_batch_size(parse_bytes("256m").unwrap()), 16384);
+        assert_eq!(bounded_batch_size(parse_bytes("1g").unwrap()), 65536);
+        assert_eq!(bounded_batch_size(parse_bytes("2g").unwrap()), 65536);
+        assert_eq!(bounded_batch_size(u64::MAX), 65536);
+    }
+
+    #[test]
     fn datafusion_options_are_checked_and_applied() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.toml");
@@ -269,6 +279,17 @@ mod tests {
         );
         assert!(!d.options().execution.enable_migration_aggregate);
         assert_eq!(d.batch_size(), 65536);
+        // a memory limit bounds the default batch size, not the user's
+        let small = EngineConfig {
+            memory_limit: Some("64m".to_string()),
+            ..EngineConfig::default()
+        };
+        let b = crate::session::tune(datafusion::prelude::SessionConfig::new(), &small);
+        assert_eq!(b.batch_size(), 8192);
+        let mut small_user = c.engine.clone();
+        small_user.memory_limit = Some("64m".to_string());
+        let u = crate::session::tune(datafusion::prelude::SessionConfig::new(), &small_user);
+        assert_eq!(u.batch_size(), 1234);
 
         std::fs::write(
             &p,

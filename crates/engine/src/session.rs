@@ -55,7 +55,7 @@ pub fn object_stores(storage: &StorageConfig) -> Arc<dyn ObjectStoreRegistry> {
 /// alternating runs: 63.5 / 64.1 s against 70.6–73.4 s at 8192 (16384: 69.7 s; 32768:
 /// 65.6–67.9 s; 131072: 64.6 s with 0.3 GB more peak RSS), the same published rows, and
 /// 74.2 s against 81.8 s under `--memory-limit 2g`. A batch of the widest staged rows is
-/// ≈ 20 MB, small next to any memory limit the job accepts.
+/// ≈ 20 MB; under a memory limit below 1 GB batches are smaller (see [`bounded_batch_size`]).
 pub const DEFAULT_OPTIONS: &[(&str, &str)] = &[
     ("datafusion.execution.batch_size", "65536"),
     ("datafusion.execution.enable_migration_aggregate", "false"),
@@ -97,12 +97,38 @@ pub fn check_options(
     options.iter().try_for_each(|(k, v)| check_option(k, v))
 }
 
-/// Applies engine settings to a session config: chainstat's defaults, then
-/// `[engine.options]` (validated when the config was loaded), then the typed keys.
+/// Rows per batch under a memory limit of `limit` bytes: `limit / 16 KiB`, between
+/// DataFusion's 8192 and chainstat's 65536 (reached at 1 GiB).
+///
+/// Why: a sort or aggregation must hold a whole batch before it can spill, and the pool
+/// gives one such operator a quarter of the limit at most ([`crate::memory`]). The widest
+/// rows the job sorts take ≈ 300 bytes, so a batch stays under 2 % of the pool; with
+/// 65536-row batches a 64 MB limit failed ("ExternalSorter would hold 18 MB, more than a
+/// quarter").
+pub fn bounded_batch_size(limit: u64) -> usize {
+    usize::try_from(limit / (16 << 10))
+        .unwrap_or(usize::MAX)
+        .clamp(8192, 65536)
+}
+
+/// Applies engine settings to a session config: chainstat's defaults (with the batch size
+/// bounded by the memory limit), then `[engine.options]` (validated when the config was
+/// loaded), then the typed keys.
 pub fn tune(mut cfg: SessionConfig, engine: &EngineConfig) -> SessionConfig {
+    let bounded = engine
+        .memory_limit
+        .as_deref()
+        .and_then(|m| crate::config::parse_bytes(m).ok())
+        .map(|limit| {
+            (
+                "datafusion.execution.batch_size".to_string(),
+                bounded_batch_size(limit).to_string(),
+            )
+        });
     let options = DEFAULT_OPTIONS
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
+        .chain(bounded)
         .chain(
             engine
                 .options
