@@ -278,18 +278,24 @@ mod tests {
             &EngineConfig::default(),
         );
         assert!(!d.options().execution.enable_migration_aggregate);
-        assert_eq!(d.batch_size(), 65536);
-        // a memory limit bounds the default batch size, not the user's
+        // sessions keep DataFusion's batch size; the job's is 65536, bounded by a memory
+        // limit, unless the user chose one
+        assert_eq!(d.batch_size(), 8192);
+        use crate::session::job_batch_size;
+        assert_eq!(job_batch_size(&EngineConfig::default()), Some(65536));
         let small = EngineConfig {
             memory_limit: Some("64m".to_string()),
             ..EngineConfig::default()
         };
-        let b = crate::session::tune(datafusion::prelude::SessionConfig::new(), &small);
-        assert_eq!(b.batch_size(), 8192);
+        assert_eq!(job_batch_size(&small), Some(8192));
         let mut small_user = c.engine.clone();
         small_user.memory_limit = Some("64m".to_string());
-        let u = crate::session::tune(datafusion::prelude::SessionConfig::new(), &small_user);
-        assert_eq!(u.batch_size(), 1234);
+        assert_eq!(job_batch_size(&small_user), None);
+        let typed = EngineConfig {
+            batch_size: Some(4096),
+            ..EngineConfig::default()
+        };
+        assert_eq!(job_batch_size(&typed), None);
 
         std::fs::write(
             &p,

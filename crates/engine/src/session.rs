@@ -48,16 +48,7 @@ pub fn object_stores(storage: &StorageConfig) -> Arc<dyn ObjectStoreRegistry> {
 /// share it on purpose (`-- set:` in `flows` and `coverage_days`); an earlier global
 /// 4M-row / 512 MB setting made `cluster_edges` sort strings taken from a shared
 /// 2.6M-row build side (245 s, 20 GB).
-///
-/// `execution.batch_size` = 65536 (DataFusion: 8192): every operator pays per batch
-/// (building hash-join output, coalescing, repartitioning, one Parquet page write per
-/// column), and the job's steps stream tens of millions of narrow rows. 10M transfers in
-/// alternating runs: 63.5 / 64.1 s against 70.6–73.4 s at 8192 (16384: 69.7 s; 32768:
-/// 65.6–67.9 s; 131072: 64.6 s with 0.3 GB more peak RSS), the same published rows, and
-/// 74.2 s against 81.8 s under `--memory-limit 2g`. A batch of the widest staged rows is
-/// ≈ 20 MB; under a memory limit below 1 GB batches are smaller (see [`bounded_batch_size`]).
 pub const DEFAULT_OPTIONS: &[(&str, &str)] = &[
-    ("datafusion.execution.batch_size", "65536"),
     ("datafusion.execution.enable_migration_aggregate", "false"),
     (
         "datafusion.execution.skip_partial_aggregation_probe_ratio_threshold",
@@ -97,8 +88,41 @@ pub fn check_options(
     options.iter().try_for_each(|(k, v)| check_option(k, v))
 }
 
+/// The job's rows per batch, unless the user set a batch size (`[engine] batch_size` or
+/// `execution.batch_size` in `[engine.options]`; then `None`): 65536, or under a memory
+/// limit [`bounded_batch_size`]. Other sessions (the SQL shell) keep DataFusion's 8192.
+///
+/// Why larger batches for the job: every operator pays per batch (building hash-join
+/// output, coalescing, repartitioning, one Parquet page write per column), and the job's
+/// steps stream tens of millions of narrow rows through scans and joins. 10M transfers in
+/// alternating runs: 63.5 / 64.1 s against 70.6–73.4 s at 8192 (16384: 69.7 s; 32768:
+/// 65.6–67.9 s; 131072: 64.6 s with 0.3 GB more peak RSS), the same published rows, and
+/// 74.2 s against 81.8 s under `--memory-limit 2g`.
+///
+/// Why not in every session: an analyst's aggregation over a published or staged table is
+/// faster with smaller batches (its per-batch intermediate arrays of 32-byte decimals stay
+/// in cache). The turnover queries with `chainstat sql` on the 10M `flows`: yearly
+/// 1.02–1.06 s at 8192 against 1.09–1.12 s at 65536, daily 1.08–1.13 s against
+/// 1.26–1.35 s. Inside the job the same queries showed no such difference (0.9–1.1 s either
+/// way, within the noise), so the job keeps one batch size.
+pub fn job_batch_size(engine: &EngineConfig) -> Option<usize> {
+    let user_set = engine.batch_size.is_some()
+        || engine
+            .options
+            .keys()
+            .any(|k| option_key(k) == "datafusion.execution.batch_size");
+    if user_set {
+        return None;
+    }
+    let limit = engine
+        .memory_limit
+        .as_deref()
+        .and_then(|m| crate::config::parse_bytes(m).ok());
+    Some(limit.map_or(65536, bounded_batch_size))
+}
+
 /// Rows per batch under a memory limit of `limit` bytes: `limit / 16 KiB`, between
-/// DataFusion's 8192 and chainstat's 65536 (reached at 1 GiB).
+/// DataFusion's 8192 and the job's 65536 (reached at 1 GiB).
 ///
 /// Why: a sort or aggregation must hold a whole batch before it can spill, and the pool
 /// gives one such operator a quarter of the limit at most ([`crate::memory`]). The widest
@@ -111,24 +135,12 @@ pub fn bounded_batch_size(limit: u64) -> usize {
         .clamp(8192, 65536)
 }
 
-/// Applies engine settings to a session config: chainstat's defaults (with the batch size
-/// bounded by the memory limit), then `[engine.options]` (validated when the config was
-/// loaded), then the typed keys.
+/// Applies engine settings to a session config: chainstat's defaults, then
+/// `[engine.options]` (validated when the config was loaded), then the typed keys.
 pub fn tune(mut cfg: SessionConfig, engine: &EngineConfig) -> SessionConfig {
-    let bounded = engine
-        .memory_limit
-        .as_deref()
-        .and_then(|m| crate::config::parse_bytes(m).ok())
-        .map(|limit| {
-            (
-                "datafusion.execution.batch_size".to_string(),
-                bounded_batch_size(limit).to_string(),
-            )
-        });
     let options = DEFAULT_OPTIONS
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
-        .chain(bounded)
         .chain(
             engine
                 .options

@@ -85,6 +85,15 @@ async fn run_inner(
     let st = progress.stage("open inputs");
     let session = Session::open(config.clone(), opts.cluster.as_deref()).await?;
     let ctx = &session.ctx;
+    // The job's batch size (larger than a plain session's, see `job_batch_size`).
+    if let Some(rows) = chainstat_engine::session::job_batch_size(&config.engine) {
+        ctx.state_ref()
+            .write()
+            .config_mut()
+            .options_mut()
+            .set("datafusion.execution.batch_size", &rows.to_string())
+            .map_err(|e| JobError::Config(format!("execution.batch_size = {rows}: {e}")))?;
+    }
     let staging = session.staging.clone();
     let root = Root::open(ctx, &opts.out)?;
     // The run's work folder, relative to the root (`work` is its URL).
