@@ -247,14 +247,33 @@ mod tests {
         assert!(e.contains("fromat"), "{e}");
     }
 
+    /// The job's batch size: 65536 rows, bounded by a memory limit, unless the user
+    /// chose one (typed or in `[engine.options]`).
     #[test]
-    fn batch_size_follows_the_memory_limit_up_to_65536_rows() {
-        use crate::session::bounded_batch_size;
+    fn job_batch_size_follows_the_memory_limit_unless_set() {
+        use crate::session::{bounded_batch_size, job_batch_size};
         assert_eq!(bounded_batch_size(parse_bytes("64m").unwrap()), 8192);
         assert_eq!(bounded_batch_size(parse_bytes("256m").unwrap()), 16384);
         assert_eq!(bounded_batch_size(parse_bytes("1g").unwrap()), 65536);
         assert_eq!(bounded_batch_size(parse_bytes("2g").unwrap()), 65536);
         assert_eq!(bounded_batch_size(u64::MAX), 65536);
+
+        assert_eq!(job_batch_size(&EngineConfig::default()), Some(65536));
+        let small = EngineConfig {
+            memory_limit: Some("64m".to_string()),
+            ..EngineConfig::default()
+        };
+        assert_eq!(job_batch_size(&small), Some(8192));
+        let mut in_options = small.clone();
+        in_options
+            .options
+            .insert("execution.batch_size".to_string(), "1234".to_string());
+        assert_eq!(job_batch_size(&in_options), None);
+        let typed = EngineConfig {
+            batch_size: Some(4096),
+            ..EngineConfig::default()
+        };
+        assert_eq!(job_batch_size(&typed), None);
     }
 
     #[test]
@@ -278,24 +297,8 @@ mod tests {
             &EngineConfig::default(),
         );
         assert!(!d.options().execution.enable_migration_aggregate);
-        // sessions keep DataFusion's batch size; the job's is 65536, bounded by a memory
-        // limit, unless the user chose one
+        // sessions keep DataFusion's batch size (the job sets its own, see above)
         assert_eq!(d.batch_size(), 8192);
-        use crate::session::job_batch_size;
-        assert_eq!(job_batch_size(&EngineConfig::default()), Some(65536));
-        let small = EngineConfig {
-            memory_limit: Some("64m".to_string()),
-            ..EngineConfig::default()
-        };
-        assert_eq!(job_batch_size(&small), Some(8192));
-        let mut small_user = c.engine.clone();
-        small_user.memory_limit = Some("64m".to_string());
-        assert_eq!(job_batch_size(&small_user), None);
-        let typed = EngineConfig {
-            batch_size: Some(4096),
-            ..EngineConfig::default()
-        };
-        assert_eq!(job_batch_size(&typed), None);
 
         std::fs::write(
             &p,
