@@ -276,6 +276,61 @@ async fn rerun_with_the_same_inputs_publishes_the_same_rows() {
     assert!(pointer.contains(&second.manifest.run_id), "{pointer}");
 }
 
+/// The job's cluster tables are scratch: the evidence for every merge (`cluster_edges`)
+/// is written only when the work folder is kept, and then it holds the label and
+/// deposit-forward merges of the hand-built economy. Without `keep_work` the folder is gone.
+#[tokio::test]
+async fn a_kept_work_folder_holds_the_evidence_for_every_merge() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = hand_built(dir.path());
+    let (kept, scratch) = (dir.path().join("kept"), dir.path().join("scratch"));
+    for (out, keep_work) in [(&kept, true), (&scratch, false)] {
+        chainstat_job::run(
+            cfg.clone(),
+            &RunOptions {
+                out: out.display().to_string(),
+                quiet: true,
+                keep_work,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("run failed: {e}"));
+    }
+    assert!(
+        !scratch.join("_work").exists()
+            || std::fs::read_dir(scratch.join("_work"))
+                .expect("ls")
+                .next()
+                .is_none()
+    );
+    let run = std::fs::read_dir(kept.join("_work"))
+        .expect("work folder kept")
+        .next()
+        .expect("one run")
+        .expect("entry")
+        .path();
+    let ctx = SessionContext::new();
+    let edges = run.join("cluster").join("cluster_edges");
+    ctx.register_parquet("e", &format!("{}/", edges.display()), Default::default())
+        .await
+        .expect("cluster_edges written");
+    let batches = ctx
+        .sql("SELECT heuristic, address_a, address_b, used FROM e ORDER BY 1, 2, 3")
+        .await
+        .expect("sql")
+        .collect()
+        .await
+        .expect("rows");
+    assert_eq!(
+        to_text(&batches),
+        vec![
+            format!("deposit_forward|{ALPHA_HOT}|{DEPOSIT1}|true"),
+            format!("label|{ALPHA_HOT}|{ALPHA_COLD}|true"),
+        ]
+    );
+}
+
 /// A year of generated data (20k transfers) and an unbounded job over it, published
 /// under `dir/out`: the baseline of the memory and rejects tests.
 async fn generated_and_run(dir: &Path) -> (ChainstatConfig, PathBuf) {

@@ -16,6 +16,6 @@ pub mod pipeline;
 pub use error::{ClusterError, Result};
 pub use params::{CcEngine, ClusterParams};
 pub use pipeline::{
-    count, run, write_and_register, write_and_register_plain, write_sliced_and_register,
-    ClusterSummary, OUTPUTS,
+    count, run, run_with, write_and_register, write_and_register_plain, write_sliced_and_register,
+    ClusterSummary, Outputs, OUTPUTS,
 };

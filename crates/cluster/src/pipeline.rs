@@ -495,6 +495,23 @@ pub async fn count(ctx: &SessionContext, sql: &str) -> Result<u64> {
         .unwrap_or(0))
 }
 
+/// Which of the [`OUTPUTS`] a run writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outputs {
+    /// `cluster_edges`, the evidence for every merge. The nightly job leaves it out when
+    /// its cluster tables are scratch (deleted with the work folder): nothing in the job
+    /// reads it, and at 10M transfers it costs 1.5–1.7 s (a join of 0.9M edges with their
+    /// strings, sorted).
+    pub cluster_edges: bool,
+}
+
+impl Outputs {
+    /// Every output table.
+    pub const ALL: Outputs = Outputs {
+        cluster_edges: true,
+    };
+}
+
 /// Runs clustering over the session's canonical views and `labels`; writes work files
 /// under `work_dir` and the output tables under `out_dir` (local path or URL).
 pub async fn run(
@@ -502,6 +519,17 @@ pub async fn run(
     params: &ClusterParams,
     work_dir: &str,
     out_dir: &str,
+) -> Result<ClusterSummary> {
+    run_with(ctx, params, work_dir, out_dir, Outputs::ALL).await
+}
+
+/// [`run`], writing only the chosen `outputs`.
+pub async fn run_with(
+    ctx: &SessionContext,
+    params: &ClusterParams,
+    work_dir: &str,
+    out_dir: &str,
+    outputs: Outputs,
 ) -> Result<ClusterSummary> {
     use heuristics::deposit_reuse::{deposits_sql, DEPOSITS_TABLE};
     // The deposit heuristic's joins in slices of the deposit addresses (one pass unless
@@ -706,6 +734,7 @@ pub async fn run(
         cc: final_cc,
         edges: final_edges,
         refused: refuse,
+        outputs,
     };
     write_outputs(ctx, params, &result, out_dir, node_passes, &mut summary).await?;
     Ok(summary)
@@ -719,6 +748,8 @@ struct Components<'a> {
     edges: &'a str,
     /// Bridges found by the guardrail were dropped (policy `refuse`).
     refused: bool,
+    /// Which tables to write.
+    outputs: Outputs,
 }
 
 async fn write_outputs(
@@ -811,7 +842,9 @@ async fn write_outputs(
             root_pass = Pass::and(pass, "root"),
         )
     };
-    materialize_sliced(ctx, &render, passes, out_dir, "cluster_edges").await?;
+    if result.outputs.cluster_edges {
+        materialize_sliced(ctx, &render, passes, out_dir, "cluster_edges").await?;
+    }
     summary.warnings = materialize(
         ctx,
         &format!(

@@ -143,11 +143,16 @@ async fn run_inner(
     };
 
     let st = progress.stage("cluster");
-    let cs = chainstat_cluster::run(
+    // The cluster tables are scratch unless the work folder is kept: the evidence table
+    // is written only for a kept folder (nothing in the job reads it).
+    let cs = chainstat_cluster::run_with(
         ctx,
         &config.cluster,
         &format!("{work}/cluster_work"),
         &format!("{work}/cluster"),
+        chainstat_cluster::Outputs {
+            cluster_edges: opts.keep_work,
+        },
     )
     .await?;
     st.done(format!(
