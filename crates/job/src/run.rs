@@ -144,7 +144,7 @@ async fn run_inner(
 
     let st = progress.stage("cluster");
     // The cluster tables are scratch unless the work folder is kept: the evidence table
-    // is written only for a kept folder (nothing in the job reads it).
+    // (which nothing in the job reads) and the tables' key order are for a kept folder.
     let cs = chainstat_cluster::run_with(
         ctx,
         &config.cluster,
@@ -152,6 +152,7 @@ async fn run_inner(
         &format!("{work}/cluster"),
         chainstat_cluster::Outputs {
             cluster_edges: opts.keep_work,
+            sorted: opts.keep_work,
         },
     )
     .await?;
