@@ -515,6 +515,11 @@ impl Outputs {
         cluster_edges: true,
         sorted: true,
     };
+    /// What a job needs of tables it deletes after the run: no evidence table, no order.
+    pub const SCRATCH: Outputs = Outputs {
+        cluster_edges: false,
+        sorted: false,
+    };
 }
 
 /// Runs clustering over the session's canonical views and `labels`; writes work files
@@ -581,14 +586,17 @@ pub async fn run_with(
     // The edges keep their strings for `cluster_edges` (when it is written): the
     // components and their checks need only the ids, the heuristic and the evidence.
     let node_passes = node_passes(ctx, params, summary.nodes.max(edges));
-    let for_evidence = if outputs.cluster_edges {
-        ", e.address_a, e.detail"
+    let (evidence_a, evidence_b) = if outputs.cluster_edges {
+        (
+            ", e.address_a, e.detail",
+            ", e.chain, e.address_a, e.address_b, e.detail",
+        )
     } else {
-        ""
+        ("", "")
     };
     let render = |pass| {
         format!(
-            "SELECT e.chain, e.address_b, e.heuristic, e.evidence, na.id AS a{for_evidence} \
+            "SELECT e.chain, e.address_b, e.heuristic, e.evidence, na.id AS a{evidence_a} \
              FROM cl_edges e JOIN cl_nodes na ON na.chain = e.chain AND na.address = e.address_a \
              WHERE true{}{}",
             Pass::and(pass, "e.address_a"),
@@ -598,14 +606,9 @@ pub async fn run_with(
     materialize_sliced(ctx, &render, node_passes, work_dir, "cl_edges_a").await?;
     let render = |pass| {
         format!(
-            "SELECT e.a, nb.id AS b, e.heuristic, e.evidence{} \
+            "SELECT e.a, nb.id AS b, e.heuristic, e.evidence{evidence_b} \
              FROM cl_edges_a e JOIN cl_nodes nb ON nb.chain = e.chain AND nb.address = e.address_b \
              WHERE true{}{}",
-            if outputs.cluster_edges {
-                ", e.chain, e.address_a, e.address_b, e.detail"
-            } else {
-                ""
-            },
             Pass::and(pass, "e.address_b"),
             Pass::and(pass, "nb.address")
         )

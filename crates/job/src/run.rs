@@ -150,9 +150,10 @@ async fn run_inner(
         &config.cluster,
         &format!("{work}/cluster_work"),
         &format!("{work}/cluster"),
-        chainstat_cluster::Outputs {
-            cluster_edges: opts.keep_work,
-            sorted: opts.keep_work,
+        if opts.keep_work {
+            chainstat_cluster::Outputs::ALL
+        } else {
+            chainstat_cluster::Outputs::SCRATCH
         },
     )
     .await?;

@@ -136,7 +136,8 @@ pub fn deposits_sql(p: &ClusterParams, pass: Option<Pass>) -> String {
 /// The windows below handle each deposit as a partition, one at a time (0.4M tiny
 /// partitions at 10M transfers). Grouping the senders into an array of structs and
 /// unnesting it again was 0.7 s faster (3.2–3.3 s → 2.4–2.6 s), but Ballista 55 cannot
-/// decode an `unnest` of a column ("No field named __unnest_placeholder(…)").
+/// decode that `unnest`, of the column or of an expression over it ("No field named
+/// __unnest_placeholder(…)"); `unnest(make_array(…))` of integers, as above, decodes.
 pub fn sql(deposits: &str, pass: Option<Pass>) -> Vec<String> {
     let (d_pass, t_pass) = match pass {
         Some(pass) => (
