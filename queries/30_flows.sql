@@ -239,6 +239,14 @@ utxo_legs AS (
 -- row per (transaction, entity, direction, counterparty, lower_bound); first_leg = 1 on
 -- exactly one row per (transaction, entity, direction), so counts are sums, not
 -- count(DISTINCT …) (whose per-group hash sets cost gigabytes at millions of legs).
+-- The first row of a (transaction, entity, direction) is the one whose predecessor in
+-- that order belongs to another: `lag` over a few hundred buckets of the transaction
+-- hash (its last two characters, so a transaction's rows share a bucket), not
+-- `row_number()` over one window partition per group. DataFusion 55 handles window
+-- partitions one at a time, and 0.7M legs at 10M transfers made 0.5M of them (1.55 s
+-- against 0.27 s); unlike one unpartitioned window, the buckets still run in parallel
+-- (and on Ballista in several tasks). The order ends in every grouped column, so ties
+-- cannot make the choice depend on the run.
 merged AS (
     SELECT chain, block_time, asset, min(symbol) AS symbol, transfer, entity, min(category) AS category,
            direction, counterparty, min(counterparty_entity) AS counterparty_entity, lower_bound,
@@ -253,11 +261,14 @@ legs AS (
     UNION ALL
     SELECT l.chain, l.block_time, l.asset, l.symbol, l.amount, l.entity, l.category,
            l.direction, l.counterparty, l.counterparty_entity, l.lower_bound,
-           CASE WHEN row_number() OVER (
-                    PARTITION BY l.transfer, l.entity, l.direction
-                    ORDER BY COALESCE(l.counterparty, '') || CASE WHEN l.lower_bound THEN '|1' ELSE '|0' END) = 1
-                THEN 1 ELSE 0 END AS first_leg
+           CASE WHEN lag(l.transfer) OVER w = l.transfer AND lag(l.entity) OVER w = l.entity
+                     AND lag(l.direction) OVER w = l.direction
+                THEN 0 ELSE 1 END AS first_leg
     FROM merged l
+    WINDOW w AS (PARTITION BY right(l.transfer, 2)
+                 ORDER BY l.transfer, l.entity, l.direction,
+                          COALESCE(l.counterparty, '') || CASE WHEN l.lower_bound THEN '|1' ELSE '|0' END,
+                          l.chain, l.block_time, l.asset)
 )
 SELECT l.chain,
        CAST(l.block_time AS DATE) AS day,
