@@ -541,7 +541,7 @@ pub async fn run_with(
     out_dir: &str,
     outputs: Outputs,
 ) -> Result<ClusterSummary> {
-    use heuristics::deposit_reuse::{deposits_sql, DEPOSITS_TABLE};
+    use heuristics::deposit_reuse::{deposits_sql, senders_sql, DEPOSITS_TABLE, SENDERS_TABLE};
     // The deposit heuristic's joins in slices of the deposit addresses (one pass unless
     // memory is bounded): its self-join, then its senders' join with their transfers.
     let passes = deposit_passes(ctx, params).await?;
@@ -551,6 +551,8 @@ pub async fn run_with(
         let written = materialize_sliced(ctx, &render, passes, work_dir, DEPOSITS_TABLE).await;
         set_join_reordering(ctx, reordering);
         written?;
+        let render = |pass| senders_sql(DEPOSITS_TABLE, pass);
+        materialize_sliced(ctx, &render, passes, work_dir, SENDERS_TABLE).await?;
     }
     let render = |pass| {
         format!(

@@ -128,17 +128,26 @@ pub fn deposits_sql(p: &ClusterParams, pass: Option<Pass>) -> String {
     )
 }
 
-/// Edges: deposit → exchange wallet, and each sender of a deposit to its smallest
-/// sender, from the deposits in `deposits` (a table or parenthesised query with the
-/// columns of [`deposits_sql`]). With a `pass`, the sender edges of that pass's deposit
-/// addresses only (their join with the transfers into them is the expensive part).
+/// Name of the table the clustering pipeline materialises [`senders_sql`] into.
+pub const SENDERS_TABLE: &str = "cl_deposit_senders";
+
+/// The senders of each deposit address of one entity: `(chain, deposit, sender, tx)`, one
+/// row per (deposit, sender), `tx` the smallest transaction of theirs that paid it.
+/// Labelled senders, self-transfers and the chain's zero address are left out. With a
+/// `pass`, the senders of that pass's deposit addresses (their join with the transfers
+/// into them is the expensive part).
 ///
-/// The windows below handle each deposit as a partition, one at a time (0.4M tiny
-/// partitions at 10M transfers). Grouping the senders into an array of structs and
-/// unnesting it again was 0.7 s faster (3.2–3.3 s → 2.4–2.6 s), but Ballista 55 cannot
-/// decode that `unnest`, of the column or of an expression over it ("No field named
-/// __unnest_placeholder(…)"); `unnest(make_array(…))` of integers, as above, decodes.
-pub fn sql(deposits: &str, pass: Option<Pass>) -> Vec<String> {
+/// Materialised because the sender edges ([`sql`]) read it twice — once to find each
+/// deposit's smallest sender (the root of its star), once for the edges — and as a
+/// query it would be computed twice. The alternatives cost more: `min(sender) OVER
+/// (PARTITION BY chain, deposit)`, which DataFusion 55 evaluates one window partition
+/// at a time (0.56M senders of 0.46M deposits at 10M transfers: 1.7 s in the window
+/// alone; the edges took 2.9–3.2 s, against 2.1 s to write this table and 0.4 s for the
+/// edges from it), or over peer groups of a few buckets (`RANGE` frames: 1.1 s in the
+/// window, its sliding string `min`); grouping the senders into an array of structs and
+/// unnesting it again does not decode on Ballista 55 ("No field named
+/// __unnest_placeholder(…)"), nor does an `unnest` of an expression over the array.
+pub fn senders_sql(deposits: &str, pass: Option<Pass>) -> String {
     let (d_pass, t_pass) = match pass {
         Some(pass) => (
             format!("AND {}", pass.predicate("deposit")),
@@ -146,28 +155,42 @@ pub fn sql(deposits: &str, pass: Option<Pass>) -> Vec<String> {
         ),
         None => (String::new(), String::new()),
     };
-    let to_exchange = format!(
-        "SELECT chain, wallet AS address_a, deposit AS address_b, 'deposit_forward' AS heuristic, \
-                fwd_tx AS evidence, entity AS detail \
-         FROM {deposits} WHERE n_entities = 1"
-    );
-    let senders = format!(
+    format!(
         "WITH d AS (SELECT chain, deposit FROM {deposits} WHERE n_entities = 1 {d_pass}), \
               known AS (SELECT DISTINCT chain, address FROM labels), \
               paid AS (SELECT t.chain, t.to_address, t.from_address, t.tx_hash \
                        FROM d JOIN transfers t ON d.chain = t.chain AND d.deposit = t.to_address \
                        WHERE t.from_address <> t.to_address {t_pass} \
                          AND t.from_address NOT IN ('0x0000000000000000000000000000000000000000', \
-                                                    'T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb')), \
-              s AS (SELECT p.chain, p.to_address AS deposit, p.from_address AS sender, min(p.tx_hash) AS tx \
-                    FROM known k RIGHT ANTI JOIN paid p ON k.chain = p.chain AND k.address = p.from_address \
-                    GROUP BY p.chain, p.to_address, p.from_address), \
-              r AS (SELECT s.*, min(sender) OVER (PARTITION BY chain, deposit) AS root, \
-                           count(*) OVER (PARTITION BY chain, deposit) AS n \
-                    FROM s) \
-         SELECT chain, root AS address_a, sender AS address_b, 'deposit_reuse' AS heuristic, \
-                tx AS evidence, deposit AS detail \
-         FROM r WHERE n >= 2 AND sender <> root"
+                                                    'T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb')) \
+         SELECT p.chain, p.to_address AS deposit, p.from_address AS sender, min(p.tx_hash) AS tx \
+         FROM known k RIGHT ANTI JOIN paid p ON k.chain = p.chain AND k.address = p.from_address \
+         GROUP BY p.chain, p.to_address, p.from_address"
+    )
+}
+
+/// Edges: deposit → exchange wallet, from the deposits in `deposits` (a table or
+/// parenthesised query with the columns of [`deposits_sql`]); and each sender of a
+/// deposit with two or more senders to its smallest sender, from `senders` (with the
+/// columns of [`senders_sql`]). With a `pass`, the sender edges of that pass's deposit
+/// addresses only.
+pub fn sql(deposits: &str, senders: &str, pass: Option<Pass>) -> Vec<String> {
+    let d_pass = match pass {
+        Some(pass) => format!("WHERE {}", pass.predicate("deposit")),
+        None => String::new(),
+    };
+    let to_exchange = format!(
+        "SELECT chain, wallet AS address_a, deposit AS address_b, 'deposit_forward' AS heuristic, \
+                fwd_tx AS evidence, entity AS detail \
+         FROM {deposits} WHERE n_entities = 1"
+    );
+    let senders = format!(
+        "SELECT s.chain, r.root AS address_a, s.sender AS address_b, 'deposit_reuse' AS heuristic, \
+                s.tx AS evidence, s.deposit AS detail \
+         FROM (SELECT chain, deposit, min(sender) AS root FROM {senders} {d_pass} \
+               GROUP BY chain, deposit HAVING count(*) >= 2) r \
+         JOIN (SELECT * FROM {senders} {d_pass}) s ON s.chain = r.chain AND s.deposit = r.deposit \
+         WHERE s.sender <> r.root"
     );
     match pass {
         Some(p) if p.index > 0 => vec![senders],

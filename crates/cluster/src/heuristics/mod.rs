@@ -13,8 +13,9 @@ pub mod seed_labels;
 use crate::params::ClusterParams;
 
 /// The SQL union of every enabled heuristic's edges (an empty typed select if none).
-/// With `deposit_reuse` on, it reads the table [`deposit_reuse::DEPOSITS_TABLE`], which
-/// the caller materialises first from [`deposit_reuse::deposits_sql`].
+/// With `deposit_reuse` on, it reads the tables [`deposit_reuse::DEPOSITS_TABLE`] and
+/// [`deposit_reuse::SENDERS_TABLE`], which the caller materialises first from
+/// [`deposit_reuse::deposits_sql`] and [`deposit_reuse::senders_sql`].
 ///
 /// With a `pass` (one of several whose union is all edges): the multi-input and change
 /// edges of that pass's slice of transactions, the deposit senders' edges of its slice
@@ -29,7 +30,11 @@ pub fn edges_sql(p: &ClusterParams, pass: Option<crate::passes::Pass>) -> String
         parts.push(change::sql(p, pass));
     }
     if p.deposit_reuse {
-        parts.extend(deposit_reuse::sql(deposit_reuse::DEPOSITS_TABLE, pass));
+        parts.extend(deposit_reuse::sql(
+            deposit_reuse::DEPOSITS_TABLE,
+            deposit_reuse::SENDERS_TABLE,
+            pass,
+        ));
     }
     if p.seed_labels && first {
         parts.push(seed_labels::sql());
