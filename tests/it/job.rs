@@ -605,7 +605,8 @@ fn rel(est: f64, truth: f64) -> f64 {
 /// Stated accuracy bound (README): yearly USD turnover per labelled exchange and asset
 /// within 1 % of the ground truth for tokens and 5 % for Bitcoin (deposits not yet
 /// consolidated by the exchange at the end of the data cannot be linked by the
-/// multi-input heuristic), in total within 2 %; unlabelled exchanges are not in the
+/// multi-input heuristic), in total within 2 %; Bitcoin transfer counts (one per
+/// transaction, entity and direction) within 20 %; unlabelled exchanges are not in the
 /// turnover tables but are found as candidates.
 #[tokio::test]
 async fn estimates_match_the_generated_ground_truth() {
@@ -673,6 +674,50 @@ async fn estimates_match_the_generated_ground_truth() {
         t_sum += t;
         e_sum += e;
     }
+    // Transfers are counted once per transaction, entity and direction: a Bitcoin
+    // transaction paying an exchange from several input clusters is one incoming transfer,
+    // not one per leg (`first_leg` in queries/30_flows.sql).
+    let mut true_btc: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    let (ti, to) = (col("transfers_in"), col("transfers_out"));
+    for r in &rdr {
+        if r[ia] == "BTC" {
+            let e = true_btc.entry(r[ie].clone()).or_default();
+            e.0 += r[ti].parse::<f64>().unwrap_or(0.0);
+            e.1 += r[to].parse::<f64>().unwrap_or(0.0);
+        }
+    }
+    let counted = published(
+        &out,
+        "SELECT entity, CAST(sum(transfers_in) AS VARCHAR), CAST(sum(transfers_out) AS VARCHAR) \
+         FROM exchange_turnover_yearly WHERE asset = 'BTC' GROUP BY entity",
+    )
+    .await;
+    // Within 20 % where the truth has at least 10: deposits not yet consolidated are
+    // missed (as for the USD above); counting legs instead would give several times more.
+    let mut checked = 0;
+    for r in &counted {
+        let p: Vec<&str> = r.split('|').collect();
+        let (t_in, t_out) = true_btc.get(p[0]).copied().unwrap_or_default();
+        println!(
+            "BTC transfers {}: in {} (truth {t_in}), out {} (truth {t_out})",
+            p[0], p[1], p[2]
+        );
+        for (est, truth, dir) in [(p[1], t_in, "in"), (p[2], t_out, "out")] {
+            let est: f64 = est.parse().unwrap_or(0.0);
+            if labelled.iter().any(|l| l == p[0]) && truth >= 10.0 {
+                assert!(
+                    rel(est, truth) <= 0.2,
+                    "{} BTC transfers {dir}: {est} counted vs {truth} true",
+                    p[0]
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked >= 2,
+        "too few Bitcoin transfer counts to check: {counted:?}"
+    );
     let total_err = rel(e_sum, t_sum);
     println!(
         "accuracy: labelled exchanges' yearly turnover {e_sum:.0} USD vs truth {t_sum:.0} ({:.3} %), worst entity×asset {:.3} %",
