@@ -2,6 +2,7 @@
 -- set: optimizer.join_reordering = false
 -- set: optimizer.hash_join_single_partition_threshold_rows = 4000000
 -- set: optimizer.hash_join_single_partition_threshold = 536870912
+-- strings: views
 -- One row ("leg") per value that crosses an entity's boundary, the base of every
 -- turnover table. A transfer from A to B gives
 --   an 'in' leg for entity(B) when entity(A) differs (or is unknown), and

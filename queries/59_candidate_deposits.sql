@@ -1,5 +1,6 @@
 -- stage: candidate_deposits
 -- set: optimizer.join_reordering = false
+-- strings: views
 -- The deposits behind `exchange_candidates` (60_exchange_candidates.sql says what makes
 -- an address deposit-like and a hub a candidate): one row per deposit into a
 -- deposit-like address that forwarded it to an unattributed hub. Account chains only;

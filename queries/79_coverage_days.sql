@@ -2,6 +2,7 @@
 -- set: optimizer.join_reordering = false
 -- set: optimizer.hash_join_single_partition_threshold_rows = 4000000
 -- set: optimizer.hash_join_single_partition_threshold = 536870912
+-- strings: views
 -- What `coverage` (80_coverage.sql) adds up, per year, chain, asset and day: transfers
 -- (Bitcoin: transactions, with their output value), those with a USD price for their
 -- day, those touching an attributed address (estimate) or a labelled one (lower bound),

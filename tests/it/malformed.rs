@@ -62,7 +62,7 @@ async fn staged_rejects_name_the_same_file_row_and_reason() {
     assert_eq!(direct.len(), 9, "{direct:?}");
     let work = tempfile::tempdir().expect("tmp");
     let dir = work.path().to_str().expect("utf-8 path");
-    chainstat_engine::views::stage_canonical(&s.ctx, &s.tables, None, dir, true)
+    chainstat_engine::views::stage_canonical(&s.ctx, &s.tables, None, dir, true, true)
         .await
         .expect("staging");
     let staged = rows(&s, query).await;

@@ -227,3 +227,107 @@ async fn bitcoin_inputs_and_outputs() {
     );
     assert_eq!(scalar(&s, "SELECT count(*) FROM rejects").await, "0");
 }
+
+/// The job stages its inputs once and defines each input view twice: with plain strings,
+/// and with string views for the queries that stream the inputs through joins
+/// (`-- strings: views`). Both must hold the same rows — the deduplicated ones, winners
+/// of repeated keys and every chain included — and switching must change only the string
+/// type. Under a memory limit the switch keeps plain strings.
+#[tokio::test]
+async fn staged_inputs_hold_the_same_rows_with_string_views() {
+    use arrow::datatypes::DataType;
+    use chainstat_cluster::{read_inputs_with, InputStrings};
+    use chainstat_engine::Session;
+
+    let tables = [
+        format!("a={}", fixture("ethereum/etl/")),
+        format!("b={}", fixture("ethereum/overlap/")),
+        format!("tr={}", fixture("tron/parquet/")),
+        format!("i={}", fixture("bitcoin/inputs/")),
+        format!("o={}", fixture("bitcoin/outputs/")),
+    ];
+    let tables: Vec<&str> = tables.iter().map(|t| t.as_str()).collect();
+    let queries = [
+        (
+            "transfers",
+            "from_address",
+            "SELECT * FROM transfers ORDER BY chain, tx_hash, log_index",
+        ),
+        (
+            "utxo_inputs",
+            "address",
+            "SELECT * FROM utxo_inputs ORDER BY chain, tx_hash, input_index",
+        ),
+        (
+            "utxo_outputs",
+            "address",
+            "SELECT * FROM utxo_outputs ORDER BY chain, tx_hash, output_index",
+        ),
+    ];
+    let string_type = |s: &Session, view: &'static str, column: &'static str| {
+        let ctx = s.ctx.clone();
+        async move {
+            let df = ctx.table(view).await.expect("view");
+            df.schema()
+                .field_with_unqualified_name(column)
+                .expect("column")
+                .data_type()
+                .clone()
+        }
+    };
+
+    let s = session(&tables).await;
+    let mut direct = Vec::new();
+    for (_, _, sql) in queries {
+        direct.push(rows(&s, sql).await);
+    }
+    assert_eq!(
+        direct[0].len(),
+        291 + text(&expected()["tron"]["row_count"])
+            .parse::<usize>()
+            .unwrap()
+    );
+    let work = tempfile::tempdir().expect("tmp");
+    let dir = work.path().to_str().expect("utf-8 path");
+    chainstat_engine::views::stage_canonical(&s.ctx, &s.tables, None, dir, true, true)
+        .await
+        .expect("staging");
+    for (strings, want) in [
+        (InputStrings::Plain, DataType::Utf8),
+        (InputStrings::ViewsUnlessBounded, DataType::Utf8View),
+        (InputStrings::Plain, DataType::Utf8),
+    ] {
+        read_inputs_with(&s.ctx, strings).await.expect("switch");
+        for ((view, column, sql), direct) in queries.iter().zip(&direct) {
+            assert_eq!(
+                string_type(&s, view, column).await,
+                want,
+                "{view} {strings:?}"
+            );
+            let got = rows(&s, sql).await;
+            assert_eq!(got.len(), direct.len(), "{view} {strings:?}");
+            assert!(&got == direct, "{view} {strings:?}: other rows");
+        }
+    }
+
+    // Bounded memory: plain strings whatever the query asks for.
+    let mut cfg = config(&tables);
+    cfg.engine.memory_limit = Some("1g".to_string());
+    let s = Session::open(cfg, None).await.expect("session opens");
+    let work = tempfile::tempdir().expect("tmp");
+    let dir = work.path().to_str().expect("utf-8 path");
+    chainstat_engine::views::stage_canonical(&s.ctx, &s.tables, None, dir, true, true)
+        .await
+        .expect("staging");
+    read_inputs_with(&s.ctx, InputStrings::ViewsUnlessBounded)
+        .await
+        .expect("switch");
+    assert_eq!(
+        string_type(&s, "transfers", "from_address").await,
+        DataType::Utf8
+    );
+    assert!(
+        rows(&s, queries[0].2).await == direct[0],
+        "bounded: other rows"
+    );
+}

@@ -9,11 +9,13 @@ pub mod error;
 pub mod explain;
 pub mod guardrail;
 pub mod heuristics;
+pub mod input_strings;
 pub mod params;
 pub mod passes;
 pub mod pipeline;
 
 pub use error::{ClusterError, Result};
+pub use input_strings::{read_inputs_with, InputStrings};
 pub use params::{CcEngine, ClusterParams};
 pub use pipeline::{
     count, run, run_with, write_and_register, write_and_register_plain, write_sliced_and_register,

@@ -19,6 +19,7 @@ use crate::components::{self, CcStats};
 use crate::error::{ClusterError, Result};
 use crate::guardrail;
 use crate::heuristics;
+use crate::input_strings::{read_inputs_with, InputStrings};
 use crate::params::ClusterParams;
 use crate::passes::{self, Pass};
 
@@ -548,7 +549,10 @@ pub async fn run_with(
     if params.deposit_reuse {
         let render = |pass| deposits_sql(params, pass);
         let reordering = set_join_reordering(ctx, false);
+        // The self-join streams the transfers: string views (see `input_strings`).
+        read_inputs_with(ctx, InputStrings::ViewsUnlessBounded).await?;
         let written = materialize_sliced(ctx, &render, passes, work_dir, DEPOSITS_TABLE).await;
+        read_inputs_with(ctx, InputStrings::Plain).await?;
         set_join_reordering(ctx, reordering);
         written?;
         let render = |pass| senders_sql(DEPOSITS_TABLE, pass);
@@ -566,7 +570,9 @@ pub async fn run_with(
         edges,
         ..Default::default()
     };
-    summary.nodes = materialize(
+    // 26M address mentions at 10M transfers, grouped: string views (see `input_strings`).
+    read_inputs_with(ctx, InputStrings::ViewsUnlessBounded).await?;
+    let nodes = materialize(
         ctx,
         // `node` is built after the DISTINCT: once per address, not once per mention
         // (24M at 10M transfers).
@@ -582,7 +588,9 @@ pub async fn run_with(
         work_dir,
         "cl_nodes",
     )
-    .await?;
+    .await;
+    read_inputs_with(ctx, InputStrings::Plain).await?;
+    summary.nodes = nodes?;
     // Node ids for the edges, one end at a time, each in slices of that end's address: a
     // pass holds its slice of the node table (one row per address), never all of it.
     // The edges keep their strings for `cluster_edges` (when it is written): the

@@ -7,6 +7,7 @@
 //! listing order; bad rows go to `rejects` with the file and row they came from. Because this is plain SQL over listing tables, the same views run on
 //! Ballista.
 
+use chainstat_cluster::input_strings;
 use chainstat_io::format::{Lineage, SourceTable, TableKind};
 use chainstat_io::RegisteredTable;
 use datafusion::prelude::SessionContext;
@@ -463,6 +464,10 @@ const STAGED_KINDS: &[TableKind] = &[
 /// amount was validated twice (once in the filter, once to normalise it); in one select
 /// the checks and the normalisation share the calls.
 ///
+/// `string_views`: also define each staged view with string views, for the queries that
+/// ask for them ([`chainstat_cluster::input_strings`]); false on Ballista, whose job
+/// flattens the views into tables.
+///
 /// `rejects` is recreated from the staged rows that have a reason (the pass names each
 /// one's file and row too, see [`chainstat_io::SourceTable::from_sql`]) and the unstaged
 /// tables' checks, so no staged table is validated a second time: that pass was most of
@@ -473,6 +478,7 @@ pub async fn stage_canonical(
     staging: Option<&str>,
     dir: &str,
     lineage: bool,
+    string_views: bool,
 ) -> Result<usize> {
     let mut repeated = 0;
     let mut checked = Vec::new();
@@ -492,20 +498,33 @@ pub async fn stage_canonical(
         }
         let mut cols: Vec<&str> = columns(*kind).iter().map(|(c, _)| *c).collect();
         cols.extend(derived_columns(*kind));
-        let mut parts = Vec::new();
+        let (mut parts, mut view_parts) = (Vec::new(), Vec::new());
         for chain in chains_of(*kind, tables) {
             let staged = StagedChain {
                 kind: *kind,
                 chain: &chain,
                 cols: &cols,
             };
-            staged.write(ctx, tables, dir, lineage).await?;
-            repeated += staged.dedupe(ctx, staging).await?;
-            parts.push(staged.deduplicated_sql());
+            staged
+                .write(ctx, tables, dir, lineage, string_views)
+                .await?;
+            repeated += staged.dedupe(ctx, staging, string_views).await?;
+            parts.push(staged.deduplicated_sql(false));
+            view_parts.push(staged.deduplicated_sql(true));
             checked.push(staged.checked());
         }
-        if !parts.is_empty() {
-            create_view(ctx, kind.view(), &parts.join(" UNION ALL ")).await?;
+        if parts.is_empty() {
+            continue;
+        }
+        let view = kind.view();
+        if string_views {
+            let plain = input_strings::plain_name(view);
+            create_view(ctx, &plain, &parts.join(" UNION ALL ")).await?;
+            let views = input_strings::views_name(view);
+            create_view(ctx, &views, &view_parts.join(" UNION ALL ")).await?;
+            create_view(ctx, view, &format!("SELECT * FROM {plain}")).await?;
+        } else {
+            create_view(ctx, view, &parts.join(" UNION ALL ")).await?;
         }
     }
     let unstaged: Vec<RegisteredTable> = tables
@@ -545,6 +564,11 @@ impl StagedChain<'_> {
         per_chain_name("_winners", self.kind, self.chain)
     }
 
+    /// `name` (one of the tables above) with its strings as views.
+    fn viewed(name: &str) -> String {
+        format!("{name}_sv")
+    }
+
     /// Checks every row once and writes it under `dir`; defines the good rows.
     async fn write(
         &self,
@@ -552,6 +576,7 @@ impl StagedChain<'_> {
         tables: &[RegisteredTable],
         dir: &str,
         lineage: bool,
+        string_views: bool,
     ) -> Result<()> {
         let checked = self.checked();
         let sql = with_derived(
@@ -565,12 +590,41 @@ impl StagedChain<'_> {
         ctx.deregister_table(good.as_str())?;
         let cols = self.cols.join(", ");
         let sql = format!("SELECT {cols}, _kh FROM {checked} WHERE _reason IS NULL");
-        create_view(ctx, &good, &sql).await
+        create_view(ctx, &good, &sql).await?;
+        if string_views {
+            // The same files, read with string views.
+            let schema = ctx
+                .table(checked.as_str())
+                .await?
+                .schema()
+                .as_arrow()
+                .clone();
+            let read = datafusion::datasource::file_format::parquet::transform_schema_to_view(
+                &std::sync::Arc::new(schema),
+            );
+            let options = datafusion::prelude::ParquetReadOptions {
+                schema: Some(&read),
+                ..Default::default()
+            };
+            let checked_sv = Self::viewed(&checked);
+            ctx.deregister_table(checked_sv.as_str())?;
+            ctx.register_parquet(checked_sv.as_str(), &path, options)
+                .await?;
+            let sql = format!("SELECT {cols}, _kh FROM {checked_sv} WHERE _reason IS NULL");
+            create_view(ctx, &Self::viewed(&good), &sql).await?;
+        }
+        Ok(())
     }
 
     /// Pins the repeated-key set and the winning copies of repeated keys; returns how many
     /// keys repeat.
-    async fn dedupe(&self, ctx: &SessionContext, staging: Option<&str>) -> Result<usize> {
+    /// With `string_views`, also defines the winners with string views.
+    async fn dedupe(
+        &self,
+        ctx: &SessionContext,
+        staging: Option<&str>,
+        string_views: bool,
+    ) -> Result<usize> {
         let (good, dups, winners) = (self.good(), self.dups(), self.winners());
         ctx.deregister_table(dups.as_str())?;
         create_view(ctx, &dups, &dup_keys_sql(&good)).await?;
@@ -578,17 +632,40 @@ impl StagedChain<'_> {
         let sql = winners_sql(self.kind, &dups, &good, self.cols);
         create_view(ctx, &winners, &sql).await?;
         pin(ctx, &winners, staging).await?;
+        if string_views {
+            let schema = ctx
+                .table(winners.as_str())
+                .await?
+                .schema()
+                .as_arrow()
+                .clone();
+            let cols: Vec<String> = schema
+                .fields()
+                .iter()
+                .map(|f| match f.data_type() {
+                    arrow::datatypes::DataType::Utf8 | arrow::datatypes::DataType::LargeUtf8 => {
+                        format!("arrow_cast({0}, 'Utf8View') AS {0}", f.name())
+                    }
+                    _ => f.name().to_string(),
+                })
+                .collect();
+            let sql = format!("SELECT {} FROM {winners}", cols.join(", "));
+            create_view(ctx, &Self::viewed(&winners), &sql).await?;
+        }
         Ok(repeated)
     }
 
     /// The deduplicated rows, for the view: good rows whose key hash does not repeat,
-    /// plus the winners.
-    fn deduplicated_sql(&self) -> String {
+    /// plus the winners; `views`: from their string-view definitions.
+    fn deduplicated_sql(&self, views: bool) -> String {
+        let (good, winners) = match views {
+            true => (Self::viewed(&self.good()), Self::viewed(&self.winners())),
+            false => (self.good(), self.winners()),
+        };
         format!(
-            "{} UNION ALL SELECT {} FROM {}",
-            unique_rows_sql(&self.dups(), &self.good(), self.cols),
+            "{} UNION ALL SELECT {} FROM {winners}",
+            unique_rows_sql(&self.dups(), &good, self.cols),
             self.cols.join(", "),
-            self.winners()
         )
     }
 }

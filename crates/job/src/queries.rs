@@ -8,6 +8,7 @@
 //! -- stage: flows                       -- an intermediate table (Parquet in the work dir)
 //! -- view: registry                     -- a view (planned into its readers)
 //! -- set: optimizer.join_reordering = false  -- a DataFusion setting for this query only
+//! -- strings: views                     -- read the inputs' strings as views (see below)
 //! ```
 //!
 //! and may use `${name}` placeholders for job parameters (threshold, top N, …), and
@@ -16,7 +17,11 @@
 //! query whose rows each derive from one key (`flows`: one transaction) may mark its
 //! scans with `${slice:expr}`: under a memory limit the job runs it in passes, each
 //! over the rows whose `expr` hashes into that pass (`true` in a single pass), and the
-//! staged table is their union. Files run in file-name order.
+//! staged table is their union. `-- strings: views` has a stage query read the inputs
+//! (`transfers`, `utxo_inputs`, `utxo_outputs`) with Arrow string views when memory is
+//! unbounded, for queries that stream them through joins
+//! ([`chainstat_cluster::input_strings`] says when that pays). Files run in file-name
+//! order.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -159,6 +164,8 @@ pub struct Query {
     pub sql: String,
     /// It marks slices (`${slice:expr}`) and can run in passes.
     pub sliced: bool,
+    /// It reads the inputs' strings as views (`-- strings: views`; a stage query only).
+    pub string_views: bool,
 }
 
 const SLICE: &str = "slice:";
@@ -170,6 +177,7 @@ pub fn parse(file: &str, text: &str) -> Result<Query> {
     let mut kind = None;
     let mut partition = None;
     let mut settings = Vec::new();
+    let mut string_views = false;
     for line in text.lines() {
         let Some(comment) = line.trim().strip_prefix("--") else {
             if line.trim().is_empty() {
@@ -193,6 +201,17 @@ pub fn parse(file: &str, text: &str) -> Result<Query> {
                 chainstat_engine::session::check_option(&k, v)
                     .map_err(|e| bad(format!("`-- set: {value}`: {e}")))?;
                 settings.push((k, v.to_string()));
+            }
+            "strings" => {
+                string_views = match value {
+                    "views" => true,
+                    "plain" => false,
+                    other => {
+                        return Err(bad(format!(
+                            "strings must be views or plain, got '{other}'"
+                        )))
+                    }
+                }
             }
             "partition" => {
                 partition = Some(match value {
@@ -228,6 +247,13 @@ pub fn parse(file: &str, text: &str) -> Result<Query> {
                 .into(),
         ));
     }
+    if string_views && kind != QueryKind::Stage {
+        return Err(bad(
+            "`-- strings: views` only applies to stage queries: their strings are written \
+             plain, never published as views"
+                .into(),
+        ));
+    }
     let sliced = text.contains(&format!("${{{SLICE}"));
     if sliced && kind != QueryKind::Stage {
         return Err(bad(
@@ -243,6 +269,7 @@ pub fn parse(file: &str, text: &str) -> Result<Query> {
         settings,
         sql: text.to_string(),
         sliced,
+        string_views,
     })
 }
 
@@ -480,5 +507,27 @@ mod tests {
         assert!(e.to_string().contains("unknown flag `f`"), "{e}");
         let q = parse("d.sql", "-- view: d\nSELECT ${if:f}").unwrap();
         assert!(render(&q, &p).is_err());
+    }
+
+    #[test]
+    fn strings_views_is_a_stage_query_option() {
+        let q = parse("s.sql", "-- stage: s\n-- strings: views\nSELECT 1").unwrap();
+        assert!(q.string_views);
+        assert!(
+            !parse("s.sql", "-- stage: s\nSELECT 1")
+                .unwrap()
+                .string_views
+        );
+        let plain = parse("s.sql", "-- stage: s\n-- strings: plain\nSELECT 1").unwrap();
+        assert!(!plain.string_views);
+        let e = parse("s.sql", "-- stage: s\n-- strings: fast\nSELECT 1").unwrap_err();
+        assert!(e.to_string().contains("views or plain"), "{e}");
+        for head in ["-- publish: p", "-- view: v"] {
+            let e = parse("p.sql", &format!("{head}\n-- strings: views\nSELECT 1")).unwrap_err();
+            assert!(
+                e.to_string().contains("only applies to stage queries"),
+                "{e}"
+            );
+        }
     }
 }

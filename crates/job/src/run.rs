@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int64Type};
+use chainstat_cluster::InputStrings;
 use chainstat_engine::{ChainstatConfig, Session};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use sha2::{Digest, Sha256};
@@ -117,6 +118,9 @@ async fn run_inner(
         &format!("{work}/canonical"),
         // `rejects` names the Parquet row except on Ballista (see create_views).
         opts.cluster.is_none(),
+        // String views for the queries that ask (`-- strings: views`); on Ballista the
+        // views are flattened into tables below.
+        opts.cluster.is_none(),
     )
     .await?;
     let mut staged = Vec::new();
@@ -196,6 +200,9 @@ async fn run_inner(
         }
         let st = progress.stage(&q.name);
         let before = set_options(ctx, &q.settings)?;
+        if q.string_views {
+            chainstat_cluster::read_inputs_with(ctx, InputStrings::ViewsUnlessBounded).await?;
+        }
         let detail = run_query(
             ctx,
             q,
@@ -211,6 +218,9 @@ async fn run_inner(
         )
         .await;
         restore_options(ctx, before);
+        if q.string_views {
+            chainstat_cluster::read_inputs_with(ctx, InputStrings::Plain).await?;
+        }
         st.done(detail?);
         failpoint("publish", tables.len());
     }
