@@ -168,7 +168,9 @@ enum Strings {
     ViewsUnlessBounded,
     /// Always plain. For the validated inputs: their rows become the build sides of the
     /// self-joins (deposits, candidate deposits), and as views each kept row held its
-    /// page's buffers: 5.5 GB peak RSS instead of 3.6 GB at 10M transfers. And for the
+    /// page's buffers: 5.5 GB peak RSS instead of 3.6 GB at 10M transfers when every
+    /// query read them so. (The job also defines them with views, for the queries that
+    /// ask and were measured not to hold pages: [`crate::input_strings`].) And for the
     /// clustering's own tables: as views they made no difference at 10M (alternating
     /// runs: 24.0 / 23.8 s against 24.4 / 24.2 s), and an earlier layout of its output
     /// steps took 45 s instead of 2 s with them.
