@@ -790,3 +790,54 @@ async fn incremental_run_carries_unaffected_months_over() {
     run_job(cfg, &full, false).await;
     assert_eq!(all_tables(&inc).await, all_tables(&full).await);
 }
+
+/// `-- strings: views` holds for its own query only: the stage query that asks reads the
+/// inputs' strings as views, the next one (which does not ask) plain strings again, and
+/// both see the same rows.
+#[tokio::test]
+async fn string_views_apply_to_the_query_that_asks_only() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut config = hand_built(dir.path());
+    let queries = dir.path().join("queries");
+    std::fs::create_dir_all(&queries).expect("queries dir");
+    let typed = "SELECT arrow_typeof(from_address) AS t, count(*) AS n, \
+                 count(DISTINCT from_address) AS senders FROM transfers GROUP BY 1";
+    for (file, text) in [
+        (
+            "10_viewed.sql",
+            format!("-- stage: viewed\n-- strings: views\n{typed}"),
+        ),
+        ("20_plain.sql", format!("-- stage: plain\n{typed}")),
+        (
+            "30_string_types.sql",
+            "-- publish: string_types\n\
+             SELECT 'viewed' AS q, t, n, senders FROM viewed \
+             UNION ALL SELECT 'plain' AS q, t, n, senders FROM plain"
+                .to_string(),
+        ),
+    ] {
+        std::fs::write(queries.join(file), text).expect("query");
+    }
+    config.job.queries = Some(queries.display().to_string());
+    let out = dir.path().join("out");
+    chainstat_job::run(
+        config,
+        &RunOptions {
+            out: out.display().to_string(),
+            quiet: true,
+            no_report: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("run failed: {e}"));
+    let got = published(&out, "SELECT q, t, n, senders FROM string_types").await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got[0].starts_with("plain|Utf8|"), "{got:?}");
+    assert!(got[1].starts_with("viewed|Utf8View|"), "{got:?}");
+    // The same rows either way.
+    assert_eq!(
+        got[0]["plain|Utf8|".len()..],
+        got[1]["viewed|Utf8View|".len()..]
+    );
+}

@@ -236,7 +236,7 @@ async fn bitcoin_inputs_and_outputs() {
 #[tokio::test]
 async fn staged_inputs_hold_the_same_rows_with_string_views() {
     use arrow::datatypes::DataType;
-    use chainstat_cluster::{read_inputs_with, InputStrings};
+    use chainstat_cluster::{input_strings, read_inputs_with, InputStrings};
     use chainstat_engine::Session;
 
     let tables = [
@@ -304,6 +304,20 @@ async fn staged_inputs_hold_the_same_rows_with_string_views() {
                 want,
                 "{view} {strings:?}"
             );
+            // Every string column switches with it; every other column keeps its type.
+            let plain = s
+                .ctx
+                .table(input_strings::plain_name(view))
+                .await
+                .expect("plain");
+            let now = s.ctx.table(*view).await.expect("view");
+            for (p, n) in plain.schema().fields().iter().zip(now.schema().fields()) {
+                let expect = match p.data_type() {
+                    DataType::Utf8 => want.clone(),
+                    other => other.clone(),
+                };
+                assert_eq!(n.data_type(), &expect, "{view}.{} {strings:?}", p.name());
+            }
             let got = rows(&s, sql).await;
             assert_eq!(got.len(), direct.len(), "{view} {strings:?}");
             assert!(&got == direct, "{view} {strings:?}: other rows");

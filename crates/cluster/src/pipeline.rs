@@ -166,11 +166,11 @@ enum Strings {
     /// over-counting made passes run out of memory (10M transfers under 2 GB with views
     /// for every table but the inputs: three passes failed, 115 s instead of 110 s).
     ViewsUnlessBounded,
-    /// Always plain. For the validated inputs: their rows become the build sides of the
-    /// self-joins (deposits, candidate deposits), and as views each kept row held its
-    /// page's buffers: 5.5 GB peak RSS instead of 3.6 GB at 10M transfers when every
-    /// query read them so. (The job also defines them with views, for the queries that
-    /// ask and were measured not to hold pages: [`crate::input_strings`].) And for the
+    /// Always plain. For the validated inputs: read as views by every query, the rows
+    /// some of them keep (groups of input strings: the deposits' senders, the heuristic
+    /// edges) held their pages' buffers: 5.5 GB peak RSS instead of 3.6 GB at 10M
+    /// transfers. The job also defines them with views, for the queries measured not to
+    /// hold pages (the self-joins among them): [`crate::input_strings`]. And for the
     /// clustering's own tables: as views they made no difference at 10M (alternating
     /// runs: 24.0 / 23.8 s against 24.4 / 24.2 s), and an earlier layout of its output
     /// steps took 45 s instead of 2 s with them.
@@ -554,9 +554,10 @@ pub async fn run_with(
         // The self-join streams the transfers: string views (see `input_strings`).
         read_inputs_with(ctx, InputStrings::ViewsUnlessBounded).await?;
         let written = materialize_sliced(ctx, &render, passes, work_dir, DEPOSITS_TABLE).await;
-        read_inputs_with(ctx, InputStrings::Plain).await?;
+        let restored = read_inputs_with(ctx, InputStrings::Plain).await;
         set_join_reordering(ctx, reordering);
         written?;
+        restored?;
         let render = |pass| senders_sql(DEPOSITS_TABLE, pass);
         materialize_sliced(ctx, &render, passes, work_dir, SENDERS_TABLE).await?;
     }
@@ -591,8 +592,9 @@ pub async fn run_with(
         "cl_nodes",
     )
     .await;
-    read_inputs_with(ctx, InputStrings::Plain).await?;
+    let restored = read_inputs_with(ctx, InputStrings::Plain).await;
     summary.nodes = nodes?;
+    restored?;
     // Node ids for the edges, one end at a time, each in slices of that end's address: a
     // pass holds its slice of the node table (one row per address), never all of it.
     // The edges keep their strings for `cluster_edges` (when it is written): the

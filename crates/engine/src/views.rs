@@ -633,20 +633,31 @@ impl StagedChain<'_> {
         create_view(ctx, &winners, &sql).await?;
         pin(ctx, &winners, staging).await?;
         if string_views {
-            let schema = ctx
+            // Each column as the good rows' string-view definition has it, so that the
+            // two sides of the view's UNION agree by construction.
+            let pinned = ctx
                 .table(winners.as_str())
                 .await?
                 .schema()
                 .as_arrow()
                 .clone();
-            let cols: Vec<String> = schema
-                .fields()
+            let viewed = ctx
+                .table(Self::viewed(&good).as_str())
+                .await?
+                .schema()
+                .as_arrow()
+                .clone();
+            let cols: Vec<String> = self
+                .cols
                 .iter()
-                .map(|f| match f.data_type() {
-                    arrow::datatypes::DataType::Utf8 | arrow::datatypes::DataType::LargeUtf8 => {
-                        format!("arrow_cast({0}, 'Utf8View') AS {0}", f.name())
+                .map(|c| {
+                    let want = viewed.field_with_name(c).map(|f| f.data_type());
+                    match (pinned.field_with_name(c).map(|f| f.data_type()), want) {
+                        (Ok(have), Ok(want)) if have != want => {
+                            format!("arrow_cast({c}, '{want}') AS {c}")
+                        }
+                        _ => c.to_string(),
                     }
-                    _ => f.name().to_string(),
                 })
                 .collect();
             let sql = format!("SELECT {} FROM {winners}", cols.join(", "));

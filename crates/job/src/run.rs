@@ -218,10 +218,14 @@ async fn run_inner(
         )
         .await;
         restore_options(ctx, before);
-        if q.string_views {
-            chainstat_cluster::read_inputs_with(ctx, InputStrings::Plain).await?;
-        }
-        st.done(detail?);
+        // Back to plain strings whatever happened: the query's own error comes first.
+        let restored = match q.string_views {
+            true => chainstat_cluster::read_inputs_with(ctx, InputStrings::Plain).await,
+            false => Ok(()),
+        };
+        let detail = detail?;
+        restored?;
+        st.done(detail);
         failpoint("publish", tables.len());
     }
     let scope = match scope {
