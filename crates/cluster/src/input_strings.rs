@@ -18,13 +18,14 @@
 //! passes run out of memory.
 //!
 //! The job defines each input view twice, `_plain_<view>` and `_views_<view>`, and
-//! [`read_inputs_with`] points the view itself at one of them. A session without them
+//! [`read_inputs_with`] points the view itself at one of them ([`with_views_unless_bounded`]
+//! around one piece of work). A session without them
 //! (`chainstat sql`, `chainstat cluster`, a job on Ballista, whose inputs are flattened into
 //! tables) is left as it is.
 
 use datafusion::prelude::SessionContext;
 
-use crate::error::Result;
+use crate::error::{ClusterError, Result};
 
 /// The input views whose strings can be read either way.
 pub const INPUT_VIEWS: &[&str] = &["transfers", "utxo_inputs", "utxo_outputs"];
@@ -66,4 +67,19 @@ pub async fn read_inputs_with(ctx: &SessionContext, strings: InputStrings) -> Re
         .await?;
     }
     Ok(())
+}
+
+/// Runs `work` (not yet started: futures are lazy) with the input views' strings as
+/// views ([`InputStrings::ViewsUnlessBounded`]), then points them back at plain strings
+/// whatever `work` returned; `work`'s own error is returned first.
+pub async fn with_views_unless_bounded<T, E: From<ClusterError>>(
+    ctx: &SessionContext,
+    work: impl std::future::Future<Output = std::result::Result<T, E>>,
+) -> std::result::Result<T, E> {
+    read_inputs_with(ctx, InputStrings::ViewsUnlessBounded).await?;
+    let done = work.await;
+    let restored = read_inputs_with(ctx, InputStrings::Plain).await;
+    let done = done?;
+    restored?;
+    Ok(done)
 }

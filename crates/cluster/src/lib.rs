@@ -15,7 +15,7 @@ pub mod passes;
 pub mod pipeline;
 
 pub use error::{ClusterError, Result};
-pub use input_strings::{read_inputs_with, InputStrings};
+pub use input_strings::{read_inputs_with, with_views_unless_bounded, InputStrings};
 pub use params::{CcEngine, ClusterParams};
 pub use pipeline::{
     count, run, run_with, write_and_register, write_and_register_plain, write_sliced_and_register,

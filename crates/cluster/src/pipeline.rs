@@ -19,7 +19,7 @@ use crate::components::{self, CcStats};
 use crate::error::{ClusterError, Result};
 use crate::guardrail;
 use crate::heuristics;
-use crate::input_strings::{read_inputs_with, InputStrings};
+use crate::input_strings::with_views_unless_bounded;
 use crate::params::ClusterParams;
 use crate::passes::{self, Pass};
 
@@ -250,18 +250,33 @@ async fn write_slices(
         return Err(ClusterError::Internal(format!("{name}: no query to write")));
     };
     ensure_a_file(ctx, &path, &schema).await?;
-    ctx.deregister_table(name)?;
-    let read = if strings == Strings::ViewsUnlessBounded && !passes::bounded(ctx) {
-        // What DataFusion's own Parquet reader does with `schema_force_view_types`.
-        datafusion::datasource::file_format::parquet::transform_schema_to_view(&schema)
+    let views = strings == Strings::ViewsUnlessBounded && !passes::bounded(ctx);
+    register_staged(ctx, name, &path, &schema, views).await
+}
+
+/// Registers the staged Parquet files under `path` (written with `schema`) as `name`,
+/// replacing any table of that name; with `views`, their strings are read as string
+/// views (`Utf8View`), as DataFusion's own reader does with `schema_force_view_types`.
+pub async fn register_staged(
+    ctx: &SessionContext,
+    name: &str,
+    path: &str,
+    schema: &arrow::datatypes::Schema,
+    views: bool,
+) -> Result<()> {
+    let read = if views {
+        datafusion::datasource::file_format::parquet::transform_schema_to_view(
+            &std::sync::Arc::new(schema.clone()),
+        )
     } else {
-        schema.as_ref().clone()
+        schema.clone()
     };
     let options = ParquetReadOptions {
         schema: Some(&read),
         ..Default::default()
     };
-    ctx.register_parquet(name, &path, options).await?;
+    ctx.deregister_table(name)?;
+    ctx.register_parquet(name, path, options).await?;
     Ok(())
 }
 
@@ -552,12 +567,10 @@ pub async fn run_with(
         let render = |pass| deposits_sql(params, pass);
         let reordering = set_join_reordering(ctx, false);
         // The self-join streams the transfers: string views (see `input_strings`).
-        read_inputs_with(ctx, InputStrings::ViewsUnlessBounded).await?;
-        let written = materialize_sliced(ctx, &render, passes, work_dir, DEPOSITS_TABLE).await;
-        let restored = read_inputs_with(ctx, InputStrings::Plain).await;
+        let deposits = materialize_sliced(ctx, &render, passes, work_dir, DEPOSITS_TABLE);
+        let written = with_views_unless_bounded(ctx, deposits).await;
         set_join_reordering(ctx, reordering);
         written?;
-        restored?;
         let render = |pass| senders_sql(DEPOSITS_TABLE, pass);
         materialize_sliced(ctx, &render, passes, work_dir, SENDERS_TABLE).await?;
     }
@@ -574,7 +587,6 @@ pub async fn run_with(
         ..Default::default()
     };
     // 26M address mentions at 10M transfers, grouped: string views (see `input_strings`).
-    read_inputs_with(ctx, InputStrings::ViewsUnlessBounded).await?;
     let nodes = materialize(
         ctx,
         // `node` is built after the DISTINCT: once per address, not once per mention
@@ -590,11 +602,8 @@ pub async fn run_with(
              UNION ALL SELECT chain, address FROM utxo_outputs WHERE address IS NOT NULL)))",
         work_dir,
         "cl_nodes",
-    )
-    .await;
-    let restored = read_inputs_with(ctx, InputStrings::Plain).await;
-    summary.nodes = nodes?;
-    restored?;
+    );
+    summary.nodes = with_views_unless_bounded(ctx, nodes).await?;
     // Node ids for the edges, one end at a time, each in slices of that end's address: a
     // pass holds its slice of the node table (one row per address), never all of it.
     // The edges keep their strings for `cluster_edges` (when it is written): the

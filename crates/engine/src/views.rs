@@ -510,7 +510,9 @@ pub async fn stage_canonical(
                 .await?;
             repeated += staged.dedupe(ctx, staging, string_views).await?;
             parts.push(staged.deduplicated_sql(false));
-            view_parts.push(staged.deduplicated_sql(true));
+            if string_views {
+                view_parts.push(staged.deduplicated_sql(true));
+            }
             checked.push(staged.checked());
         }
         if parts.is_empty() {
@@ -593,22 +595,9 @@ impl StagedChain<'_> {
         create_view(ctx, &good, &sql).await?;
         if string_views {
             // The same files, read with string views.
-            let schema = ctx
-                .table(checked.as_str())
-                .await?
-                .schema()
-                .as_arrow()
-                .clone();
-            let read = datafusion::datasource::file_format::parquet::transform_schema_to_view(
-                &std::sync::Arc::new(schema),
-            );
-            let options = datafusion::prelude::ParquetReadOptions {
-                schema: Some(&read),
-                ..Default::default()
-            };
             let checked_sv = Self::viewed(&checked);
-            ctx.deregister_table(checked_sv.as_str())?;
-            ctx.register_parquet(checked_sv.as_str(), &path, options)
+            let schema = schema_of(ctx, &checked).await?;
+            chainstat_cluster::pipeline::register_staged(ctx, &checked_sv, &path, &schema, true)
                 .await?;
             let sql = format!("SELECT {cols}, _kh FROM {checked_sv} WHERE _reason IS NULL");
             create_view(ctx, &Self::viewed(&good), &sql).await?;
@@ -635,18 +624,8 @@ impl StagedChain<'_> {
         if string_views {
             // Each column as the good rows' string-view definition has it, so that the
             // two sides of the view's UNION agree by construction.
-            let pinned = ctx
-                .table(winners.as_str())
-                .await?
-                .schema()
-                .as_arrow()
-                .clone();
-            let viewed = ctx
-                .table(Self::viewed(&good).as_str())
-                .await?
-                .schema()
-                .as_arrow()
-                .clone();
+            let pinned = schema_of(ctx, &winners).await?;
+            let viewed = schema_of(ctx, &Self::viewed(&good)).await?;
             let cols: Vec<String> = self
                 .cols
                 .iter()
@@ -679,6 +658,11 @@ impl StagedChain<'_> {
             self.cols.join(", "),
         )
     }
+}
+
+/// The Arrow schema of table or view `name`.
+async fn schema_of(ctx: &SessionContext, name: &str) -> Result<arrow::datatypes::Schema> {
+    Ok(ctx.table(name).await?.schema().as_arrow().clone())
 }
 
 /// Replaces view `name` by a table of its current rows; returns how many.

@@ -12,7 +12,6 @@ use std::sync::Arc;
 
 use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int64Type};
-use chainstat_cluster::InputStrings;
 use chainstat_engine::{ChainstatConfig, Session};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use sha2::{Digest, Sha256};
@@ -200,10 +199,7 @@ async fn run_inner(
         }
         let st = progress.stage(&q.name);
         let before = set_options(ctx, &q.settings)?;
-        if q.string_views {
-            chainstat_cluster::read_inputs_with(ctx, InputStrings::ViewsUnlessBounded).await?;
-        }
-        let detail = run_query(
+        let work = run_query(
             ctx,
             q,
             &sql,
@@ -215,16 +211,13 @@ async fn run_inner(
             scope.as_ref(),
             previous.as_ref(),
             &mut tables,
-        )
-        .await;
-        restore_options(ctx, before);
-        // Back to plain strings whatever happened: the query's own error comes first.
-        let restored = match q.string_views {
-            true => chainstat_cluster::read_inputs_with(ctx, InputStrings::Plain).await,
-            false => Ok(()),
+        );
+        let detail = match q.string_views {
+            true => chainstat_cluster::with_views_unless_bounded(ctx, work).await,
+            false => work.await,
         };
+        restore_options(ctx, before);
         let detail = detail?;
-        restored?;
         st.done(detail);
         failpoint("publish", tables.len());
     }
