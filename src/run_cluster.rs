@@ -88,7 +88,25 @@ async fn explain_cmd(
             .map_err(|e| chainstat_cluster::ClusterError::Usage(format!("{x}: {e}")))
     };
     let (ca, cb) = (canon(a)?, canon(b)?);
-    match explain(&ctx, &chain, &ca, &cb).await? {
+    // Services and superclusters are part of the answer; a folder written before
+    // `cluster_warnings` existed has none to tell.
+    let warnings = ctx
+        .register_parquet(
+            "cluster_warnings",
+            &format!("{out}/cluster_warnings/"),
+            ParquetReadOptions::default(),
+        )
+        .await
+        .is_ok();
+    let explanation = explain(&ctx, &chain, &ca, &cb).await?;
+    if warnings {
+        for x in [&ca, &cb] {
+            for w in chainstat_cluster::explain::warnings_about(&ctx, &chain, x).await? {
+                println!("note on {x}: {w}");
+            }
+        }
+    }
+    match explanation {
         Explanation::NotLinked {
             a_cluster,
             b_cluster,

@@ -77,6 +77,12 @@ pub async fn report_cmd(args: ReportArgs) -> Result<()> {
         run_id: manifest.run_id.clone(),
         generated_at: manifest.started_at.clone(),
         threshold_usd: threshold,
+        cluster_sizes: manifest.cluster_sizes.clone(),
+        superclusters: manifest
+            .clustering
+            .get("superclusters")
+            .copied()
+            .unwrap_or(0),
     };
     let data = report::load::build(&ctx, &meta, args.year)
         .await?

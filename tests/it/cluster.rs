@@ -152,7 +152,19 @@ fn write_utxo(
 }
 
 /// Token transfers in the BigQuery schema: (tx, from, to, value, unix seconds).
+const USDT: &str = "0xdac17f958d2ee523a2206206994597c13d831ec7";
+
 fn write_transfers(path: &std::path::Path, rows: &[(u64, String, String, i64, i64)]) {
+    let tokens = vec![USDT; rows.len()];
+    write_token_transfers(path, rows, &tokens);
+}
+
+/// [`write_transfers`] with each row's token contract.
+fn write_token_transfers(
+    path: &std::path::Path,
+    rows: &[(u64, String, String, i64, i64)],
+    tokens: &[&str],
+) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let schema = Arc::new(Schema::new(vec![
         Field::new("token_address", DataType::Utf8, true),
@@ -174,9 +186,7 @@ fn write_transfers(path: &std::path::Path, rows: &[(u64, String, String, i64, i6
         RecordBatch::try_new(
             schema,
             vec![
-                Arc::new(StringArray::from(
-                    vec!["0xdac17f958d2ee523a2206206994597c13d831ec7"; n],
-                )),
+                Arc::new(StringArray::from(tokens.to_vec())),
                 Arc::new(StringArray::from(
                     rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
                 )),
@@ -205,6 +215,18 @@ fn write_transfers(path: &std::path::Path, rows: &[(u64, String, String, i64, i6
         )
         .unwrap(),
     );
+}
+
+/// USDT's decimals (the token `write_transfers` uses), as a tokens table spec: the
+/// deposit heuristic counts receipts of tokens with known decimals only.
+fn usdt_tokens(dir: &std::path::Path) -> String {
+    let path = dir.join("tokens.csv");
+    std::fs::write(
+        &path,
+        "address,symbol,name,decimals\n0xdac17f958d2ee523a2206206994597c13d831ec7,USDT,Tether USD,6\n",
+    )
+    .unwrap();
+    format!("k={},chain=ethereum", path.display())
 }
 
 fn write_labels(path: &std::path::Path, rows: &[(&str, &str)]) {
@@ -480,7 +502,10 @@ async fn deposit_reuse_merges_depositors_but_not_payment_processor_payers() {
     write_transfers(&dir.path().join("t/part-0.parquet"), &data);
     let labels = dir.path().join("labels.csv");
     write_labels(&labels, &[(&w1, "binance"), (&w2, "okx")]);
-    let tables = vec![format!("t={}/t/", dir.path().display())];
+    let tables = vec![
+        format!("t={}/t/", dir.path().display()),
+        usdt_tokens(dir.path()),
+    ];
     let mut all = Vec::new();
     for engine in [CcEngine::UnionFind, CcEngine::Star] {
         let s = clustered(dir.path(), &tables, Some(&labels), engine).await;
@@ -744,7 +769,10 @@ async fn a_single_link_between_two_large_clusters_is_reported_and_can_be_refused
         cfg.cluster.engine = engine;
         cfg.cluster.max_cluster_size = 15;
         cfg.cluster.bridge_min_side = 5;
-        cfg.cluster.supercluster_policy = policy.into();
+        cfg.cluster.supercluster_policy = match policy {
+            "refuse" => chainstat_cluster::params::SuperclusterPolicy::Refuse,
+            _ => chainstat_cluster::params::SuperclusterPolicy::Report,
+        };
         let s = cluster_into(&cfg, dir.path(), &format!("{policy}-{engine:?}")).await;
         let w = rows(
             &s,
@@ -830,4 +858,368 @@ async fn change_heuristic_links_only_unambiguous_change_and_is_off_by_default() 
             );
         }
     }
+}
+
+/// A valid P2PKH address made from `i` (more of them than [`btc`] has).
+fn btc2(i: u16) -> String {
+    let mut payload = [7u8; 21];
+    payload[0] = 0;
+    payload[1..3].copy_from_slice(&i.to_be_bytes());
+    base58check::encode(&payload)
+}
+
+/// Clusters with `change` applied to the default parameters; the session and summary.
+async fn cluster_with(
+    dir: &std::path::Path,
+    tables: &[String],
+    labels: Option<&std::path::Path>,
+    tag: &str,
+    change: impl FnOnce(&mut ClusterParams),
+) -> (Session, chainstat_cluster::ClusterSummary) {
+    let refs: Vec<&str> = tables.iter().map(String::as_str).collect();
+    let mut cfg: ChainstatConfig = config(&refs);
+    if let Some(l) = labels {
+        cfg.labels.push(chainstat_io::LabelsSpec {
+            url: l.display().to_string(),
+            format: None,
+        });
+    }
+    change(&mut cfg.cluster);
+    let s = Session::open(cfg.clone(), None).await.expect("session");
+    // USDT at $1 on the first 30 days of 1970, where the hand-built times fall: what the
+    // deposit heuristic's dust floor reads (the job defines `prices` from its file).
+    s.ctx
+        .sql(&format!(
+            "CREATE VIEW prices AS SELECT CAST(to_timestamp(value * 86400) AS DATE) AS day, \
+             'ethereum' AS chain, '{USDT}' AS asset, 1.0 AS price_usd FROM range(0, 30)"
+        ))
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let work = dir.join(format!("work-{tag}")).display().to_string();
+    let out = dir.join(format!("out-{tag}")).display().to_string();
+    let summary = chainstat_cluster::run(&s.ctx, &cfg.cluster, &work, &out)
+        .await
+        .expect("clustering runs");
+    (s, summary)
+}
+
+/// Deposit reuse counts only real deposits and never merges a service: a spammer sends
+/// every deposit address zero-value "poisoning" transfers, dust, an unpriced spam token
+/// that the deposits even forward, and real USDT that they forward; an unlabelled
+/// exchange's hot wallet pays withdrawals into deposits of three exchanges; below the
+/// service thresholds, a forwarded spam token, a forwarded zero-value pair and
+/// forwarded dust. None of it merges two customers. With the service thresholds out of reach, the same data welds
+/// the customers together: the rule is what keeps them apart.
+#[tokio::test]
+async fn spam_dust_poisoning_and_services_into_deposits_merge_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let spam_token = "0x5555555555555555555555555555555555555555";
+    let wallets = [evm(0xa1), evm(0xa2), evm(0xa3)];
+    let (spammer, hot, second) = (evm(0x5a), evm(0x6b), evm(0x7c));
+    let user = |i: u8| evm(0x10 + i);
+    let deposit = |i: u8| evm(0x40 + i);
+    let mut data = Vec::new();
+    let mut tokens = Vec::new();
+    let mut tx = 0u64;
+    let mut push = |from: &str, to: &str, raw: i64, t: i64, token: &'static str| {
+        tx += 1;
+        data.push((tx, from.to_string(), to.to_string(), raw, t));
+        tokens.push(token);
+    };
+    for i in 0..24u8 {
+        let (u, d, w) = (user(i), deposit(i), &wallets[usize::from(i % 3)]);
+        let t0 = 1_000_000 + i64::from(i) * 10_000;
+        push(&u, &d, 100_000_000, t0, USDT);
+        push(&d, w, 100_000_000, t0 + 100, USDT);
+        push(&spammer, &d, 0, t0 + 10, USDT);
+        push(&spammer, &d, 10_000, t0 + 20, USDT);
+        push(&spammer, &d, 1_000, t0 + 30, spam_token);
+        push(&d, w, 1_000, t0 + 40, spam_token);
+        push(&spammer, &d, 5_000_000, t0 + 200, USDT);
+        push(&d, w, 5_000_000, t0 + 300, USDT);
+        if i < 3 {
+            push(&hot, &d, 50_000_000, t0 + 400, USDT);
+            push(&d, w, 50_000_000, t0 + 500, USDT);
+        }
+    }
+    // Below the service thresholds, the receipts themselves must not count: a spam
+    // token the deposits forward, a zero-value pair, and forwarded dust (0.02 USDT).
+    let (spam2, zero, duster) = (evm(0x5b), evm(0x5c), evm(0x5d));
+    for (i, t) in [(3u8, 1_030_050), (6, 1_060_050)] {
+        push(&spam2, &deposit(i), 777, t, spam_token);
+        push(&deposit(i), &wallets[0], 777, t + 10, spam_token);
+    }
+    for (i, t) in [(4u8, 1_040_070), (7, 1_070_070)] {
+        push(&zero, &deposit(i), 0, t, USDT);
+        push(&deposit(i), &wallets[1], 0, t + 10, USDT);
+    }
+    for (i, t) in [(9u8, 1_090_090), (12, 1_120_090)] {
+        push(&duster, &deposit(i), 20_000, t, USDT);
+        push(&deposit(i), &wallets[0], 20_000, t + 10, USDT);
+    }
+    // A real co-depositor: the first user's second address pays the same deposit.
+    push(&second, &deposit(0), 70_000_000, 1_000_600, USDT);
+    push(&deposit(0), &wallets[0], 70_000_000, 1_000_700, USDT);
+    write_token_transfers(&dir.path().join("t/part-0.parquet"), &data, &tokens);
+    let labels = dir.path().join("labels.csv");
+    write_labels(
+        &labels,
+        &[
+            (&wallets[0], "binance"),
+            (&wallets[1], "okx"),
+            (&wallets[2], "kraken"),
+        ],
+    );
+    let tables = vec![
+        format!("t={}/t/", dir.path().display()),
+        usdt_tokens(dir.path()),
+    ];
+    let (s, summary) = cluster_with(dir.path(), &tables, Some(&labels), "default", |_| {}).await;
+    let users: Vec<String> = (0..24u8).map(user).collect();
+    let mut clusters = std::collections::BTreeSet::new();
+    for u in &users {
+        clusters.insert(cluster_of(&s, "ethereum", u).await);
+    }
+    assert_eq!(clusters.len(), 24, "customers merged: {clusters:?}");
+    for x in [&spammer, &hot, &spam2, &zero, &duster] {
+        let c = cluster_of(&s, "ethereum", x).await;
+        assert!(!clusters.contains(&c), "{x} merged with a customer");
+    }
+    assert_eq!(
+        cluster_of(&s, "ethereum", &second).await,
+        cluster_of(&s, "ethereum", &users[0]).await,
+        "a real co-depositor still merges"
+    );
+    for i in 0..24u8 {
+        let w = &wallets[usize::from(i % 3)];
+        assert_eq!(
+            cluster_of(&s, "ethereum", &deposit(i)).await,
+            cluster_of(&s, "ethereum", w).await,
+            "deposit {i} still joins its exchange"
+        );
+    }
+    assert_eq!(summary.services, 2, "{summary:?}");
+    let services = rows(
+        &s,
+        "SELECT detail FROM cluster_warnings WHERE kind = 'service_sender' ORDER BY detail",
+    )
+    .await;
+    assert_eq!(services.len(), 2, "{services:?}");
+    assert!(
+        services[0].starts_with(&format!("{spammer} paid into 24 deposit")),
+        "{services:?}"
+    );
+    assert!(
+        services[1].starts_with(&format!("{hot} paid into 3 deposit")),
+        "{services:?}"
+    );
+
+    // Without the service rule the spammer's forwarded USDT welds every customer.
+    let (s, _) = cluster_with(dir.path(), &tables, Some(&labels), "no-services", |p| {
+        p.service_min_entities = 1_000;
+        p.service_min_deposits = 1_000;
+    })
+    .await;
+    assert_eq!(
+        cluster_of(&s, "ethereum", &users[1]).await,
+        cluster_of(&s, "ethereum", &users[2]).await,
+        "the data must exercise the service rule"
+    );
+}
+
+/// BlockSci's exact count misses a Wasabi 1 round (12 equal outputs, 12 changes and a
+/// coordinator fee: p = 13, the mode occurs 12 times) and a Whirlpool round (5 × 5: p =
+/// 3); the named rules exclude both and count them, while an ordinary payment still
+/// merges its inputs.
+#[tokio::test]
+async fn coinjoins_with_a_coordinator_fee_or_pool_shape_merge_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ins = Vec::new();
+    let mut outs = Vec::new();
+    for i in 0..12u16 {
+        ins.push((1, btc2(200 + i), 11_000_000 + i64::from(i) * 7_919));
+        outs.push((1, btc2(300 + i), 10_000_000));
+        outs.push((1, btc2(320 + i), 900_000 + i64::from(i) * 7_919));
+    }
+    outs.push((1, btc2(400), 36_000));
+    for i in 0..5u16 {
+        ins.push((2, btc2(500 + i), 1_000_000 + 5_000 + i64::from(i)));
+        outs.push((2, btc2(520 + i), 1_000_000));
+    }
+    // An ordinary payment: two inputs of one owner, a payment and change.
+    ins.push((3, btc2(600), 400_000));
+    ins.push((3, btc2(601), 300_000));
+    outs.push((3, btc2(602), 500_000));
+    outs.push((3, btc2(603), 199_000));
+    write_utxo(&dir.path().join("u"), &ins, &outs);
+    let tables = vec![
+        format!("i={}/u/inputs/", dir.path().display()),
+        format!("o={}/u/outputs/", dir.path().display()),
+    ];
+    let (s, summary) = cluster_with(dir.path(), &tables, None, "default", |_| {}).await;
+    let c = |a: String| {
+        let s = &s;
+        async move { cluster_of(s, "bitcoin", &a).await }
+    };
+    assert_ne!(
+        c(btc2(200)).await,
+        c(btc2(201)).await,
+        "Wasabi 1 round merged"
+    );
+    assert_ne!(
+        c(btc2(500)).await,
+        c(btc2(501)).await,
+        "Whirlpool round merged"
+    );
+    assert_eq!(
+        c(btc2(600)).await,
+        c(btc2(601)).await,
+        "a payment still merges"
+    );
+    assert_eq!(summary.coinjoins.get("wasabi1"), Some(&1), "{summary:?}");
+    assert_eq!(summary.coinjoins.get("whirlpool"), Some(&1), "{summary:?}");
+    assert_eq!(summary.coinjoins.values().sum::<u64>(), 2, "{summary:?}");
+
+    let (s, summary) = cluster_with(dir.path(), &tables, None, "blocksci", |p| {
+        p.coinjoin_rules = vec![chainstat_cluster::params::CoinJoinRule::Blocksci];
+    })
+    .await;
+    assert_eq!(
+        cluster_of(&s, "bitcoin", &btc2(200)).await,
+        cluster_of(&s, "bitcoin", &btc2(211)).await,
+        "BlockSci's rule alone misses the Wasabi 1 round"
+    );
+    assert_eq!(summary.coinjoins.get("blocksci"), Some(&0), "{summary:?}");
+}
+
+/// A cluster large relative to the data is flagged even far below `max_cluster_size`:
+/// 51 unlabelled addresses (30 of them through one 30-input transaction, a hub) against
+/// clusters of 2. It is reported with its hub; `refuse` drops the hub's links.
+#[tokio::test]
+async fn a_cluster_large_relative_to_the_data_is_flagged_with_its_hub() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ins = Vec::new();
+    let mut outs = Vec::new();
+    for i in 0..30u16 {
+        ins.push((1, btc2(100 + i), 100_000));
+    }
+    outs.push((1, btc2(900), 2_900_000));
+    for k in 0..21u16 {
+        let tx = 10 + u64::from(k);
+        ins.push((tx, btc2(129 + k), 50_000));
+        ins.push((tx, btc2(130 + k), 50_000));
+        outs.push((tx, btc2(901 + k), 99_000));
+    }
+    for k in 0..3u16 {
+        let tx = 50 + u64::from(k);
+        ins.push((tx, btc2(500 + 2 * k), 50_000));
+        ins.push((tx, btc2(501 + 2 * k), 50_000));
+        outs.push((tx, btc2(950 + k), 99_000));
+    }
+    write_utxo(&dir.path().join("u"), &ins, &outs);
+    let tables = vec![
+        format!("i={}/u/inputs/", dir.path().display()),
+        format!("o={}/u/outputs/", dir.path().display()),
+    ];
+    let small = |p: &mut ClusterParams| {
+        p.supercluster_min_size = 20;
+        p.hub_min_links = 10;
+    };
+    let (s, summary) = cluster_with(dir.path(), &tables, None, "report", small).await;
+    assert_eq!(summary.superclusters, 1, "{summary:?}");
+    let btc_sizes = summary.sizes.iter().find(|x| x.chain == "bitcoin").unwrap();
+    assert_eq!(btc_sizes.largest.first(), Some(&51), "{btc_sizes:?}");
+    assert_eq!(btc_sizes.largest_unlabelled, 51, "{btc_sizes:?}");
+    let big = cluster_of(&s, "bitcoin", &btc2(100)).await;
+    let w = rows(
+        &s,
+        "SELECT cluster_id, size, detail FROM cluster_warnings WHERE kind = 'supercluster'",
+    )
+    .await;
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].starts_with(&format!("{big}|51|")), "{w:?}");
+    assert!(
+        w[0].contains("supercluster: 51 addresses, unlabelled"),
+        "{w:?}"
+    );
+    assert!(
+        w[0].contains(&format!("multi_input {} (30 links)", tx(1))),
+        "{w:?}"
+    );
+
+    // Not flagged when the relative tests are out of reach: the flag is theirs.
+    let (_, summary) = cluster_with(dir.path(), &tables, None, "lenient", |p| {
+        small(p);
+        p.supercluster_ratio = 1_000.0;
+        p.supercluster_share = 1.0;
+    })
+    .await;
+    assert_eq!(summary.superclusters, 0, "{summary:?}");
+
+    let (s, _) = cluster_with(dir.path(), &tables, None, "refuse", |p| {
+        small(p);
+        p.supercluster_policy = chainstat_cluster::params::SuperclusterPolicy::Refuse;
+    })
+    .await;
+    assert_ne!(
+        cluster_of(&s, "bitcoin", &btc2(100)).await,
+        cluster_of(&s, "bitcoin", &btc2(101)).await,
+        "refuse drops the hub transaction's links"
+    );
+}
+
+/// An unlabelled cold wallet that only trades with one exchange's labelled wallet joins
+/// that exchange, so its round trips are internal; a customer who also pays others
+/// does not.
+#[tokio::test]
+async fn a_cold_wallets_round_trips_make_it_the_exchanges() {
+    let dir = tempfile::tempdir().unwrap();
+    let (w, cold, customer, friend) = (evm(0xa1), evm(0xc0), evm(0x11), evm(0x12));
+    let data = vec![
+        (1, w.clone(), cold.clone(), 1_000_000_000, 1_000_000),
+        (2, w.clone(), cold.clone(), 500_000_000, 1_100_000),
+        (3, cold.clone(), w.clone(), 300_000_000, 1_200_000),
+        (4, cold.clone(), w.clone(), 200_000_000, 1_300_000),
+        (5, w.clone(), customer.clone(), 100_000_000, 1_000_000),
+        (6, w.clone(), customer.clone(), 100_000_000, 1_100_000),
+        (7, customer.clone(), w.clone(), 50_000_000, 1_200_000),
+        (8, customer.clone(), w.clone(), 50_000_000, 1_300_000),
+        (9, customer.clone(), friend.clone(), 100_000_000, 1_400_000),
+    ];
+    write_transfers(&dir.path().join("t/part-0.parquet"), &data);
+    let labels = dir.path().join("labels.csv");
+    write_labels(&labels, &[(&w, "binance")]);
+    let tables = vec![
+        format!("t={}/t/", dir.path().display()),
+        usdt_tokens(dir.path()),
+    ];
+    let (s, summary) = cluster_with(dir.path(), &tables, Some(&labels), "default", |_| {}).await;
+    assert_eq!(
+        cluster_of(&s, "ethereum", &cold).await,
+        cluster_of(&s, "ethereum", &w).await
+    );
+    assert_ne!(
+        cluster_of(&s, "ethereum", &customer).await,
+        cluster_of(&s, "ethereum", &w).await
+    );
+    assert_eq!(summary.treasury_wallets, 1, "{summary:?}");
+    assert_eq!(
+        rows(
+            &s,
+            "SELECT address_b, detail FROM cluster_edges WHERE heuristic = 'treasury'"
+        )
+        .await,
+        vec![format!("{cold}|binance")]
+    );
+    let (s, _) = cluster_with(dir.path(), &tables, Some(&labels), "off", |p| {
+        p.treasury = false;
+    })
+    .await;
+    assert_ne!(
+        cluster_of(&s, "ethereum", &cold).await,
+        cluster_of(&s, "ethereum", &w).await
+    );
 }

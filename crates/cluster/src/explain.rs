@@ -157,3 +157,30 @@ pub async fn explain(ctx: &SessionContext, chain: &str, a: &str, b: &str) -> Res
         hops,
     })
 }
+
+/// What `cluster_warnings` says about `address` (a canonical address of `chain`): that
+/// it is a service sender (never merged as a depositor), or that its cluster is a
+/// supercluster, conflicted or bridged. Empty when the table has nothing on it.
+pub async fn warnings_about(
+    ctx: &SessionContext,
+    chain: &str,
+    address: &str,
+) -> Result<Vec<String>> {
+    let cluster = cluster_of(ctx, chain, address).await?;
+    let rows = strings(
+        ctx,
+        &format!(
+            "SELECT kind || ': ' || detail FROM cluster_warnings \
+             WHERE (kind = 'service_sender' AND starts_with(detail, {addr} || ' ')) \
+                OR (kind <> 'service_sender' AND cluster_id = {cluster}) \
+             ORDER BY kind, detail",
+            addr = lit(address),
+            cluster = lit(&cluster)
+        ),
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| r.into_iter().next().flatten())
+        .collect())
+}

@@ -1,6 +1,21 @@
 //! Supercluster guardrail. The classic failure of address clustering (BlockSci;
-//! Harrigan & Fretter 2016) is one wrong link welding two large entities into a giant
-//! one. After components are known, every cluster above `max_cluster_size` is examined
+//! Harrigan & Fretter 2016) is wrong links welding many owners into a giant cluster:
+//! one bad link between two large entities, or a hub (an airdropper taken for a
+//! depositor, CoinJoin rounds taken for payments) that many owners touch.
+//!
+//! Size relative to the data: an *unlabelled* cluster holding more than
+//! `supercluster_share` of its chain's addresses, or at least `supercluster_ratio` times
+//! the next-largest unlabelled cluster on its chain (and at least
+//! `supercluster_min_size` addresses), is a **supercluster**. Labelled clusters are
+//! expected to be large (an exchange and its deposit addresses); two labelled entities
+//! welded together are a label conflict, resolved elsewhere. A supercluster is reported
+//! with its edges per heuristic and its **hubs**: addresses linked through at least
+//! `hub_min_links` distinct pieces of evidence, and pieces of evidence (a transaction, a
+//! deposit) linking at least as many addresses. With `supercluster_policy = "refuse"`
+//! the hubs' links are dropped and components recomputed. The cluster-size distribution
+//! per chain ([`SizeStats`]) goes into the manifest and the report.
+//!
+//! Every cluster above `max_cluster_size`, and every supercluster, is also examined
 //! for *merge points*: single pieces of evidence (one transaction, one deposit, one
 //! label source) without which the cluster falls apart into parts of at least
 //! `bridge_min_side` addresses each. They are found as articulation points of the
@@ -11,6 +26,8 @@
 //! so both engines agree.
 
 use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use arrow::array::AsArray;
 use arrow::datatypes::{DataType, Int64Type};
@@ -106,8 +123,218 @@ fn articulation_parts(adj: &[Vec<usize>], n_addresses: usize) -> BTreeMap<usize,
     parts
 }
 
-/// Finds merge points in clusters larger than `max_size` of `cc(id, root)` over
-/// `edges(a, b, heuristic, evidence)`.
+/// The cluster-size distribution of one chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SizeStats {
+    /// The chain.
+    pub chain: String,
+    /// Addresses.
+    pub addresses: u64,
+    /// Clusters (singletons included).
+    pub clusters: u64,
+    /// The largest clusters' sizes, largest first (at most ten).
+    pub largest: Vec<u64>,
+    /// The largest unlabelled cluster's size (0: none).
+    pub largest_unlabelled: u64,
+    /// Clusters of more than 1 000 addresses.
+    pub over_1k: u64,
+    /// Clusters of more than 10 000 addresses.
+    pub over_10k: u64,
+}
+
+/// A cluster the guardrail flagged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Supercluster {
+    /// Its root node id.
+    pub root: i64,
+    /// Its chain.
+    pub chain: String,
+    /// Addresses.
+    pub size: u64,
+    /// Why, in words (share of the chain, ratio to the next-largest unlabelled).
+    pub reason: String,
+}
+
+/// The cluster sizes of `cc(id, root)`, with chain and whether a label is inside, as
+/// the table `cl_sizes(root, chain, size, labelled)`; the size distribution per chain;
+/// and the superclusters by `params`' relative tests.
+pub async fn sizes(
+    ctx: &SessionContext,
+    params: &crate::params::ClusterParams,
+    cc: &str,
+    work_dir: &str,
+) -> Result<(Vec<SizeStats>, Vec<Supercluster>)> {
+    crate::pipeline::write_and_register_plain(
+        ctx,
+        &format!(
+            "SELECT c.root, min(n.chain) AS chain, count(*) AS size, count(l.id) > 0 AS labelled \
+             FROM {cc} c JOIN cl_nodes n ON n.id = c.id \
+             LEFT JOIN (SELECT DISTINCT id FROM cl_labelled) l ON l.id = c.id \
+             GROUP BY c.root"
+        ),
+        &format!("{}/cl_sizes/", work_dir.trim_end_matches('/')),
+        "cl_sizes",
+    )
+    .await?;
+    let mut stats: BTreeMap<String, SizeStats> = BTreeMap::new();
+    for row in int_rows(
+        ctx,
+        "SELECT chain, count(*), sum(size), sum(CASE WHEN size > 1000 THEN 1 ELSE 0 END), \
+                sum(CASE WHEN size > 10000 THEN 1 ELSE 0 END) \
+         FROM cl_sizes GROUP BY chain ORDER BY chain",
+    )
+    .await?
+    {
+        let (chain, n) = row;
+        stats.insert(
+            chain.clone(),
+            SizeStats {
+                chain,
+                clusters: n[0] as u64,
+                addresses: n[1] as u64,
+                largest: Vec::new(),
+                largest_unlabelled: 0,
+                over_1k: n[2] as u64,
+                over_10k: n[3] as u64,
+            },
+        );
+    }
+    // The ten largest per chain, and the two largest unlabelled (for the ratio test).
+    let top = int_rows(
+        ctx,
+        "SELECT chain, root, size, CAST(labelled AS BIGINT), rn, rl FROM ( \
+           SELECT chain, root, size, labelled, \
+                  row_number() OVER (PARTITION BY chain ORDER BY size DESC, root) AS rn, \
+                  row_number() OVER (PARTITION BY chain, labelled ORDER BY size DESC, root) AS rl \
+           FROM cl_sizes WHERE size > 1) \
+         WHERE rn <= 10 OR (NOT labelled AND rl <= 2) ORDER BY chain, size DESC, root",
+    )
+    .await?;
+    let mut unlabelled: BTreeMap<String, Vec<(i64, u64)>> = BTreeMap::new();
+    for (chain, v) in &top {
+        let (root, size, labelled, rn) = (v[0], v[1] as u64, v[2] != 0, v[3]);
+        if let Some(s) = stats.get_mut(chain) {
+            if rn <= 10 {
+                s.largest.push(size);
+            }
+            if !labelled && s.largest_unlabelled == 0 {
+                s.largest_unlabelled = size;
+            }
+        }
+        if !labelled {
+            unlabelled
+                .entry(chain.clone())
+                .or_default()
+                .push((root, size));
+        }
+    }
+    let mut flagged = Vec::new();
+    let min_size = params.supercluster_min_size.max(1) as u64;
+    for (chain, list) in &unlabelled {
+        let total = stats.get(chain).map_or(0, |s| s.addresses);
+        // A cluster past the share test is among the largest unlabelled ones, but not
+        // necessarily among the two fetched: fetch them by the share itself.
+        let share_floor = (params.supercluster_share * total as f64).floor() as u64;
+        let by_share = int_rows(
+            ctx,
+            &format!(
+                "SELECT chain, root, size FROM cl_sizes WHERE NOT labelled AND chain = '{}' \
+                 AND size > {share_floor} AND size >= {min_size} ORDER BY size DESC, root",
+                chain.replace('\'', "''")
+            ),
+        )
+        .await?;
+        let next = list.get(1).map_or(1, |x| x.1.max(1));
+        for (_, v) in &by_share {
+            let (root, size) = (v[0], v[1] as u64);
+            flagged.push(Supercluster {
+                root,
+                chain: chain.clone(),
+                size,
+                reason: format!(
+                    "unlabelled, {:.1} % of the chain's {total} addresses (supercluster_share = {})",
+                    100.0 * size as f64 / total.max(1) as f64,
+                    params.supercluster_share
+                ),
+            });
+        }
+        if let Some(&(root, size)) = list.first() {
+            let ratio = size as f64 / next as f64;
+            if size >= min_size
+                && ratio >= params.supercluster_ratio
+                && !flagged.iter().any(|f| f.root == root)
+            {
+                flagged.push(Supercluster {
+                    root,
+                    chain: chain.clone(),
+                    size,
+                    reason: format!(
+                        "unlabelled, {ratio:.0}× the next-largest unlabelled cluster ({next} addresses; supercluster_ratio = {})",
+                        params.supercluster_ratio
+                    ),
+                });
+            }
+        }
+    }
+    Ok((stats.into_values().collect(), flagged))
+}
+
+/// Rows of a query whose first column is a string and the rest integers.
+async fn int_rows(ctx: &SessionContext, sql: &str) -> Result<Vec<(String, Vec<i64>)>> {
+    let mut out = Vec::new();
+    for b in ctx.sql(sql).await?.collect().await? {
+        let first = arrow::compute::cast(b.column(0), &DataType::Utf8)?;
+        let first = first.as_string::<i32>();
+        let rest: Vec<_> = (1..b.num_columns())
+            .map(|c| arrow::compute::cast(b.column(c), &DataType::Int64))
+            .collect::<std::result::Result<_, _>>()?;
+        for r in 0..b.num_rows() {
+            let v = rest
+                .iter()
+                .map(|c| c.as_primitive::<Int64Type>().value(r))
+                .collect();
+            out.push((first.value(r).to_string(), v));
+        }
+    }
+    Ok(out)
+}
+
+/// The hubs of the flagged clusters (`cl_flagged(root)`) over `edges(a, b, heuristic,
+/// evidence)` of `cc(id, root)`, as the table `cl_hubs(root, kind, heuristic, evidence,
+/// id, links)`: `kind` is `address` (an address `id` linked through `links` distinct
+/// pieces of evidence) or `evidence` (a piece of evidence linking `links` addresses).
+pub async fn hubs(
+    ctx: &SessionContext,
+    cc: &str,
+    edges: &str,
+    min_links: i64,
+    work_dir: &str,
+) -> Result<u64> {
+    let sql = format!(
+        "WITH e AS (SELECT c.root, e.a, e.b, e.heuristic, e.evidence \
+                    FROM cl_flagged f JOIN {cc} c ON c.root = f.root JOIN {edges} e ON e.a = c.id \
+                    WHERE e.heuristic <> 'label'), \
+              ends AS (SELECT root, a AS id, heuristic, evidence FROM e \
+                       UNION SELECT root, b AS id, heuristic, evidence FROM e) \
+         SELECT root, 'address' AS kind, CAST(NULL AS VARCHAR) AS heuristic, \
+                CAST(NULL AS VARCHAR) AS evidence, id, count(*) AS links \
+         FROM ends GROUP BY root, id HAVING count(*) >= {min_links} \
+         UNION ALL \
+         SELECT root, 'evidence', heuristic, evidence, min(id), count(*) \
+         FROM ends GROUP BY root, heuristic, evidence HAVING count(*) >= {min_links}"
+    );
+    crate::pipeline::write_and_register_plain(
+        ctx,
+        &sql,
+        &format!("{}/cl_hubs/", work_dir.trim_end_matches('/')),
+        "cl_hubs",
+    )
+    .await?;
+    crate::pipeline::count(ctx, "SELECT count(*) FROM cl_hubs").await
+}
+
+/// Finds merge points in clusters larger than `max_size`, or flagged (`cl_flagged`), of
+/// `cc(id, root)` over `edges(a, b, heuristic, evidence)`.
 pub async fn find(
     ctx: &SessionContext,
     cc: &str,
@@ -116,7 +343,8 @@ pub async fn find(
     min_side: u64,
 ) -> Result<Vec<MergePoint>> {
     let sql = format!(
-        "WITH big AS (SELECT root FROM {cc} GROUP BY root HAVING count(*) > {max_size}) \
+        "WITH big AS (SELECT root FROM {cc} GROUP BY root HAVING count(*) > {max_size} \
+                      UNION SELECT root FROM cl_flagged) \
          SELECT DISTINCT c.root, e.a, e.b, e.heuristic, e.evidence \
          FROM big JOIN {cc} c ON c.root = big.root JOIN {edges} e ON e.a = c.id \
          ORDER BY c.root, e.heuristic, e.evidence, e.a, e.b"

@@ -20,8 +20,128 @@ use crate::error::{ClusterError, Result};
 use crate::guardrail;
 use crate::heuristics;
 use crate::input_strings::with_views_unless_bounded;
-use crate::params::ClusterParams;
+use crate::params::{ClusterParams, SuperclusterPolicy};
 use crate::passes::{self, Pass};
+
+/// A SQL string literal.
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Registers `rows` (SQL literals, one per column) as the view `name` with `columns`
+/// (`name TYPE`); an empty typed view without rows.
+async fn register_values(
+    ctx: &SessionContext,
+    name: &str,
+    columns: &[&str],
+    rows: &[Vec<String>],
+) -> Result<()> {
+    let typed: Vec<(&str, &str)> = columns
+        .iter()
+        .map(|c| c.split_once(' ').unwrap_or((c, "VARCHAR")))
+        .collect();
+    let sql = if rows.is_empty() {
+        let cols: Vec<String> = typed
+            .iter()
+            .map(|(n, t)| format!("CAST(NULL AS {t}) AS {n}"))
+            .collect();
+        format!("SELECT {} WHERE false", cols.join(", "))
+    } else {
+        let cols: Vec<String> = typed
+            .iter()
+            .enumerate()
+            .map(|(i, (n, t))| format!("CAST(column{} AS {t}) AS {n}", i + 1))
+            .collect();
+        let values: Vec<String> = rows.iter().map(|r| format!("({})", r.join(", "))).collect();
+        format!(
+            "SELECT {} FROM (VALUES {})",
+            cols.join(", "),
+            values.join(", ")
+        )
+    };
+    ctx.sql(&format!("CREATE OR REPLACE VIEW {name} AS {sql}"))
+        .await?
+        .collect()
+        .await?;
+    Ok(())
+}
+
+/// Each supercluster's warning text: why it was flagged, its edges per heuristic and its
+/// largest hubs. Rows `(root, size, detail)` as SQL literals.
+async fn supercluster_details(
+    ctx: &SessionContext,
+    cc: &str,
+    edges: &str,
+    flagged: &[guardrail::Supercluster],
+) -> Result<Vec<Vec<String>>> {
+    use arrow::array::{Array, AsArray};
+    use std::collections::BTreeMap;
+    if flagged.is_empty() {
+        return Ok(Vec::new());
+    }
+    let strings = |b: &arrow::record_batch::RecordBatch, c: usize| {
+        arrow::compute::cast(b.column(c), &arrow::datatypes::DataType::Utf8)
+    };
+    let mut per_heuristic: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let sql = format!(
+        "SELECT CAST(root AS VARCHAR) AS r, heuristic || ' ' || CAST(n AS VARCHAR) AS t \
+         FROM (SELECT f.root, e.heuristic, count(*) AS n \
+               FROM cl_flagged f JOIN {cc} c ON c.root = f.root JOIN {edges} e ON e.a = c.id \
+               GROUP BY f.root, e.heuristic) \
+         ORDER BY root, n DESC, heuristic"
+    );
+    for b in ctx.sql(&sql).await?.collect().await? {
+        let (r, t) = (strings(&b, 0)?, strings(&b, 1)?);
+        let (r, t) = (r.as_string::<i32>(), t.as_string::<i32>());
+        for i in 0..b.num_rows() {
+            per_heuristic
+                .entry(r.value(i).to_string())
+                .or_default()
+                .push(t.value(i).to_string());
+        }
+    }
+    let mut per_hub: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let sql = "SELECT CAST(root AS VARCHAR) AS r, \
+                 CASE WHEN kind = 'address' THEN 'address ' || address \
+                      ELSE heuristic || ' ' || evidence END || ' (' || CAST(links AS VARCHAR) || ' links)' AS t \
+               FROM (SELECT h.*, n.address, \
+                            row_number() OVER (PARTITION BY h.root, h.kind \
+                                               ORDER BY h.links DESC, h.evidence, n.address) AS rn \
+                     FROM cl_hubs h JOIN cl_nodes n ON n.id = h.id) \
+               WHERE rn <= 3 ORDER BY root, kind, rn";
+    for b in ctx.sql(sql).await?.collect().await? {
+        let (r, t) = (strings(&b, 0)?, strings(&b, 1)?);
+        let (r, t) = (r.as_string::<i32>(), t.as_string::<i32>());
+        for i in 0..b.num_rows() {
+            if !t.is_null(i) {
+                per_hub
+                    .entry(r.value(i).to_string())
+                    .or_default()
+                    .push(t.value(i).to_string());
+            }
+        }
+    }
+    Ok(flagged
+        .iter()
+        .map(|f| {
+            let key = f.root.to_string();
+            let heuristics = per_heuristic
+                .get(&key)
+                .map_or(String::new(), |v| v.join(", "));
+            let hubs = per_hub
+                .get(&key)
+                .map_or("none".to_string(), |v| v.join("; "));
+            vec![
+                key,
+                f.size.to_string(),
+                quote(&format!(
+                    "supercluster: {} addresses, {}; edges: {heuristics}; hubs: {hubs}",
+                    f.size, f.reason
+                )),
+            ]
+        })
+        .collect())
+}
 
 /// What a run produced.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +158,42 @@ pub struct ClusterSummary {
     pub warnings: u64,
     /// The components run(s).
     pub cc: Vec<CcStats>,
+    /// Transactions each CoinJoin rule kept from the multi-input heuristic.
+    pub coinjoins: std::collections::BTreeMap<String, u64>,
+    /// Senders into deposit addresses found to be services (never co-depositors).
+    pub services: u64,
+    /// Unlabelled wallets joined to an exchange as internal (treasury) wallets.
+    pub treasury_wallets: u64,
+    /// Clusters the guardrail flagged as superclusters.
+    pub superclusters: u64,
+    /// The cluster-size distribution, per chain.
+    pub sizes: Vec<guardrail::SizeStats>,
+}
+
+/// Transactions each CoinJoin rule recognised, by rule name.
+async fn coinjoin_counts(
+    ctx: &SessionContext,
+    params: &ClusterParams,
+) -> Result<std::collections::BTreeMap<String, u64>> {
+    use arrow::array::AsArray;
+    let sql = heuristics::multi_input::coinjoin_counts_sql(params);
+    let mut out: std::collections::BTreeMap<String, u64> = params
+        .coinjoin_rules
+        .iter()
+        .map(|r| (r.name().to_string(), 0))
+        .collect();
+    for b in ctx.sql(&sql).await?.collect().await? {
+        let rule = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)?;
+        let n = arrow::compute::cast(b.column(1), &arrow::datatypes::DataType::Int64)?;
+        let (rule, n) = (
+            rule.as_string::<i32>(),
+            n.as_primitive::<arrow::datatypes::Int64Type>(),
+        );
+        for i in 0..b.num_rows() {
+            out.insert(rule.value(i).to_string(), n.value(i) as u64);
+        }
+    }
+    Ok(out)
 }
 
 /// Output tables of a run, registered in the session and written under `out_dir`.
@@ -559,20 +715,70 @@ pub async fn run_with(
     out_dir: &str,
     outputs: Outputs,
 ) -> Result<ClusterSummary> {
-    use heuristics::deposit_reuse::{deposits_sql, senders_sql, DEPOSITS_TABLE, SENDERS_TABLE};
+    use heuristics::deposit_reuse as dr;
     // The deposit heuristic's joins in slices of the deposit addresses (one pass unless
-    // memory is bounded): its self-join, then its senders' join with their transfers.
+    // memory is bounded): its self-join, then the payers' and senders' joins.
     let passes = deposit_passes(ctx, params).await?;
+    let mut summary = ClusterSummary::default();
     if params.deposit_reuse {
-        let render = |pass| deposits_sql(params, pass);
+        let prices = ctx.table_exist("prices")?.then_some("prices");
+        if prices.is_none() {
+            log::warn!(
+                "no prices in this session: the deposit heuristic's dust floor \
+                 (deposit_min_usd) is not applied; tokens without decimals still merge nothing"
+            );
+        }
+        if !ctx.table_exist("tokens")? || count(ctx, "SELECT count(*) FROM tokens").await? == 0 {
+            log::warn!(
+                "no token decimals (a `tokens` table): the deposit heuristic counts receipts \
+                 of tokens with known decimals only, so it links nothing"
+            );
+        }
+        let render = |pass| dr::receipts_sql(params, pass, prices);
         let reordering = set_join_reordering(ctx, false);
         // The self-join streams the transfers: string views (see `input_strings`).
-        let deposits = materialize_sliced(ctx, &render, passes, work_dir, DEPOSITS_TABLE);
-        let written = with_views_unless_bounded(ctx, deposits).await;
+        let receipts = materialize_sliced(ctx, &render, passes, work_dir, dr::RECEIPTS_TABLE);
+        let written = with_views_unless_bounded(ctx, receipts).await;
         set_join_reordering(ctx, reordering);
         written?;
-        let render = |pass| senders_sql(DEPOSITS_TABLE, pass);
-        materialize_sliced(ctx, &render, passes, work_dir, SENDERS_TABLE).await?;
+        materialize(
+            ctx,
+            &dr::deposits_sql(dr::RECEIPTS_TABLE),
+            work_dir,
+            dr::DEPOSITS_TABLE,
+        )
+        .await?;
+        let render = |pass| dr::payers_sql(dr::DEPOSITS_TABLE, pass);
+        materialize_sliced(ctx, &render, passes, work_dir, dr::PAYERS_TABLE).await?;
+        summary.services = materialize(
+            ctx,
+            &dr::services_sql(params, dr::PAYERS_TABLE),
+            work_dir,
+            dr::SERVICES_TABLE,
+        )
+        .await?;
+        let render = |pass| {
+            dr::senders_sql(
+                dr::RECEIPTS_TABLE,
+                dr::DEPOSITS_TABLE,
+                dr::SERVICES_TABLE,
+                pass,
+            )
+        };
+        materialize_sliced(ctx, &render, passes, work_dir, dr::SENDERS_TABLE).await?;
+    } else {
+        // `cluster_warnings` lists services: an empty table when the heuristic is off.
+        materialize(
+            ctx,
+            "SELECT CAST(NULL AS VARCHAR) AS chain, CAST(NULL AS VARCHAR) AS sender, \
+             CAST(NULL AS BIGINT) AS n_deposits, CAST(NULL AS BIGINT) AS n_entities WHERE false",
+            work_dir,
+            dr::SERVICES_TABLE,
+        )
+        .await?;
+    }
+    if params.multi_input {
+        summary.coinjoins = coinjoin_counts(ctx, params).await?;
     }
     let render = |pass| {
         format!(
@@ -582,10 +788,12 @@ pub async fn run_with(
         )
     };
     let edges = materialize_sliced(ctx, &render, passes, work_dir, "cl_edges").await?;
-    let mut summary = ClusterSummary {
-        edges,
-        ..Default::default()
-    };
+    summary.edges = edges;
+    summary.treasury_wallets = count(
+        ctx,
+        "SELECT count(DISTINCT address_b) FROM cl_edges WHERE heuristic = 'treasury'",
+    )
+    .await?;
     // 26M address mentions at 10M transfers, grouped: string views (see `input_strings`).
     let nodes = materialize(
         ctx,
@@ -699,6 +907,41 @@ pub async fn run_with(
     } else {
         ("cl_cc1", "cl_int_edges")
     };
+    // Superclusters by size relative to the data, and their hubs.
+    let (sizes, flagged) = guardrail::sizes(ctx, params, final_cc, work_dir).await?;
+    summary.sizes = sizes;
+    summary.superclusters = flagged.len() as u64;
+    register_values(
+        ctx,
+        "cl_flagged",
+        &[
+            "root BIGINT",
+            "chain VARCHAR",
+            "size BIGINT",
+            "reason VARCHAR",
+        ],
+        &flagged
+            .iter()
+            .map(|f| {
+                vec![
+                    f.root.to_string(),
+                    quote(&f.chain),
+                    f.size.to_string(),
+                    quote(&f.reason),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    )
+    .await?;
+    guardrail::hubs(ctx, final_cc, final_edges, params.hub_min_links, work_dir).await?;
+    let details = supercluster_details(ctx, final_cc, final_edges, &flagged).await?;
+    register_values(
+        ctx,
+        "cl_supercluster_details",
+        &["root BIGINT", "size BIGINT", "detail VARCHAR"],
+        &details,
+    )
+    .await?;
     let merges = guardrail::find(
         ctx,
         final_cc,
@@ -707,46 +950,44 @@ pub async fn run_with(
         params.bridge_min_side,
     )
     .await?;
-    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
-    let values: Vec<String> = merges
-        .iter()
-        .map(|m| {
-            format!(
-                "({}, {}, {}, {}, {})",
-                quote(&m.heuristic),
-                quote(&m.evidence),
-                m.address_id,
-                m.side_a,
-                m.side_b
-            )
-        })
-        .collect();
-    let bridges_sql = if values.is_empty() {
-        "SELECT CAST(NULL AS VARCHAR) AS heuristic, CAST(NULL AS VARCHAR) AS evidence, \
-         CAST(NULL AS BIGINT) AS id, CAST(NULL AS BIGINT) AS side_a, CAST(NULL AS BIGINT) AS side_b \
-         WHERE false"
-            .to_string()
-    } else {
-        format!(
-            "SELECT CAST(column1 AS VARCHAR) AS heuristic, CAST(column2 AS VARCHAR) AS evidence, \
-             CAST(column3 AS BIGINT) AS id, CAST(column4 AS BIGINT) AS side_a, \
-             CAST(column5 AS BIGINT) AS side_b FROM (VALUES {})",
-            values.join(", ")
-        )
-    };
-    ctx.sql(&format!(
-        "CREATE OR REPLACE VIEW cl_bridges AS {bridges_sql}"
-    ))
-    .await?
-    .collect()
+    register_values(
+        ctx,
+        "cl_bridges",
+        &[
+            "heuristic VARCHAR",
+            "evidence VARCHAR",
+            "id BIGINT",
+            "side_a BIGINT",
+            "side_b BIGINT",
+        ],
+        &merges
+            .iter()
+            .map(|m| {
+                vec![
+                    quote(&m.heuristic),
+                    quote(&m.evidence),
+                    m.address_id.to_string(),
+                    m.side_a.to_string(),
+                    m.side_b.to_string(),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    )
     .await?;
-    let refuse = params.supercluster_policy == "refuse";
-    if refuse && !merges.is_empty() {
+    let refuse = params.supercluster_policy == SuperclusterPolicy::Refuse;
+    if refuse && (!merges.is_empty() || !flagged.is_empty()) {
+        // The bridges' links, and in superclusters every non-label link of a hub.
         materialize(
             ctx,
             &format!(
-                "SELECT e.a, e.b, e.heuristic, e.evidence FROM cl_bridges k RIGHT JOIN {final_edges} e \
-                 ON k.heuristic = e.heuristic AND k.evidence = e.evidence WHERE k.id IS NULL"
+                "SELECT e.a, e.b, e.heuristic, e.evidence FROM {final_edges} e \
+                 LEFT JOIN cl_bridges k ON k.heuristic = e.heuristic AND k.evidence = e.evidence \
+                 LEFT JOIN (SELECT DISTINCT heuristic, evidence FROM cl_hubs WHERE kind = 'evidence') he \
+                   ON he.heuristic = e.heuristic AND he.evidence = e.evidence \
+                 LEFT JOIN (SELECT DISTINCT id FROM cl_hubs WHERE kind = 'address') ha ON ha.id = e.a \
+                 LEFT JOIN (SELECT DISTINCT id FROM cl_hubs WHERE kind = 'address') hb ON hb.id = e.b \
+                 WHERE k.id IS NULL AND (e.heuristic = 'label' \
+                       OR (he.evidence IS NULL AND ha.id IS NULL AND hb.id IS NULL))"
             ),
             work_dir,
             "cl_int_edges3",
@@ -766,11 +1007,8 @@ pub async fn run_with(
         );
         final_cc = "cl_cc3";
         final_edges = "cl_int_edges3";
-    } else if !["report", "refuse"].contains(&params.supercluster_policy.as_str()) {
-        return Err(ClusterError::Usage(format!(
-            "[cluster] supercluster_policy must be \"report\" or \"refuse\", got \"{}\"",
-            params.supercluster_policy
-        )));
+        // The distribution the published clusters have.
+        summary.sizes = guardrail::sizes(ctx, params, final_cc, work_dir).await?.0;
     }
     let result = Components {
         cc: final_cc,
@@ -911,9 +1149,19 @@ async fn write_outputs(
                     'the single ' || k.heuristic || ' link ' || k.evidence || ' joins parts of ' || \
                     CAST(k.side_a AS VARCHAR) || ' and ' || CAST(k.side_b AS VARCHAR) || ' addresses{verdict}' AS detail \
              FROM cl_bridges k JOIN {cc} c ON c.id = k.id JOIN cl_nodes r ON r.id = c.root \
-             ORDER BY kind, cluster_id",
+             UNION ALL \
+             SELECT n.node AS cluster_id, d.size, 'supercluster' AS kind, d.detail{hub_verdict} AS detail \
+             FROM cl_supercluster_details d JOIN cl_nodes n ON n.id = d.root \
+             UNION ALL \
+             SELECT r.node AS cluster_id, CAST(NULL AS BIGINT) AS size, 'service_sender' AS kind, \
+                    s.sender || ' paid into ' || CAST(s.n_deposits AS VARCHAR) || ' deposit address(es) of ' || \
+                    CAST(s.n_entities AS VARCHAR) || ' entit(ies): a service, never merged as a depositor' AS detail \
+             FROM cl_services s JOIN cl_nodes x ON x.chain = s.chain AND x.address = s.sender \
+             JOIN {cc} c ON c.id = x.id JOIN cl_nodes r ON r.id = c.root \
+             ORDER BY kind, cluster_id, detail",
             max = params.max_cluster_size,
             verdict = if refused { " (refused: link dropped)" } else { "" },
+            hub_verdict = if refused { " || ' (refused: hub links dropped)'" } else { "" },
             cc = cc,
         ),
         out_dir,
@@ -929,7 +1177,12 @@ async fn write_outputs(
 async fn warnings_text(ctx: &SessionContext) -> Result<Vec<String>> {
     use arrow::array::AsArray;
     let batches = ctx
-        .sql("SELECT cluster_id || ': ' || detail FROM cluster_warnings")
+        .sql(
+            "SELECT cluster_id || ': ' || detail FROM cluster_warnings WHERE kind <> 'service_sender' \
+             UNION ALL SELECT CAST(count(*) AS VARCHAR) || ' service sender(s) into deposit addresses \
+             (never merged as depositors; listed in cluster_warnings)' FROM cluster_warnings \
+             WHERE kind = 'service_sender' HAVING count(*) > 0",
+        )
         .await?
         .collect()
         .await?;

@@ -177,6 +177,9 @@ impl ChainstatConfig {
         {
             *p = resolve(base, p);
         }
+        cfg.cluster
+            .validate()
+            .map_err(|e| EngineError::Config(format!("{}: {e}", path.display())))?;
         crate::session::check_options(&cfg.engine.options).map_err(|e| {
             EngineError::Config(format!("{}: [engine.options]: {e}", path.display()))
         })?;

@@ -119,8 +119,14 @@ pub struct RunManifest {
     pub tables: BTreeMap<String, PublishedTable>,
     /// State kept for the next incremental run (relative paths).
     pub state: BTreeMap<String, String>,
-    /// Clustering figures.
+    /// Clustering figures: edges, addresses, clusters, conflicts, warnings, service
+    /// senders, treasury wallets, superclusters, and `coinjoin_<rule>`: the transactions
+    /// each CoinJoin rule kept from the multi-input heuristic.
     pub clustering: BTreeMap<String, u64>,
+    /// The cluster-size distribution per chain (largest sizes, clusters above 1k / 10k):
+    /// a supercluster shows here before any figure is trusted.
+    #[serde(default)]
+    pub cluster_sizes: Vec<chainstat_cluster::guardrail::SizeStats>,
     /// Counted rejects.
     pub rejects: Vec<RejectCount>,
     /// Stage timings.

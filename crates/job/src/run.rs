@@ -145,6 +145,27 @@ async fn run_inner(
         None
     };
 
+    // The deposit heuristic's dust floor is in USD: the `prices` view (a plain view over
+    // the prices file, no clustering in it) is defined before the clustering needs it.
+    if let Some(q) = queries
+        .iter()
+        .find(|q| q.name == "prices" && q.kind == QueryKind::View)
+    {
+        let sql = queries::render(q, &placeholders(&config))?;
+        ctx.sql(&format!("CREATE OR REPLACE VIEW prices AS {sql}"))
+            .await
+            .map_err(|e| JobError::Query {
+                file: q.file.clone(),
+                source: Box::new(e),
+            })?
+            .collect()
+            .await
+            .map_err(|e| JobError::Query {
+                file: q.file.clone(),
+                source: Box::new(e),
+            })?;
+    }
+
     let st = progress.stage("cluster");
     // The cluster tables are scratch unless the work folder is kept: the evidence table
     // (which nothing in the job reads) and the tables' key order are for a kept folder.
@@ -285,7 +306,18 @@ async fn run_inner(
             ("label_conflicts".to_string(), cs.conflicts),
             ("warnings".to_string(), cs.warnings),
             ("shared_address_keys".to_string(), collisions),
-        ]),
+            ("service_senders".to_string(), cs.services),
+            ("treasury_wallets".to_string(), cs.treasury_wallets),
+            ("superclusters".to_string(), cs.superclusters),
+        ])
+        .into_iter()
+        .chain(
+            cs.coinjoins
+                .iter()
+                .map(|(rule, n)| (format!("coinjoin_{rule}"), *n)),
+        )
+        .collect(),
+        cluster_sizes: cs.sizes.clone(),
         rejects,
         timings: Vec::new(),
         reports: Vec::new(),
@@ -297,6 +329,12 @@ async fn run_inner(
             run_id: run_id.clone(),
             generated_at: manifest.started_at.clone(),
             threshold_usd: config.job.threshold_usd,
+            cluster_sizes: manifest.cluster_sizes.clone(),
+            superclusters: manifest
+                .clustering
+                .get("superclusters")
+                .copied()
+                .unwrap_or(0),
         };
         match report::load::build(ctx, &meta, config.job.report_year).await? {
             Some(data) => {

@@ -4,15 +4,26 @@
 //! An address D is a deposit address of exchange X when D forwards to one of X's known
 //! wallets (a labelled address whose category is an exchange category) an amount that D
 //! received shortly before: same asset, within `deposit_window_seconds` (or
-//! `deposit_window_blocks` when both lack a time), and at least (1 − tolerance) of the
-//! received amount. Then D belongs to X (edge D → the wallet), and the distinct senders
-//! that paid into D are one entity (a user's deposit address is theirs alone).
+//! `deposit_window_blocks` when both lack a time), and within (1 ± tolerance) of the
+//! received amount (a sweep may carry dust that arrived beside the deposit). Then D belongs to X (edge D → the wallet), and the senders of the
+//! receipts D forwarded are one entity (a user's deposit address is theirs alone).
+//!
+//! Only *real deposits* make a co-depositor: a receipt that D actually forwarded, with a
+//! non-zero amount of a token with known decimals (a `tokens` row), worth at least
+//! `deposit_min_usd` on its day when the session has `prices` (an unpriced token then
+//! counts as spam). Zero-value "address poisoning" transfers, spam tokens and dust are
+//! never forwarded as such, so they merge nothing.
 //!
 //! Guards: labelled addresses (exchange, service or any other) are never deposit
 //! addresses and never merged as senders; an address that forwards to wallets of two or
 //! more different entities behaves like a payment processor, not a deposit address,
-//! and merges nothing; the chain's zero address (mints) is never a sender. The amount
-//! tolerance is compared in floating point — it is a threshold test, not an amount.
+//! and merges nothing; the chain's zero address (mints) is never a sender; and a
+//! **service** — a sender of non-zero value into the deposit addresses of at least
+//! `service_min_entities` entities or into at least `service_min_deposits` deposit
+//! addresses (an airdropper, an exchange hot wallet paying withdrawals, a payment
+//! processor, a bot) — is never merged as a user: it is listed in `cluster_warnings`.
+//! The amount tolerance and the dust floor are compared in floating point — they are
+//! threshold tests, not amounts.
 
 use crate::params::ClusterParams;
 use crate::passes::Pass;
@@ -34,9 +45,17 @@ pub fn bucket_sql(t: &str, secs: i64, blocks: i64) -> (String, String) {
     (bucket, previous)
 }
 
-/// Name of the table the clustering pipeline materialises [`deposits_sql`] into: both
-/// edge kinds read it, and the self-join behind it is the heuristic's expensive part.
+/// Name of the table the clustering pipeline materialises [`receipts_sql`] into: the
+/// deposit self-join, the heuristic's expensive part.
+pub const RECEIPTS_TABLE: &str = "cl_deposit_receipts";
+/// … [`deposits_sql`] into: one row per deposit address.
 pub const DEPOSITS_TABLE: &str = "cl_deposits";
+/// … [`payers_sql`] into: who paid anything into a deposit address.
+pub const PAYERS_TABLE: &str = "cl_deposit_payers";
+/// … [`services_sql`] into: senders that are services, never co-depositors.
+pub const SERVICES_TABLE: &str = "cl_services";
+/// … [`senders_sql`] into: the co-depositors of each deposit address.
+pub const SENDERS_TABLE: &str = "cl_deposit_senders";
 
 /// Forwards into exchange wallets (the build side of the deposit self-join, before
 /// each is doubled for the current and previous time bucket): what sizes the passes.
@@ -50,7 +69,7 @@ pub fn forwards_count_sql(p: &ClusterParams) -> String {
 
 /// Exchange wallets: labelled addresses whose category is an exchange category, with
 /// their entity.
-fn exchange_wallets_sql(p: &ClusterParams) -> String {
+pub fn exchange_wallets_sql(p: &ClusterParams) -> String {
     let cats = p
         .exchange_categories
         .iter()
@@ -60,35 +79,47 @@ fn exchange_wallets_sql(p: &ClusterParams) -> String {
     format!("SELECT DISTINCT chain, address, entity FROM labels WHERE lower(category) IN ({cats})")
 }
 
-/// Deposit addresses: `(chain, deposit, entity, wallet, fwd_tx, n_entities)`, one row per
-/// deposit address. `n_entities` counts the entities it forwards to; only a deposit of
-/// one entity merges anything (a payment processor forwarding to two exchanges does
-/// not), and then `entity`, `wallet` and `fwd_tx` are that entity's (with more, the
-/// smallest of each). Grouped rather than counted with a window over the forwards,
-/// whose tiny partitions DataFusion 55 handles one at a time (0.2–0.5 s at 10M).
+/// The receipts each deposit address forwarded: `(chain, deposit, entity, sender,
+/// wallet, fwd_tx, rx_tx)`, one row per (deposit, entity, sender): `wallet` and `fwd_tx`
+/// the smallest exchange wallet and forwarding transaction, `rx_tx` the smallest
+/// transaction of the sender's that was forwarded. A receipt counts when it is a real
+/// deposit (see the module docs); with `prices` (a table `(day, chain, asset,
+/// price_usd)`), only when worth at least `deposit_min_usd` on its UTC day.
 ///
-/// Labelled senders are filtered out *before* the self-join, and the self-join is
+/// Labelled forwarders are filtered out *before* the self-join, and the self-join is
 /// bucketed by time: a busy address's outgoing transfers joined with all its incoming
 /// ones would be quadratic in its activity (a heavy user's deposit address swept
 /// thousands of times a year). Each forward meets the receipts of its own and the
-/// previous bucket in one equi-join; the small sides (labels, forwards) are written
-/// first, as hash-join build sides, and the pipeline runs this query with DataFusion's
-/// join reordering off so that order holds.
+/// previous bucket in one equi-join; the small sides (labels, forwards, prices) are
+/// written first, as hash-join build sides, and the pipeline runs this query with
+/// DataFusion's join reordering off so that order holds.
 ///
 /// `pass` restricts the query to the deposit addresses of one [`Pass`] (both sides of
 /// the self-join, which meet on the deposit address), so the forwards' hash table can be
 /// built in slices under a memory limit: every output row belongs to exactly one pass.
-pub fn deposits_sql(p: &ClusterParams, pass: Option<Pass>) -> String {
+pub fn receipts_sql(p: &ClusterParams, pass: Option<Pass>, prices: Option<&str>) -> String {
     let wallets = exchange_wallets_sql(p);
-    let keep = 1.0 - p.deposit_amount_tolerance.clamp(0.0, 1.0);
+    let tolerance = p.deposit_amount_tolerance.clamp(0.0, 1.0);
+    // A sweep may carry dust that arrived beside the deposit: within the tolerance
+    // either way.
+    let (keep, over) = (1.0 - tolerance, 1.0 + tolerance);
     let (ob, opb) = bucket_sql("o", p.deposit_window_seconds, p.deposit_window_blocks);
     let (ib, _) = bucket_sql("i", p.deposit_window_seconds, p.deposit_window_blocks);
     let (o_pass, i_pass) = match pass {
         Some(pass) => (
             format!("AND {}", pass.predicate("o.from_address")),
-            format!("WHERE {}", pass.predicate("i.to_address")),
+            format!("AND {}", pass.predicate("i.to_address")),
         ),
         None => (String::new(), String::new()),
+    };
+    let valued = match prices {
+        Some(prices) => format!(
+            "SELECT f.* FROM {prices} pr JOIN f ON pr.chain = f.chain AND pr.asset = f.asset \
+               AND pr.day = CAST(f.i_time AS DATE) \
+             WHERE CAST(f.i_units AS DOUBLE) * pr.price_usd >= {min}",
+            min = p.deposit_min_usd.max(0.0)
+        ),
+        None => "SELECT * FROM f".to_string(),
     };
     format!(
         "WITH x AS ({wallets}), \
@@ -96,58 +127,58 @@ pub fn deposits_sql(p: &ClusterParams, pass: Option<Pass>) -> String {
          fwd AS ( \
            SELECT o.chain, o.from_address, o.to_address, o.tx_hash, o.asset, o.block_time, \
                   o.block_number, o.amount_raw, x.entity, {ob} AS b0, {opb} AS pb0 \
-           FROM x JOIN transfers o ON o.chain = x.chain AND o.to_address = x.address {o_pass}), \
+           FROM x JOIN transfers o ON o.chain = x.chain AND o.to_address = x.address \
+           WHERE o.amount_raw > 0 {o_pass}), \
          o AS (SELECT *, unnest(make_array(b0, pb0)) AS b FROM \
                  (SELECT f.* FROM known k RIGHT ANTI JOIN fwd f \
                     ON k.chain = f.chain AND k.address = f.from_address)), \
-         i AS (SELECT i.chain, i.to_address, i.asset, i.block_time, i.block_number, i.amount_raw, {ib} AS b \
-               FROM transfers i {i_pass}), \
+         i AS (SELECT i.chain, i.to_address, i.from_address, i.tx_hash, i.asset, i.block_time, \
+                      i.block_number, i.amount_raw, i.amount, {ib} AS b \
+               FROM transfers i WHERE i.amount_raw > 0 AND i.amount IS NOT NULL {i_pass}), \
          pairs AS ( \
-           SELECT o.chain, o.from_address, o.to_address, o.tx_hash, o.entity, o.block_time, \
+           SELECT o.chain, o.from_address, o.to_address, o.tx_hash, o.entity, o.asset, o.block_time, \
                   o.block_number, o.amount_raw, i.block_time AS i_time, i.block_number AS i_block, \
-                  i.amount_raw AS i_amount \
+                  i.amount_raw AS i_amount, i.amount AS i_units, i.from_address AS sender, \
+                  i.tx_hash AS rx_tx \
            FROM o JOIN i ON i.chain = o.chain AND i.to_address = o.from_address \
                         AND i.asset = o.asset AND i.b = o.b), \
          f AS ( \
-         SELECT chain, from_address AS deposit, entity, min(to_address) AS wallet, \
-                min(tx_hash) AS fwd_tx \
-         FROM pairs \
-         WHERE ((block_time IS NOT NULL AND i_time IS NOT NULL \
-                 AND block_time >= i_time \
-                 AND block_time <= i_time + INTERVAL '{secs} seconds') \
-             OR ((block_time IS NULL OR i_time IS NULL) \
-                 AND block_number >= i_block AND block_number <= i_block + {blocks})) \
-           AND amount_raw <= i_amount \
-           AND CAST(amount_raw AS DOUBLE) >= CAST(i_amount AS DOUBLE) * {keep} \
-         GROUP BY chain, from_address, entity) \
-         SELECT chain, deposit, min(entity) AS entity, min(wallet) AS wallet, min(fwd_tx) AS fwd_tx, \
-                count(*) AS n_entities \
-         FROM f GROUP BY chain, deposit",
+           SELECT * FROM pairs \
+           WHERE ((block_time IS NOT NULL AND i_time IS NOT NULL \
+                   AND block_time >= i_time \
+                   AND block_time <= i_time + INTERVAL '{secs} seconds') \
+               OR ((block_time IS NULL OR i_time IS NULL) \
+                   AND block_number >= i_block AND block_number <= i_block + {blocks})) \
+             AND CAST(amount_raw AS DOUBLE) <= CAST(i_amount AS DOUBLE) * {over} \
+             AND CAST(amount_raw AS DOUBLE) >= CAST(i_amount AS DOUBLE) * {keep}), \
+         v AS ({valued}) \
+         SELECT chain, from_address AS deposit, entity, sender, min(to_address) AS wallet, \
+                min(tx_hash) AS fwd_tx, min(rx_tx) AS rx_tx \
+         FROM v GROUP BY chain, from_address, entity, sender",
         secs = p.deposit_window_seconds.max(0),
         blocks = p.deposit_window_blocks.max(0),
     )
 }
 
-/// Name of the table the clustering pipeline materialises [`senders_sql`] into.
-pub const SENDERS_TABLE: &str = "cl_deposit_senders";
+/// Deposit addresses: `(chain, deposit, entity, wallet, fwd_tx, n_entities)`, one row per
+/// deposit address, from `receipts` ([`receipts_sql`]). `n_entities` counts the entities
+/// it forwards to; only a deposit of one entity merges anything (a payment processor
+/// forwarding to two exchanges does not), and then `entity`, `wallet` and `fwd_tx` are
+/// that entity's (with more, the smallest of each).
+pub fn deposits_sql(receipts: &str) -> String {
+    format!(
+        "SELECT chain, deposit, min(entity) AS entity, min(wallet) AS wallet, min(fwd_tx) AS fwd_tx, \
+                count(DISTINCT entity) AS n_entities \
+         FROM {receipts} GROUP BY chain, deposit"
+    )
+}
 
-/// The senders of each deposit address of one entity: `(chain, deposit, sender, tx)`, one
-/// row per (deposit, sender), `tx` the smallest transaction of theirs that paid it.
-/// Labelled senders, self-transfers and the chain's zero address are left out. With a
-/// `pass`, the senders of that pass's deposit addresses (their join with the transfers
+/// Everyone who paid non-zero value (any token) into a deposit address of one entity:
+/// `(chain, deposit, entity, sender)`, labelled senders, self-transfers and the chain's
+/// zero address left out. What tells a service from a user ([`services_sql`]). With a
+/// `pass`, the payers of that pass's deposit addresses (their join with the transfers
 /// into them is the expensive part).
-///
-/// Materialised because the sender edges ([`sql`]) read it twice — once to find each
-/// deposit's smallest sender (the root of its star), once for the edges — and as a
-/// query it would be computed twice. The alternatives cost more: `min(sender) OVER
-/// (PARTITION BY chain, deposit)`, which DataFusion 55 evaluates one window partition
-/// at a time (0.56M senders of 0.46M deposits at 10M transfers: 1.7 s in the window
-/// alone; the edges took 2.9–3.2 s, against 2.1 s to write this table and 0.4 s for the
-/// edges from it), or over peer groups of a few buckets (`RANGE` frames: 1.1 s in the
-/// window, its sliding string `min`); grouping the senders into an array of structs and
-/// unnesting it again does not decode on Ballista 55 ("No field named
-/// __unnest_placeholder(…)"), nor does an `unnest` of an expression over the array.
-pub fn senders_sql(deposits: &str, pass: Option<Pass>) -> String {
+pub fn payers_sql(deposits: &str, pass: Option<Pass>) -> String {
     let (d_pass, t_pass) = match pass {
         Some(pass) => (
             format!("AND {}", pass.predicate("deposit")),
@@ -156,16 +187,62 @@ pub fn senders_sql(deposits: &str, pass: Option<Pass>) -> String {
         None => (String::new(), String::new()),
     };
     format!(
-        "WITH d AS (SELECT chain, deposit FROM {deposits} WHERE n_entities = 1 {d_pass}), \
+        "WITH d AS (SELECT chain, deposit, entity FROM {deposits} WHERE n_entities = 1 {d_pass}), \
               known AS (SELECT DISTINCT chain, address FROM labels), \
-              paid AS (SELECT t.chain, t.to_address, t.from_address, t.tx_hash \
+              paid AS (SELECT DISTINCT t.chain, t.to_address AS deposit, d.entity, t.from_address AS sender \
                        FROM d JOIN transfers t ON d.chain = t.chain AND d.deposit = t.to_address \
-                       WHERE t.from_address <> t.to_address {t_pass} \
-                         AND t.from_address NOT IN ('0x0000000000000000000000000000000000000000', \
-                                                    'T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb')) \
-         SELECT p.chain, p.to_address AS deposit, p.from_address AS sender, min(p.tx_hash) AS tx \
-         FROM known k RIGHT ANTI JOIN paid p ON k.chain = p.chain AND k.address = p.from_address \
-         GROUP BY p.chain, p.to_address, p.from_address"
+                       WHERE t.from_address <> t.to_address AND t.amount_raw > 0 {t_pass} \
+                         AND t.from_address NOT IN ({zero})) \
+         SELECT p.chain, p.deposit, p.entity, p.sender \
+         FROM known k RIGHT ANTI JOIN paid p ON k.chain = p.chain AND k.address = p.sender",
+        zero = ZERO_ADDRESSES
+    )
+}
+
+/// The chains' zero addresses (mints and burns), never a sender.
+const ZERO_ADDRESSES: &str =
+    "'0x0000000000000000000000000000000000000000', 'T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb'";
+
+/// Services: `(chain, sender, n_deposits, n_entities)` for every payer ([`payers_sql`])
+/// into the deposit addresses of at least `service_min_entities` entities or into at
+/// least `service_min_deposits` deposit addresses.
+pub fn services_sql(p: &ClusterParams, payers: &str) -> String {
+    format!(
+        "SELECT chain, sender, count(DISTINCT deposit) AS n_deposits, \
+                count(DISTINCT entity) AS n_entities \
+         FROM {payers} GROUP BY chain, sender \
+         HAVING count(DISTINCT entity) >= {e} OR count(DISTINCT deposit) >= {d}",
+        e = p.service_min_entities,
+        d = p.service_min_deposits
+    )
+}
+
+/// The co-depositors of each deposit address of one entity: `(chain, deposit, sender,
+/// tx)`, one row per (deposit, sender), `tx` the smallest of the sender's forwarded
+/// receipts. Labelled senders, self-transfers, the chain's zero address and services
+/// are left out. With a `pass`, the senders of that pass's deposit addresses.
+///
+/// Materialised because the sender edges ([`sql`]) read it twice — once to find each
+/// deposit's smallest sender (the root of its star), once for the edges. Windows over
+/// one partition per deposit cost more in DataFusion 55, and grouping into an array of
+/// structs does not decode on Ballista 55 (measured; README, Performance).
+pub fn senders_sql(receipts: &str, deposits: &str, services: &str, pass: Option<Pass>) -> String {
+    let r_pass = match pass {
+        Some(pass) => format!("AND {}", pass.predicate("r.deposit")),
+        None => String::new(),
+    };
+    format!(
+        "WITH d AS (SELECT chain, deposit FROM {deposits} WHERE n_entities = 1), \
+              known AS (SELECT DISTINCT chain, address FROM labels \
+                        UNION SELECT chain, sender FROM {services}), \
+              paid AS (SELECT r.chain, r.deposit, r.sender, r.rx_tx \
+                       FROM d JOIN {receipts} r ON d.chain = r.chain AND d.deposit = r.deposit \
+                       WHERE r.sender <> r.deposit {r_pass} \
+                         AND r.sender NOT IN ({zero})) \
+         SELECT p.chain, p.deposit, p.sender, min(p.rx_tx) AS tx \
+         FROM known k RIGHT ANTI JOIN paid p ON k.chain = p.chain AND k.address = p.sender \
+         GROUP BY p.chain, p.deposit, p.sender",
+        zero = ZERO_ADDRESSES
     )
 }
 

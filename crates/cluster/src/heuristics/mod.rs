@@ -9,17 +9,19 @@ pub mod change;
 pub mod deposit_reuse;
 pub mod multi_input;
 pub mod seed_labels;
+pub mod treasury;
 
 use crate::params::ClusterParams;
 
 /// The SQL union of every enabled heuristic's edges (an empty typed select if none).
 /// With `deposit_reuse` on, it reads the tables [`deposit_reuse::DEPOSITS_TABLE`] and
-/// [`deposit_reuse::SENDERS_TABLE`], which the caller materialises first from
-/// [`deposit_reuse::deposits_sql`] and [`deposit_reuse::senders_sql`].
+/// [`deposit_reuse::SENDERS_TABLE`], which the caller materialises first (see
+/// [`deposit_reuse`]).
 ///
 /// With a `pass` (one of several whose union is all edges): the multi-input and change
 /// edges of that pass's slice of transactions, the deposit senders' edges of its slice
-/// of deposit addresses, and in the first pass the label edges (few, from `labels`).
+/// of deposit addresses, and in the first pass the label and treasury edges (few: one
+/// per labelled address or treasury wallet).
 pub fn edges_sql(p: &ClusterParams, pass: Option<crate::passes::Pass>) -> String {
     let first = pass.is_none_or(|pass| pass.index == 0);
     let mut parts = Vec::new();
@@ -39,6 +41,9 @@ pub fn edges_sql(p: &ClusterParams, pass: Option<crate::passes::Pass>) -> String
     if p.seed_labels && first {
         parts.push(seed_labels::sql());
     }
+    if p.treasury && first {
+        parts.push(treasury::sql(p));
+    }
     if parts.is_empty() {
         return "SELECT CAST(NULL AS VARCHAR) AS chain, CAST(NULL AS VARCHAR) AS address_a, \
                 CAST(NULL AS VARCHAR) AS address_b, CAST(NULL AS VARCHAR) AS heuristic, \
@@ -52,7 +57,7 @@ pub fn edges_sql(p: &ClusterParams, pass: Option<crate::passes::Pass>) -> String
         .join(" UNION ALL ")
 }
 
-/// The CoinJoin-like transactions under `p` (chain, tx_hash), or an empty select.
+/// The CoinJoin-like transactions under `p` (chain, tx_hash, rule), or an empty select.
 pub fn coinjoin_sql(p: &ClusterParams) -> String {
     multi_input::coinjoin_sql(p, None)
 }

@@ -20,6 +20,41 @@ pub struct Meta {
     pub generated_at: String,
     /// Enforcement threshold (USD).
     pub threshold_usd: f64,
+    /// The run's cluster-size distribution per chain (from its manifest).
+    pub cluster_sizes: Vec<chainstat_cluster::guardrail::SizeStats>,
+    /// Superclusters the run's guardrail flagged.
+    pub superclusters: u64,
+}
+
+/// The cluster-size notes: a warning first when superclusters were flagged, then one
+/// line per chain, so a reader sees a welded cluster before trusting a figure.
+fn cluster_notes(meta: &Meta) -> Vec<String> {
+    let mut notes = Vec::new();
+    if meta.superclusters > 0 {
+        notes.push(format!(
+            "Warning: the clustering guardrail flagged {} supercluster(s) (cluster_warnings, kind 'supercluster'): figures that rest on those clusters may merge unrelated owners.",
+            meta.superclusters
+        ));
+    }
+    for s in &meta.cluster_sizes {
+        let largest: Vec<String> = s.largest.iter().take(5).map(|n| group(*n)).collect();
+        notes.push(format!(
+            "Clusters ({}): {} addresses in {} clusters; largest {}; largest unlabelled {}; {} above 1,000 addresses, {} above 10,000.",
+            s.chain,
+            group(s.addresses),
+            group(s.clusters),
+            if largest.is_empty() { "none".to_string() } else { largest.join(", ") },
+            group(s.largest_unlabelled),
+            group(s.over_1k),
+            group(s.over_10k)
+        ));
+    }
+    notes
+}
+
+/// `1234567` as `1,234,567`.
+fn group(n: u64) -> String {
+    super::format::int(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// Column accessors over collected batches (values cast to one type per use).
@@ -267,5 +302,11 @@ pub async fn build(
         "Depositors are distinct sending clusters, an upper bound on distinct customers where clustering is incomplete.".into(),
         "Coverage lists the 25 assets with most transfers; the published `coverage` table has all.".into(),
     ];
+    let mut clusters = cluster_notes(meta);
+    if meta.superclusters > 0 {
+        // The warning goes first: before the method, before any figure is read.
+        d.notes.insert(0, clusters.remove(0));
+    }
+    d.notes.extend(clusters);
     Ok(Some(d))
 }
