@@ -519,6 +519,17 @@ fn adversarial_patterns_at_default_scale() {
     let dir = tempfile::tempdir().unwrap();
     let s = generate(&GenParams::default(), dir.path()).unwrap();
     let root = dir.path();
+    // Determinism with every pattern in play.
+    let again = tempfile::tempdir().unwrap();
+    assert_eq!(generate(&GenParams::default(), again.path()).unwrap(), s);
+    for f in &s.files {
+        let x = std::fs::read(root.join(f)).unwrap();
+        assert!(
+            x == std::fs::read(again.path().join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+    drop(again);
     check_spends(root, &s);
     check_bitcoin_truth(root);
     check_ethereum_truth(root);
@@ -551,6 +562,7 @@ fn adversarial_patterns_at_default_scale() {
             .filter(|(a, _)| btc(a).0 == "wasabi_coordinator")
             .count();
         let users_only = in_owners.iter().all(|o| o.starts_with("user-"));
+        let distinct_inputs = ins.iter().map(|x| &x.0).collect::<BTreeSet<_>>().len();
 
         // Peel hops: the new address is always the sender's own.
         let peel_outs: Vec<&(String, u64)> =
@@ -566,9 +578,25 @@ fn adversarial_patterns_at_default_scale() {
             peel_hops += 1;
             if !peel_in {
                 peel_starts += 1;
+                if !users_only {
+                    *counts
+                        .entry("peel_chains_by_unlabelled_exchanges")
+                        .or_default() += 1;
+                }
             }
         }
 
+        if in_owners.len() == 1
+            && !users_only
+            && outs.iter().any(|(a, _)| {
+                let (owner, role, user) = btc(a);
+                role == "deposit" && !user.is_empty() && !in_owners.contains(&owner)
+            })
+        {
+            *counts
+                .entry("btc_withdrawals_into_other_exchange_deposit")
+                .or_default() += 1;
+        }
         if coordinator_outputs == 1 && (9_000_000..=11_000_000).contains(&mode_value) {
             // Wasabi 1: n equal outputs, one per participant, a fee output, change.
             *counts.entry("wasabi1").or_default() += 1;
@@ -582,6 +610,13 @@ fn adversarial_patterns_at_default_scale() {
                 n_out > 2 * mode / 3 + mode,
                 "{tx}: change for most participants"
             );
+            assert_eq!(
+                distinct_inputs, n_in,
+                "{tx}: inputs from distinct addresses"
+            );
+            if values.contains_key(&(2 * mode_value)) {
+                *counts.entry("wasabi1_with_second_level").or_default() += 1;
+            }
             blocksci_misses_wasabi1 += 1;
         } else if n_in >= 50 && users_only {
             // WabiSabi: many inputs, standard denominations shared by participants.
@@ -616,6 +651,10 @@ fn adversarial_patterns_at_default_scale() {
                 "{tx}: {n_out} outputs"
             );
             assert!(n_in >= n && n_in <= 3 * n);
+            assert_eq!(
+                distinct_inputs, n_in,
+                "{tx}: inputs from distinct addresses"
+            );
         } else if in_owners.len() == 1
             && !users_only
             && mode >= 3
@@ -697,21 +736,27 @@ fn adversarial_patterns_at_default_scale() {
     counts.insert("dust_recipients", dust_recipients.len());
     counts.insert("cross_withdrawals_from_unlabelled", cross_from_unlabelled);
     counts.insert("eth_rows", s.eth_rows as usize);
+    let labelled_exchanges: BTreeSet<String> = labels.iter().map(|l| l["entity"].clone()).collect();
     let cold_hidden = truth
         .iter()
-        .filter(|((_, a), (_, role, _))| role == "cold" && !labelled.contains(a))
+        .filter(|((_, a), (owner, role, _))| {
+            role == "cold" && labelled_exchanges.contains(owner) && !labelled.contains(a)
+        })
         .count();
-    counts.insert("cold_wallets_unlabelled", cold_hidden);
+    counts.insert("labelled_exchanges_cold_wallets_unlabelled", cold_hidden);
     eprintln!("pattern counts at default scale: {counts:#?}");
 
     for (k, least) in [
         ("wasabi1", 3),
+        ("wasabi1_with_second_level", 1),
+        ("labelled_exchanges_cold_wallets_unlabelled", 2),
         ("wabisabi", 3),
         ("whirlpool", 3),
         ("joinmarket", 3),
         ("batch_payout", 10),
         ("whirlpool_remix_inputs", 1),
         ("peel_chains", 3),
+        ("btc_withdrawals_into_other_exchange_deposit", 10),
         ("dust_recipients", 100),
         ("dust_rows_into_deposits", 20),
         ("airdrop_rows_into_deposits", 20),
