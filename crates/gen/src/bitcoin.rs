@@ -10,8 +10,9 @@
 //! - ordinary business: deposits into per-customer addresses, sweeps that consolidate
 //!   deposit UTXOs with a hot-wallet UTXO, withdrawals, hot/cold moves, miner sales;
 //! - CoinJoins of four shapes — Wasabi 1 (ZeroLink), WabiSabi (Wasabi 2), Whirlpool and
-//!   JoinMarket — whose inputs belong to many users (common-input-ownership must not
-//!   merge them), only some of which a BlockSci-style equal-output rule recognises;
+//!   JoinMarket (module `coinjoin`) — whose inputs belong to many users
+//!   (common-input-ownership must not merge them), only some of which a BlockSci-style
+//!   equal-output rule recognises;
 //! - peel chains: a user, or an unlabelled exchange paying out, hops its remainder
 //!   through a new address of its own 5–30 times, paying a little at each hop;
 //! - exchange batch payouts of several equal round amounts: legitimate single-owner

@@ -297,8 +297,9 @@ struct EthSim<'a> {
 impl EthSim<'_> {
     // ----- time -----------------------------------------------------------------
 
-    /// Day 0: the spam token's supply to the spammer, then one mint to every user's
-    /// first address. Mints go to users only, so they are nobody's turnover.
+    /// Day 0: the spam token's supply to the spammer, stablecoins to the duster, then
+    /// one mint to every user's first address. Mints go to users and spammers only, so
+    /// they are nobody's turnover.
     fn mint(&mut self) -> Result<(), GenError> {
         let zero = Party {
             text: ids::ZERO_ADDRESS.to_string(),

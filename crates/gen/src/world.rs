@@ -103,7 +103,8 @@ impl User {
 
 /// Everyone and everything they own.
 pub struct World {
-    /// Exchanges first (index = exchange number), then payhub, miner, spam, mint.
+    /// Exchanges first (index = exchange number), then payhub, miner, spam, mint and
+    /// the two CoinJoin coordinators.
     pub entities: Vec<Entity>,
     /// Exchanges' wallets, by entity id.
     pub exchanges: Vec<Exchange>,
@@ -265,9 +266,13 @@ impl World {
 
         // At least one labelled exchange hides its cold wallets, so even the smallest
         // data set has the case.
-        if !(0..n).any(|i| labelled[i] && !exchanges[i].cold_labelled) {
-            if let Some(i) = (0..n).find(|&i| labelled[i]) {
-                exchanges[i].cold_labelled = false;
+        if !exchanges
+            .iter()
+            .zip(&labelled)
+            .any(|(e, &l)| l && !e.cold_labelled)
+        {
+            if let Some((e, _)) = exchanges.iter_mut().zip(&labelled).find(|(_, &l)| l) {
+                e.cold_labelled = false;
             }
         }
 
