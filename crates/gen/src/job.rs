@@ -78,7 +78,8 @@ What a perfect analysis would find is in `ground_truth/`.
 - **Exchanges** of Zipf-like sizes; about 70% are labelled (`labels.csv`: their hot wallets,
   and for about half of them their cold wallets), the register (`registry.csv`) lists the labelled ones but one, licensed or not,
   in the fictional jurisdictions XA, XB, XC.
-- **Users** (heavy-tailed activity) hold 1–2 Ethereum addresses, some a Bitcoin address, and
+- **Users** (heavy-tailed activity) hold 1–2 Ethereum addresses, some Bitcoin addresses (a
+  first one, savings, and fresh ones from CoinJoins, change and peel chains), and
   accounts at 1–2 exchanges, each with one deposit address per chain that is reused for every
   deposit and swept to a hot wallet 10 minutes to 6 hours later.
 - **Ethereum** (USDT, USDC, WETH and an unlisted spam token): mints to users on day 0,

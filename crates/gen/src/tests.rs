@@ -568,6 +568,18 @@ fn adversarial_patterns_at_default_scale() {
         let peel_outs: Vec<&(String, u64)> =
             outs.iter().filter(|(a, _)| btc(a).1 == "peel").collect();
         let peel_in = ins.iter().any(|(a, _)| btc(a).1 == "peel");
+        // In a transaction of users only (CoinJoins, peel hops, payments), every output
+        // belongs to one of the payers, to someone they pay, or to a coordinator; in a
+        // CoinJoin (several payers) it is always a participant's own or their deposit.
+        if users_only && in_owners.len() >= 3 {
+            for (a, _) in outs {
+                let (owner, role, user) = btc(a);
+                let own = in_owners.contains(&owner)
+                    || (role == "deposit" && in_owners.contains(&format!("user-{user}")))
+                    || role == "coordinator";
+                assert!(own, "{tx}: output {a} belongs to a non-participant {owner}");
+            }
+        }
         for (a, _) in &peel_outs {
             assert!(
                 in_owners.contains(&btc(a).0),
