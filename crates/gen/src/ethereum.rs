@@ -675,7 +675,7 @@ impl EthSim<'_> {
             let uid = self.world.pick_user(&mut self.rng);
             let user = self.world.user(uid)?;
             // Airdrop lists are scraped from past transfers, so deposit addresses — the
-            // busiest receivers — are a large share of them.
+            // busiest receivers — are a large share of them: 40% of recipients here.
             if r < 0.5 {
                 self.rng.pick(user.eth()).copied()
             } else {
@@ -690,9 +690,9 @@ impl EthSim<'_> {
     /// Address poisoning: zero-value USDT transfers from (or, like a `transferFrom` any
     /// contract can call, apparently by) look-alike addresses that share the first and
     /// last four hex digits of an address the victim uses. Three forms, seen in the wild:
-    /// a look-alike of the user's deposit address pays the user; a look-alike of the
-    /// user's own address pays their deposit address (so the deposit address has an
-    /// extra "sender"); the user appears to pay a look-alike of their deposit address.
+    /// a look-alike of the user's deposit address pays the user (50%); a look-alike of
+    /// the user's own address pays their deposit address, which gains an extra "sender"
+    /// (30%); the user appears to pay a look-alike of their deposit address (20%).
     fn poison(&mut self, t: i64) -> Result<(), GenError> {
         let uid = self.world.pick_user(&mut self.rng);
         let Some(user) = self.world.user(uid) else {

@@ -248,6 +248,8 @@ impl World {
             let eth_cold = book.add_eth(owner, Role::Cold, None)?;
             let btc_hot = book.add_btc(owner, Role::Hot, None)?;
             let btc_cold = book.add_btc(owner, Role::Cold, None)?;
+            // Half the labelled exchanges disclose their cold wallets; 40% of all
+            // exchanges run a treasury wallet besides.
             let cold_labelled = !labelled.get(i).copied().unwrap_or(false) || rng.chance(0.5);
             let eth_treasury = if rng.chance(0.4) {
                 Some(book.add_eth(owner, Role::Treasury, None)?)
