@@ -2,22 +2,36 @@
 //! `inputs` / `outputs` Parquet files (BigQuery `crypto_bitcoin` schemas).
 //!
 //! Every input spends an output created earlier and still unspent (it is removed from
-//! the set when spent, so nothing is spent twice), and every non-coinbase transaction
-//! pays a fee of 1 000–5 000 sat: inputs = outputs + fee. The patterns clustering
-//! heuristics look for are built in on purpose: users pay into per-customer deposit
-//! addresses; exchanges sweep many deposit UTXOs together with one hot-wallet UTXO (so
-//! common-input-ownership links deposits to the labelled hot wallet); CoinJoins have the
-//! shape the BlockSci rule recognises, so a correct implementation must not merge their
-//! participants.
+//! the set when spent, so nothing is spent twice), and inputs = outputs + fee.
+//!
+//! The behaviours are modelled on public descriptions of how the actors transact, not
+//! written to satisfy chainstat's heuristics; several are there precisely because they
+//! break common ones:
+//! - ordinary business: deposits into per-customer addresses, sweeps that consolidate
+//!   deposit UTXOs with a hot-wallet UTXO, withdrawals, hot/cold moves, miner sales;
+//! - CoinJoins of four shapes — Wasabi 1 (ZeroLink), WabiSabi (Wasabi 2), Whirlpool and
+//!   JoinMarket (module `coinjoin`) — whose inputs belong to many users
+//!   (common-input-ownership must not merge them), only some of which a BlockSci-style
+//!   equal-output rule recognises;
+//! - peel chains: a user, or an unlabelled exchange paying out, hops its remainder
+//!   through a new address of its own 5–30 times, paying a little at each hop;
+//! - exchange batch payouts of several equal round amounts: legitimate single-owner
+//!   transactions that look CoinJoin-like;
+//! - withdrawals from one exchange straight into the user's deposit address at another.
+//!
+//! Ground truth: every address, including each new CoinJoin, peel and Whirlpool
+//! address, is recorded with its true owner the moment it is created.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
+
+mod coinjoin;
 
 use crate::btc_rows::{InputBatch, InputRow, OutputBatch, OutputRow};
 use crate::calendar::{split_budget, Calendar, BTC_CLOCK, DAY_MS};
 use crate::error::GenError;
 use crate::ids::{self, domain};
-use crate::model::{Chain, EntityId, Owner, UserId};
+use crate::model::{Category, Chain, EntityId, Owner, Role, UserId};
 use crate::parquet_out::MonthlyParquet;
 use crate::plan::Plan;
 use crate::prices::Prices;
@@ -25,11 +39,10 @@ use crate::rng::{stream, Rng};
 use crate::tokens::Asset;
 use crate::truth::Truth;
 use crate::world::World;
+use coinjoin::{wabisabi_denominations, Coin, WHIRLPOOL_POOLS};
 
 const INPUTS_DIR: &str = "bitcoin/inputs";
 const OUTPUTS_DIR: &str = "bitcoin/outputs";
-/// The CoinJoin denomination: every participant gets one output of exactly this.
-const DENOMINATION: u64 = 1_000_000;
 /// Change below this is folded into the payment (no dust outputs).
 const MIN_CHANGE: u64 = 10_000;
 /// Block subsidy since the 2024 halving.
@@ -40,6 +53,9 @@ const FUNDING_OUTPUTS_PER_TX: usize = 1_000;
 const MAX_INPUTS: usize = 20;
 /// A CoinJoin round is attempted at least every this many days.
 const COINJOIN_EVERY_DAYS: usize = 5;
+/// Wallets give each user a fresh address per receive; past this many extra addresses
+/// the generator reuses one, which bounds memory per user.
+const MAX_EXTRA_ADDRESSES: usize = 6;
 
 #[derive(Debug, Clone, Copy)]
 enum Event {
@@ -50,9 +66,11 @@ enum Event {
     MinerSale,
     Custody,
     CoinJoin,
+    Peel,
+    BatchPayout,
 }
 
-const EVENTS: [Event; 7] = [
+const EVENTS: [Event; 9] = [
     Event::Deposit,
     Event::Withdrawal,
     Event::Sweep,
@@ -60,8 +78,16 @@ const EVENTS: [Event; 7] = [
     Event::MinerSale,
     Event::Custody,
     Event::CoinJoin,
+    Event::Peel,
+    Event::BatchPayout,
 ];
-const EVENT_WEIGHTS: [f64; 7] = [30.0, 26.0, 12.0, 12.0, 5.0, 5.0, 3.0];
+/// Relative frequencies. A peel chain writes 5–30 transactions, so its weight of 0.5
+/// makes about a tenth of all transactions peel hops; CoinJoin rounds are also
+/// attempted every [`COINJOIN_EVERY_DAYS`] days.
+const EVENT_WEIGHTS: [f64; 9] = [30.0, 26.0, 12.0, 12.0, 5.0, 5.0, 3.0, 0.5, 3.0];
+
+/// One participant's inputs in a CoinJoin: (address, UTXO) from distinct addresses.
+type Picks = Vec<(u32, Utxo)>;
 
 /// An unspent output, held under its address.
 #[derive(Debug, Clone, Copy)]
@@ -117,6 +143,10 @@ pub fn simulate(
         rng: Rng::new(plan.seed, stream::BITCOIN),
         utxos: Vec::new(),
         pending: vec![VecDeque::new(); n_exchanges],
+        extras: BTreeMap::new(),
+        premix: vec![Vec::new(); WHIRLPOOL_POOLS.len()],
+        postmix: vec![Vec::new(); WHIRLPOOL_POOLS.len()],
+        standard: wabisabi_denominations(),
         inputs: MonthlyParquet::new(out, INPUTS_DIR, ""),
         outputs: MonthlyParquet::new(out, OUTPUTS_DIR, ""),
         tx_salt: ids::salt(plan.seed, domain::BTC_TX),
@@ -153,6 +183,14 @@ struct BtcSim<'a> {
     /// Per exchange: deposit addresses holding unswept funds (may repeat; empty ones are
     /// skipped when swept).
     pending: Vec<VecDeque<u32>>,
+    /// Users' addresses beyond their first (CoinJoin outputs, change, savings).
+    extras: BTreeMap<UserId, Vec<u32>>,
+    /// Per Whirlpool pool: premix coins not yet mixed.
+    premix: Vec<Vec<Coin>>,
+    /// Per Whirlpool pool: postmix coins that may remix.
+    postmix: Vec<Vec<Coin>>,
+    /// WabiSabi's standard denominations, largest first.
+    standard: Vec<u64>,
     inputs: MonthlyParquet<InputBatch>,
     outputs: MonthlyParquet<OutputBatch>,
     tx_salt: u64,
@@ -184,20 +222,32 @@ impl BtcSim<'_> {
                 payer: owner,
             });
         }
-        for &uid in &self.world.btc_users {
-            if !self.rng.chance(0.5) {
-                continue;
+        let btc_users = self.world.btc_users.clone();
+        for uid in btc_users {
+            if self.rng.chance(0.5) {
+                let Some(addr) = self.world.users.get(uid as usize).and_then(|u| u.btc) else {
+                    continue;
+                };
+                let usd = self.rng.lognormal(3_000.0, 1.2).min(3e7);
+                let value = ((usd / price * 1e8) as u64).max(50_000);
+                pays.push(Pay {
+                    addr,
+                    value,
+                    payer: Owner::User(uid),
+                });
             }
-            let Some(addr) = self.world.users.get(uid as usize).and_then(|u| u.btc) else {
-                continue;
-            };
-            let usd = self.rng.lognormal(3_000.0, 1.2).min(3e7);
-            let value = ((usd / price * 1e8) as u64).max(50_000);
-            pays.push(Pay {
-                addr,
-                value,
-                payer: Owner::User(uid),
-            });
+            // Some users keep savings on a second address: the coins privacy-minded
+            // holders later bring to CoinJoins, often several inputs at once.
+            if self.rng.chance(0.25) {
+                let addr = self.own_address(uid)?;
+                let usd = self.rng.lognormal(12_000.0, 1.0).min(3e7);
+                let value = ((usd / price * 1e8) as u64).max(50_000);
+                pays.push(Pay {
+                    addr,
+                    value,
+                    payer: Owner::User(uid),
+                });
+            }
         }
         for (k, chunk) in pays.chunks(FUNDING_OUTPUTS_PER_TX).enumerate() {
             self.commit(k as i64, Vec::new(), chunk.to_vec())?;
@@ -255,6 +305,8 @@ impl BtcSim<'_> {
                 self.custody(t, x)
             }
             Event::CoinJoin => self.coinjoin(t),
+            Event::Peel => self.peel_chain(t),
+            Event::BatchPayout => self.batch_payout(t),
         }
     }
 
@@ -319,6 +371,21 @@ impl BtcSim<'_> {
         let want = self.sats(day, 800.0, 1.5);
         if self.balance(hot) < want + 5_000 + 2 * MIN_CHANGE {
             return self.custody(t, x);
+        }
+        // A customer of two exchanges often withdraws straight into their deposit
+        // address at the other one, which sweeps it with its own deposits.
+        let other = user
+            .accounts()
+            .iter()
+            .find(|a| a.exchange != x)
+            .and_then(|a| a.btc_deposit.map(|d| (a.exchange, d)));
+        if let Some((y, deposit)) = other {
+            if self.rng.chance(0.2) {
+                if self.pay(t, hot, Owner::User(uid), deposit, want)? {
+                    self.queue_sweep(y, deposit);
+                }
+                return Ok(());
+            }
         }
         self.pay(t, hot, Owner::Entity(x), addr, want)?;
         Ok(())
@@ -443,91 +510,342 @@ impl BtcSim<'_> {
         Ok(())
     }
 
-    /// A CoinJoin round: 5–10 users each put in one UTXO and get one output of exactly
-    /// [`DENOMINATION`] (now and then straight into their exchange deposit address) plus
-    /// one change output; the fee is shared. With k participants there are k inputs from
-    /// k distinct addresses and 2k outputs, so p = (2k + 1) / 2 = k, and the
-    /// denomination — the most common value — occurs exactly p times (no change equals
-    /// it): the BlockSci CoinJoin rule holds.
-    fn coinjoin(&mut self, t: i64) -> Result<(), GenError> {
-        let wanted = 5 + self.rng.below(6) as usize;
-        let mut chosen: Vec<(UserId, u32, Utxo)> = Vec::with_capacity(wanted);
-        for _ in 0..60 {
-            if chosen.len() >= wanted {
-                break;
-            }
-            let Some(&uid) = self.rng.pick(&self.world.btc_users) else {
-                break;
-            };
-            if chosen.iter().any(|c| c.0 == uid) {
-                continue;
-            }
-            let Some(addr) = self.world.user(uid).and_then(|u| u.btc) else {
-                continue;
-            };
-            let best = self.utxos.get(addr as usize).and_then(|list| {
-                list.iter()
-                    .filter(|u| u.value >= DENOMINATION + 2 * MIN_CHANGE)
-                    .max_by_key(|u| (u.value, std::cmp::Reverse(u.tx), std::cmp::Reverse(u.vout)))
-                    .copied()
-            });
-            if let Some(utxo) = best {
-                chosen.push((uid, addr, utxo));
-            }
-        }
-        if chosen.len() < 5 {
-            return Ok(());
-        }
-        let k = chosen.len() as u64;
-        let fee = self.fee();
-        let (share, rest) = (fee / k, fee % k);
-        let changes: Vec<u64> = chosen
+    /// A peel chain: the sender spends a coin, pays a small part to someone and the large
+    /// remainder to a new address of its own, and repeats from that address 5–30 times,
+    /// minutes apart. Usually a user; a quarter of the time an unlabelled exchange paying
+    /// withdrawals this way (its last remainder returns to its hot wallet).
+    fn peel_chain(&mut self, t: i64) -> Result<(), GenError> {
+        let hops = self.rng.range(5, 30);
+        let services: Vec<EntityId> = self
+            .world
+            .entities
             .iter()
             .enumerate()
-            .map(|(i, c)| c.2.value - DENOMINATION - share - if i == 0 { rest } else { 0 })
+            .filter(|(_, e)| e.category == Category::Exchange && !e.labelled)
+            .map(|(i, _)| i as EntityId)
             .collect();
-        if changes.contains(&DENOMINATION) {
-            // A change equal to the denomination would make it occur k + 1 times.
-            return Ok(());
-        }
-        let mut spends = Vec::with_capacity(chosen.len());
-        let mut pays = Vec::with_capacity(2 * chosen.len());
-        for ((uid, addr, utxo), change) in chosen.into_iter().zip(changes) {
-            let list = self.utxo_list(addr);
-            let Some(pos) = list
-                .iter()
-                .position(|u| u.tx == utxo.tx && u.vout == utxo.vout)
-            else {
-                continue;
+        let service = if self.rng.chance(0.25) {
+            self.rng.pick(&services).copied()
+        } else {
+            None
+        };
+        let (owner, start, first) = match service {
+            Some(x) => {
+                let Some(hot) = self.world.exchanges.get(usize::from(x)).map(|e| e.btc_hot) else {
+                    return Ok(());
+                };
+                let amount = self.balance(hot) / 5;
+                if amount < 100 * MIN_CHANGE {
+                    return Ok(());
+                }
+                let Some(spends) = self.take(hot, amount, MAX_INPUTS) else {
+                    return Ok(());
+                };
+                (Owner::Entity(x), hot, spends)
+            }
+            None => {
+                let Some(uid) = self.world.pick_btc_user(&mut self.rng) else {
+                    return Ok(());
+                };
+                let Some(addr) = self
+                    .user_addresses(uid)
+                    .into_iter()
+                    .max_by_key(|&a| (self.balance(a), std::cmp::Reverse(a)))
+                else {
+                    return Ok(());
+                };
+                let list = self.utxo_list(addr);
+                list.sort_by(|a, b| {
+                    b.value
+                        .cmp(&a.value)
+                        .then(a.tx.cmp(&b.tx))
+                        .then(a.vout.cmp(&b.vout))
+                });
+                let top: u64 = list.iter().take(MAX_INPUTS).map(|u| u.value).sum();
+                if top < 40 * MIN_CHANGE {
+                    return Ok(());
+                }
+                let Some(spends) = self.take(addr, top, MAX_INPUTS) else {
+                    return Ok(());
+                };
+                (Owner::User(uid), addr, spends)
+            }
+        };
+        let user = match owner {
+            Owner::User(u) => Some(u),
+            Owner::Entity(_) => None,
+        };
+        let mut spends = first;
+        let mut at = t;
+        let end = self.cal.end_ms() - 1;
+        for hop in 0..hops {
+            let total: u64 = spends.iter().map(|s| s.utxo.value).sum();
+            let fee = self.fee();
+            let Some(value) = total.checked_sub(fee) else {
+                break;
             };
-            list.remove(pos);
-            spends.push(Spend { addr, utxo });
-            let mut dest = addr;
-            if self.rng.chance(0.2) {
-                if let Some(user) = self.world.user(uid) {
-                    if let Some(account) = self.rng.pick(user.accounts()).copied() {
-                        if let Some(deposit) = account.btc_deposit {
-                            dest = deposit;
-                            self.queue_sweep(account.exchange, deposit);
+            let share = 0.01 + 0.14 * self.rng.f64();
+            let payment = ((value as f64 * share) as u64).max(MIN_CHANGE);
+            let (to, payer) = self.peel_recipient(owner)?;
+            let remainder = value.saturating_sub(payment);
+            let last = hop + 1 == hops || remainder < 4 * MIN_CHANGE;
+            let mut pays = vec![Pay {
+                addr: to,
+                value: if remainder < MIN_CHANGE {
+                    value
+                } else {
+                    payment
+                },
+                payer,
+            }];
+            let mut next = None;
+            if remainder >= MIN_CHANGE {
+                let addr = match (last, user) {
+                    (true, None) => start,
+                    _ => {
+                        let a = self.world.book.add_btc(owner, Role::Peel, user)?;
+                        if let (true, Some(u)) = (last, user) {
+                            // The final remainder is an ordinary coin of the user's.
+                            self.extras.entry(u).or_default().push(a);
                         }
+                        a
                     }
+                };
+                pays.push(Pay {
+                    addr,
+                    value: remainder,
+                    payer: owner,
+                });
+                next = Some(addr);
+            }
+            // Wallets randomise the change position.
+            if self.rng.chance(0.5) {
+                pays.reverse();
+            }
+            let tx_pays = pays.clone();
+            self.commit(at, spends, pays)?;
+            at = (at + self.rng.range(60_000, 600_000) as i64).min(end);
+            let (Some(addr), false) = (next, last) else {
+                break;
+            };
+            let tx = self.tx_count;
+            let Some(vout) = tx_pays.iter().position(|p| p.addr == addr) else {
+                break;
+            };
+            let utxo = Utxo {
+                tx,
+                vout: vout as u32,
+                value: remainder,
+            };
+            let Some(s) = self.spend_exact(addr, utxo) else {
+                break;
+            };
+            spends = vec![s];
+        }
+        Ok(())
+    }
+
+    /// Who a peel hop pays: for a user, another user or their own deposit address; for
+    /// an exchange, a customer's address or that customer's deposit at another exchange.
+    fn peel_recipient(&mut self, owner: Owner) -> Result<(u32, Owner), GenError> {
+        let other = self.world.pick_btc_user(&mut self.rng).unwrap_or(0);
+        let (uid, to_deposit) = match owner {
+            Owner::User(u) => {
+                if self.rng.chance(0.3) {
+                    (u, true)
+                } else {
+                    (other, false)
                 }
             }
-            let payer = Owner::User(uid);
-            pays.push(Pay {
-                addr: dest,
-                value: DENOMINATION,
-                payer,
-            });
-            pays.push(Pay {
-                addr,
-                value: change,
-                payer,
-            });
+            Owner::Entity(_) => (other, self.rng.chance(0.2)),
+        };
+        let Some(user) = self.world.user(uid) else {
+            return Ok((self.world.miner_btc, owner));
+        };
+        if to_deposit {
+            let account = self.rng.pick(user.accounts()).copied();
+            if let Some(a) = account {
+                let mine = Owner::Entity(a.exchange) == owner;
+                if let (Some(d), false) = (a.btc_deposit, mine) {
+                    self.queue_sweep(a.exchange, d);
+                    return Ok((d, Owner::User(uid)));
+                }
+            }
         }
-        self.rng.shuffle(&mut spends);
+        match user.btc {
+            Some(a) => Ok((a, Owner::User(uid))),
+            None => Ok((self.own_address(uid)?, Owner::User(uid))),
+        }
+    }
+
+    /// An exchange pays 3–10 withdrawals of the same round amount in one transaction,
+    /// change back to its hot wallet: one owner, yet equal outputs like a CoinJoin.
+    fn batch_payout(&mut self, t: i64) -> Result<(), GenError> {
+        const ROUND: [u64; 7] = [
+            100_000, 200_000, 500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000,
+        ];
+        let x = self.world.pick_exchange(&mut self.rng);
+        let Some(hot) = self.world.exchanges.get(usize::from(x)).map(|e| e.btc_hot) else {
+            return Ok(());
+        };
+        let amount = ROUND
+            .get(self.rng.index(ROUND.len()))
+            .copied()
+            .unwrap_or(100_000);
+        let k = self.rng.range(3, 10) as usize;
+        let mut to: Vec<u32> = Vec::with_capacity(k);
+        for _ in 0..4 * k {
+            if to.len() >= k {
+                break;
+            }
+            let Some(uid) = self.world.pick_btc_user(&mut self.rng) else {
+                break;
+            };
+            if let Some(a) = self.world.user(uid).and_then(|u| u.btc) {
+                if !to.contains(&a) {
+                    to.push(a);
+                }
+            }
+        }
+        if to.len() < 3 {
+            return Ok(());
+        }
+        let total = amount * to.len() as u64;
+        let fee = self.fee();
+        if self.balance(hot) < total + fee + 2 * MIN_CHANGE {
+            return self.custody(t, x);
+        }
+        let Some(spends) = self.take(hot, total + fee + MIN_CHANGE, MAX_INPUTS) else {
+            return Ok(());
+        };
+        let sum: u64 = spends.iter().map(|s| s.utxo.value).sum();
+        let owner = Owner::Entity(x);
+        let mut pays: Vec<Pay> = to
+            .into_iter()
+            .map(|addr| Pay {
+                addr,
+                value: amount,
+                payer: owner,
+            })
+            .collect();
+        pays.push(Pay {
+            addr: hot,
+            value: sum - total - fee,
+            payer: owner,
+        });
         self.rng.shuffle(&mut pays);
         self.commit(t, spends, pays)
+    }
+
+    // ----- CoinJoin helpers -----------------------------------------------------
+
+    /// The user's first address, then their others.
+    fn user_addresses(&self, uid: UserId) -> Vec<u32> {
+        let mut v: Vec<u32> = self
+            .world
+            .user(uid)
+            .and_then(|u| u.btc)
+            .into_iter()
+            .collect();
+        if let Some(x) = self.extras.get(&uid) {
+            v.extend(x.iter().copied());
+        }
+        v
+    }
+
+    /// A receiving address of the user's own: a fresh one (recorded in the ground
+    /// truth) until they have [`MAX_EXTRA_ADDRESSES`], then one of those.
+    fn own_address(&mut self, uid: UserId) -> Result<u32, GenError> {
+        let n = self.extras.get(&uid).map_or(0, Vec::len);
+        if n >= MAX_EXTRA_ADDRESSES {
+            let i = self.rng.index(n);
+            if let Some(&a) = self.extras.get(&uid).and_then(|v| v.get(i)) {
+                return Ok(a);
+            }
+        }
+        let a = self
+            .world
+            .book
+            .add_btc(Owner::User(uid), Role::User, Some(uid))?;
+        self.extras.entry(uid).or_default().push(a);
+        Ok(a)
+    }
+
+    /// Where a mixed output goes: with probability `deposit`, the user's deposit
+    /// address at one of their exchanges (queued for its sweep), else an own address.
+    fn mixed_destination(&mut self, uid: UserId, deposit: f64) -> Result<u32, GenError> {
+        if self.rng.chance(deposit) {
+            let account = self
+                .world
+                .user(uid)
+                .and_then(|u| self.rng.pick(u.accounts()).copied());
+            if let Some(a) = account {
+                if let Some(d) = a.btc_deposit {
+                    self.queue_sweep(a.exchange, d);
+                    return Ok(d);
+                }
+            }
+        }
+        self.own_address(uid)
+    }
+
+    /// The largest UTXO of each of the user's addresses, largest first; the first `want`
+    /// of them (up to three while short of `need`). `None` if three do not reach it.
+    /// Nothing is removed.
+    fn pick_inputs(&self, uid: UserId, need: u64, want: usize) -> Option<Picks> {
+        let mut cands: Picks = self
+            .user_addresses(uid)
+            .into_iter()
+            .filter_map(|a| {
+                let best = self.utxos.get(a as usize)?.iter().max_by_key(|u| {
+                    (u.value, std::cmp::Reverse(u.tx), std::cmp::Reverse(u.vout))
+                })?;
+                Some((a, *best))
+            })
+            .collect();
+        cands.sort_by(|a, b| b.1.value.cmp(&a.1.value).then(a.0.cmp(&b.0)));
+        let mut picks = Vec::new();
+        let mut sum = 0u64;
+        for c in cands {
+            if picks.len() >= 3 || (sum >= need && picks.len() >= want) {
+                break;
+            }
+            sum += c.1.value;
+            picks.push(c);
+        }
+        (sum >= need).then_some(picks)
+    }
+
+    /// Removes one specific UTXO from its address.
+    fn spend_exact(&mut self, addr: u32, utxo: Utxo) -> Option<Spend> {
+        let list = self.utxo_list(addr);
+        let pos = list
+            .iter()
+            .position(|u| u.tx == utxo.tx && u.vout == utxo.vout)?;
+        let utxo = list.remove(pos);
+        Some(Spend { addr, utxo })
+    }
+
+    /// Removes all of `picks`, or none (`None`) if one is no longer there.
+    fn spend_all(&mut self, picks: &[(u32, Utxo)]) -> Option<Vec<Spend>> {
+        let mut out = Vec::with_capacity(picks.len());
+        for &(addr, utxo) in picks {
+            match self.spend_exact(addr, utxo) {
+                Some(s) => out.push(s),
+                None => {
+                    for s in out {
+                        self.utxo_list(s.addr).push(s.utxo);
+                    }
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// A participant's share of a CoinJoin's miner fee for `items` inputs and outputs.
+    fn fee_per(&mut self, items: usize) -> u64 {
+        self.rng.range(250, 400) * items.max(4) as u64
     }
 
     // ----- helpers --------------------------------------------------------------

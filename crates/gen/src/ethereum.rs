@@ -3,6 +3,13 @@
 //! monthly Parquet files (BigQuery `token_transfers` schema), with the ground truth of
 //! every row recorded as it is written.
 //!
+//! Besides ordinary business it writes what real deposit addresses receive and that
+//! breaks the assumption "everything paid into a deposit address comes from its
+//! customer": spam airdrops, dust of real stablecoins from one duster, zero-value
+//! address-poisoning transfers in three forms, and withdrawals from another exchange's
+//! hot wallet by a customer of both. None of it is shaped to suit chainstat's
+//! heuristics; each pattern follows public descriptions of how the actors behave.
+//!
 //! Every sender has the balance it sends: balances are tracked per address and token,
 //! and events that would overdraw are shrunk or skipped. Consequences that happen later
 //! (sweeps of deposits and invoices) and daily routines (hot/cold rebalancing, payhub's
@@ -48,9 +55,11 @@ enum Event {
     InterExchange,
     Airdrop,
     Poison,
+    Dust,
+    CrossWithdrawal,
 }
 
-const EVENTS: [Event; 7] = [
+const EVENTS: [Event; 9] = [
     Event::Deposit,
     Event::Withdrawal,
     Event::P2p,
@@ -58,10 +67,17 @@ const EVENTS: [Event; 7] = [
     Event::InterExchange,
     Event::Airdrop,
     Event::Poison,
+    Event::Dust,
+    Event::CrossWithdrawal,
 ];
 /// Relative frequencies; an airdrop writes ~15 rows, so its small weight still makes
-/// about 5% of rows spam.
-const EVENT_WEIGHTS: [f64; 7] = [30.0, 27.0, 15.0, 7.0, 3.0, 0.45, 3.0];
+/// about 5% of rows spam. A dusting transaction writes ~11 rows: about 0.4% of rows are
+/// dust (a few hundred recipients at 20 000 transfers). A withdrawal from one exchange
+/// straight into the user's deposit address at another is common in reality: ~2% of
+/// events.
+const EVENT_WEIGHTS: [f64; 9] = [30.0, 27.0, 15.0, 7.0, 3.0, 0.45, 3.0, 0.3, 2.0];
+/// What the duster holds of each stablecoin from day 0 (raw units, 6 decimals).
+const DUST_FUNDS: u128 = 5_000_000 * 1_000_000;
 
 /// Where a sweep takes funds from.
 enum SweepFrom {
@@ -208,6 +224,19 @@ impl EthSink<'_> {
         to: &Party,
         amount: u128,
     ) -> Result<(), GenError> {
+        self.emit_for(tx, asset, from, to, amount, from.owner)
+    }
+
+    /// [`Self::emit`] with the depositor the ground truth credits an inflow to.
+    fn emit_for(
+        &mut self,
+        tx: &EthTx,
+        asset: Asset,
+        from: &Party,
+        to: &Party,
+        amount: u128,
+        payer: Owner,
+    ) -> Result<(), GenError> {
         let token = match asset.contract() {
             Some(c) => c.to_string(),
             None => self.spam_token.clone(),
@@ -228,7 +257,8 @@ impl EthSink<'_> {
         self.main.push(month, &row)?;
         self.overlap
             .observe(&row, month, self.cal.is_month_end(tx.day))?;
-        self.truth.eth(tx.day, asset, from.owner, to.owner, amount);
+        self.truth
+            .eth(tx.day, asset, from.owner, to.owner, amount, payer);
         Ok(())
     }
 
@@ -267,8 +297,9 @@ struct EthSim<'a> {
 impl EthSim<'_> {
     // ----- time -----------------------------------------------------------------
 
-    /// Day 0: the spam token's supply to the spammer, then one mint to every user's
-    /// first address. Mints go to users only, so they are nobody's turnover.
+    /// Day 0: the spam token's supply to the spammer, stablecoins to the duster, then
+    /// one mint to every user's first address. Mints go to users and spammers only, so
+    /// they are nobody's turnover.
     fn mint(&mut self) -> Result<(), GenError> {
         let zero = Party {
             text: ids::ZERO_ADDRESS.to_string(),
@@ -279,6 +310,13 @@ impl EthSim<'_> {
         self.sink
             .emit(&tx, Asset::Spam, &zero, &spammer, SPAM_SUPPLY)?;
         self.spam_left = SPAM_SUPPLY;
+        let duster = self.world.dust_sender;
+        for asset in [Asset::Usdt, Asset::Usdc] {
+            let tx = self.sink.begin(0);
+            self.credit(duster, asset, DUST_FUNDS);
+            let to = self.party(duster);
+            self.sink.emit(&tx, asset, &zero, &to, DUST_FUNDS)?;
+        }
         let n = self.world.users.len() as i64;
         for i in 0..n {
             let Some(user) = self.world.user(i as UserId) else {
@@ -417,6 +455,8 @@ impl EthSim<'_> {
             Event::InterExchange => self.inter_exchange(t),
             Event::Airdrop => self.airdrop(t),
             Event::Poison => self.poison(t),
+            Event::Dust => self.dust(t),
+            Event::CrossWithdrawal => self.cross_withdrawal(t),
         }
     }
 
@@ -634,7 +674,9 @@ impl EthSim<'_> {
         if r < 0.9 {
             let uid = self.world.pick_user(&mut self.rng);
             let user = self.world.user(uid)?;
-            if r < 0.6 {
+            // Airdrop lists are scraped from past transfers, so deposit addresses — the
+            // busiest receivers — are a large share of them: 40% of recipients here.
+            if r < 0.5 {
                 self.rng.pick(user.eth()).copied()
             } else {
                 self.rng.pick(user.accounts()).map(|a| a.eth_deposit)
@@ -645,9 +687,12 @@ impl EthSim<'_> {
         }
     }
 
-    /// Address poisoning: a zero-value USDT transfer to a user from an address that
-    /// shares the first and last four hex digits of one of the user's counterparties
-    /// (their deposit address), hoping they copy it from history next time.
+    /// Address poisoning: zero-value USDT transfers from (or, like a `transferFrom` any
+    /// contract can call, apparently by) look-alike addresses that share the first and
+    /// last four hex digits of an address the victim uses. Three forms, seen in the wild:
+    /// a look-alike of the user's deposit address pays the user (50%); a look-alike of
+    /// the user's own address pays their deposit address, which gains an extra "sender"
+    /// (30%); the user appears to pay a look-alike of their deposit address (20%).
     fn poison(&mut self, t: i64) -> Result<(), GenError> {
         let uid = self.world.pick_user(&mut self.rng);
         let Some(user) = self.world.user(uid) else {
@@ -659,31 +704,142 @@ impl EthSim<'_> {
         let Some(&victim) = self.rng.pick(user.eth()) else {
             return Ok(());
         };
-        let target = self.world.book.eth_bytes(account.eth_deposit);
+        let form = self.rng.weighted(&[0.5, 0.3, 0.2]);
+        let imitated = if form == 1 {
+            victim
+        } else {
+            account.eth_deposit
+        };
+        let target = self.world.book.eth_bytes(imitated);
         let mut fake = [0u8; 20];
         self.rng.fill(&mut fake);
         fake[..2].copy_from_slice(&target[..2]);
         fake[18..].copy_from_slice(&target[18..]);
-        let from = Party {
+        let look_alike = Party {
             text: ids::evm_text(&fake),
             owner: Owner::Entity(self.world.spam),
         };
         self.world
             .book
-            .record_eth(&from.text, from.owner, Role::Spam)?;
-        let to = self.party(victim);
+            .record_eth(&look_alike.text, look_alike.owner, Role::Spam)?;
         let tx = self.sink.begin(t);
-        self.sink.emit(&tx, Asset::Usdt, &from, &to, 0)
+        match form {
+            0 => {
+                let to = self.party(victim);
+                self.sink.emit(&tx, Asset::Usdt, &look_alike, &to, 0)
+            }
+            1 => {
+                let to = self.party(account.eth_deposit);
+                self.sink.emit(&tx, Asset::Usdt, &look_alike, &to, 0)
+            }
+            _ => {
+                let from = self.party(victim);
+                self.sink.emit(&tx, Asset::Usdt, &from, &look_alike, 0)
+            }
+        }
+    }
+
+    /// Dusting: one duster sends tiny amounts (0.0001–0.5 USD, log-uniform) of a real
+    /// stablecoin to 3–20 addresses per transaction, users' and deposit addresses alike.
+    /// Deposit addresses never sweep dust (below the exchanges' thresholds), yet the
+    /// duster becomes one more "sender" of each deposit address it touches.
+    fn dust(&mut self, t: i64) -> Result<(), GenError> {
+        let asset = if self.rng.chance(0.7) {
+            Asset::Usdt
+        } else {
+            Asset::Usdc
+        };
+        let recipients = 3 + self.rng.below(18);
+        let duster = self.world.dust_sender;
+        let tx = self.sink.begin(t);
+        for _ in 0..recipients {
+            let uid = self.world.pick_user(&mut self.rng);
+            let Some(user) = self.world.user(uid) else {
+                continue;
+            };
+            let to = if self.rng.chance(0.5) {
+                self.rng.pick(user.accounts()).map(|a| a.eth_deposit)
+            } else {
+                self.rng.pick(user.eth()).copied()
+            };
+            let Some(to) = to else {
+                continue;
+            };
+            // 10^-4 · 5000^u USD: log-uniform between 0.0001 and 0.5.
+            let usd = 1e-4 * crate::math::exp(self.rng.f64() * crate::math::ln(5_000.0));
+            let raw = ((usd * asset.scale()) as u128).max(1);
+            if !self.transfer(&tx, asset, duster, to, raw)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// A user with accounts at two exchanges withdraws from one (labelled or not)
+    /// straight into their deposit address at the other, which sweeps it: the deposit
+    /// address's sender is the first exchange's hot wallet. Truth: the first exchange's
+    /// outflow, the second's inflow with the user as depositor.
+    fn cross_withdrawal(&mut self, t: i64) -> Result<(), GenError> {
+        let day = self.cal.day_of(t);
+        let mut found = None;
+        for _ in 0..8 {
+            let uid = self.world.pick_user(&mut self.rng);
+            if let Some(user) = self.world.user(uid) {
+                if let [a, b] = user.accounts() {
+                    found = Some((uid, *a, *b));
+                    break;
+                }
+            }
+        }
+        let Some((uid, a, b)) = found else {
+            return Ok(());
+        };
+        let (from_ex, to_acc) = if self.rng.chance(0.5) {
+            (a.exchange, b)
+        } else {
+            (b.exchange, a)
+        };
+        let prefer = self.pick_token();
+        let Some((hot, asset, available)) = self.funded_hot(from_ex, prefer) else {
+            return Ok(());
+        };
+        let amount = self.usd_amount(asset, day, 800.0, 1.5).min(available);
+        if amount == 0 || !self.debit(hot, asset, amount) {
+            return Ok(());
+        }
+        let deposit = to_acc.eth_deposit;
+        self.credit(deposit, asset, amount);
+        let (payer, payee) = (self.party(hot), self.party(deposit));
+        let tx = self.sink.begin(t);
+        self.sink
+            .emit_for(&tx, asset, &payer, &payee, amount, Owner::User(uid))?;
+        let to = self.hot_wallet(to_acc.exchange);
+        let when = self.sweep_time(t);
+        self.schedule(
+            when,
+            Scheduled::Sweep {
+                from: SweepFrom::Deposit(deposit),
+                to,
+                asset,
+                amount,
+            },
+        );
+        Ok(())
     }
 
     /// Hot/cold rebalancing inside one exchange (internal, never turnover): excess hot
-    /// funds go to cold storage, a depleted hot wallet is refilled from cold.
+    /// funds go to cold storage (or the treasury wallet), a depleted hot wallet is
+    /// refilled from it. Round trips hot → reserve → hot are the same entity's.
     fn rebalance(&mut self, t: i64, x: EntityId) -> Result<(), GenError> {
         let asset = self.pick_token();
         let Some(ex) = self.world.exchanges.get(usize::from(x)) else {
             return Ok(());
         };
-        let cold = ex.eth_cold;
+        // An exchange with a treasury wallet uses it for about a third of its moves.
+        let cold = match ex.eth_treasury {
+            Some(treasury) if self.rng.chance(0.35) => treasury,
+            _ => ex.eth_cold,
+        };
         let hot_total = ex
             .eth_hot
             .iter()

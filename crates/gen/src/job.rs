@@ -75,21 +75,30 @@ What a perfect analysis would find is in `ground_truth/`.
 
 ## The model
 
-- **Exchanges** of Zipf-like sizes; about 70% are labelled (`labels.csv`: their hot and cold
-  wallets), the register (`registry.csv`) lists the labelled ones but one, licensed or not,
+- **Exchanges** of Zipf-like sizes; about 70% are labelled (`labels.csv`: their hot wallets,
+  and for about half of them their cold wallets), the register (`registry.csv`) lists the labelled ones but one, licensed or not,
   in the fictional jurisdictions XA, XB, XC.
-- **Users** (heavy-tailed activity) hold 1–2 Ethereum addresses, some a Bitcoin address, and
+- **Users** (heavy-tailed activity) hold 1–2 Ethereum addresses, some Bitcoin addresses (a
+  first one, savings, and fresh ones from CoinJoins, change and peel chains), and
   accounts at 1–2 exchanges, each with one deposit address per chain that is reused for every
   deposit and swept to a hot wallet 10 minutes to 6 hours later.
 - **Ethereum** (USDT, USDC, WETH and an unlisted spam token): mints to users on day 0,
   deposits and sweeps, single and batched withdrawals, hot/cold rebalancing, peer payments,
   transfers between exchanges (through the sender's deposit address at the receiver),
-  `payhub` invoices swept to its hub and cashed out to exchanges, spam airdrops and
-  zero-value address-poisoning transfers. Every sender has the balance it sends.
+  `payhub` invoices swept to its hub and cashed out to exchanges, withdrawals from one
+  exchange straight into the user's deposit address at another, spam airdrops, dust of real
+  stablecoins from one duster, and zero-value address-poisoning transfers (to users, into
+  deposit addresses, and apparently from the victim), many of them into deposit addresses.
+  Some exchanges keep a second, unlabelled treasury wallet. Every sender has the balance it
+  sends.
 - **Bitcoin**: a real UTXO set (every spend references an earlier unspent output; inputs =
   outputs + a 1 000–5 000 sat fee), day-0 coinbase funding, daily coinbase to the miner, miner
   sales to exchanges, deposits with change, sweeps that consolidate deposit UTXOs with one
-  hot-wallet UTXO, withdrawals, hot/cold moves and CoinJoins that satisfy the BlockSci rule.
+  hot-wallet UTXO, withdrawals (some into the user's deposit address at another exchange),
+  hot/cold moves, exchange batch payouts of equal round amounts, peel chains (users, and
+  unlabelled exchanges paying out), and CoinJoins of four shapes: Wasabi 1 (ZeroLink),
+  WabiSabi, Whirlpool (with Tx0 and remixes) and JoinMarket. The generator follows public
+  descriptions of these behaviours, not chainstat's heuristics.
 - **Mess**: each month's `YYYY-MM-overlap.parquet` repeats ~2% of the month's rows (and a few
   of the previous month's last day) verbatim and holds ~0.1% malformed rows; neither is part
   of the ground truth.

@@ -1,7 +1,8 @@
 //! What an analyst would know going in: seed labels for the wallets exchanges disclose
 //! (hot and cold wallets of the labelled exchanges, payhub's hub) and a licence register.
-//! Deliberately incomplete, like the real thing: unlabelled exchanges and every deposit
-//! address are absent, and one labelled exchange is missing from the register.
+//! Deliberately incomplete, like the real thing: unlabelled exchanges, every deposit
+//! address, about half the labelled exchanges' cold wallets and every treasury wallet
+//! are absent, and one labelled exchange is missing from the register.
 
 use std::path::Path;
 
@@ -41,12 +42,14 @@ pub fn write_labels(out: &Path, world: &World) -> Result<String, GenError> {
             let a = world.book.eth_text(hot);
             csv.row(&[&a, &entity.name, exchange, SOURCE, CONFIDENCE, eth])?;
         }
-        let a = world.book.eth_text(ex.eth_cold);
-        csv.row(&[&a, &entity.name, exchange, SOURCE, CONFIDENCE, eth])?;
         let a = world.book.btc_text(ex.btc_hot);
         csv.row(&[&a, &entity.name, exchange, SOURCE, CONFIDENCE, btc])?;
-        let a = world.book.btc_text(ex.btc_cold);
-        csv.row(&[&a, &entity.name, exchange, SOURCE, CONFIDENCE, btc])?;
+        if ex.cold_labelled {
+            let a = world.book.eth_text(ex.eth_cold);
+            csv.row(&[&a, &entity.name, exchange, SOURCE, CONFIDENCE, eth])?;
+            let a = world.book.btc_text(ex.btc_cold);
+            csv.row(&[&a, &entity.name, exchange, SOURCE, CONFIDENCE, btc])?;
+        }
     }
     let hub = world.book.eth_text(world.hub);
     csv.row(&[

@@ -8,6 +8,15 @@
 //! we need data whose truth we know, with the same shapes and the same mess as the real
 //! thing. It feeds the embedded sample, the accuracy tests and the benchmarks.
 //!
+//! The generator is NOT written to satisfy chainstat's heuristics. Its behaviours come
+//! from public descriptions of how real actors transact, including the ones known to
+//! break clustering: dust, spam airdrops and address poisoning into deposit addresses,
+//! withdrawals from one exchange into a customer's deposit address at another, cold and
+//! treasury wallets missing from the labels, four CoinJoin implementations (Wasabi 1,
+//! WabiSabi, Whirlpool, JoinMarket), peel chains, and equal-amount exchange batch
+//! payouts. Each is documented, with its frequency, where it is generated
+//! (modules `ethereum`, `bitcoin`); the ground truth records who really owns every address.
+//!
 //! Same [`GenParams`] ⇒ byte-identical files: all randomness comes from the crate's own
 //! seeded PRNG ([`rng`]), floating-point math avoids the platform's libm, iteration is
 //! only over vectors and B-tree maps, and the Parquet writer settings are fixed.

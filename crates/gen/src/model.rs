@@ -7,7 +7,8 @@ pub type EntityId = u16;
 pub type UserId = u32;
 
 /// Who controls an address. Users are individuals; everything else — exchanges, the
-/// payment processor, the miner, spammers, the mint — is an entity.
+/// payment processor, the miner, spammers, the mint, CoinJoin coordinators — is an
+/// entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Owner {
     /// An entity, by index.
@@ -56,6 +57,15 @@ pub enum Role {
     Spam,
     /// The zero address that mints come from.
     Mint,
+    /// A CoinJoin coordinator's fee address (Wasabi) or pool-fee address (Whirlpool).
+    Coordinator,
+    /// An exchange's second, never-labelled reserve wallet that only trades with its own
+    /// hot wallets.
+    Treasury,
+    /// An intermediate or final address of a peel chain (the sender's own change).
+    Peel,
+    /// The sender of dust: tiny amounts of priced tokens to many addresses.
+    Dust,
 }
 
 impl Role {
@@ -71,6 +81,10 @@ impl Role {
             Role::Miner => "miner",
             Role::Spam => "spam",
             Role::Mint => "mint",
+            Role::Coordinator => "coordinator",
+            Role::Treasury => "treasury",
+            Role::Peel => "peel",
+            Role::Dust => "dust",
         }
     }
 }
@@ -88,6 +102,8 @@ pub enum Category {
     Spam,
     /// The token issuers' mint (zero address).
     Mint,
+    /// A CoinJoin coordinator: takes fees, holds no customer funds.
+    Coordinator,
 }
 
 impl Category {
@@ -99,6 +115,7 @@ impl Category {
             Category::Miner => "miner",
             Category::Spam => "spam",
             Category::Mint => "mint",
+            Category::Coordinator => "coinjoin_coordinator",
         }
     }
 

@@ -53,6 +53,10 @@ pub const MINER: &str = "miner";
 pub const SPAM: &str = "spam";
 /// The zero address's owner.
 pub const MINT: &str = "mint";
+/// The Wasabi coordinator (ZeroLink and WabiSabi rounds' fees).
+pub const WASABI: &str = "wasabi_coordinator";
+/// The Whirlpool coordinator (pool fees paid in the entry transaction, Tx0).
+pub const WHIRLPOOL: &str = "whirlpool_coordinator";
 
 /// Jurisdictions: ISO 3166 user-assigned codes, which no real country has.
 pub const JURISDICTIONS: [&str; 3] = ["XA", "XB", "XC"];

@@ -351,7 +351,10 @@ fn transfers_are_sorted_timed_and_funded() {
 #[test]
 fn ethereum_truth_matches_the_rows() {
     let (dir, _) = small(7);
-    let root = dir.path();
+    check_ethereum_truth(dir.path());
+}
+
+fn check_ethereum_truth(root: &Path) {
     let owners = owners(root);
     let tracked = tracked(root);
     let owner = |a: &str| {
@@ -390,7 +393,10 @@ fn ethereum_truth_matches_the_rows() {
 #[test]
 fn bitcoin_truth_matches_the_transactions() {
     let (dir, _) = small(7);
-    let root = dir.path();
+    check_bitcoin_truth(dir.path());
+}
+
+fn check_bitcoin_truth(root: &Path) {
     let owners = owners(root);
     let tracked = tracked(root);
     let owner = |a: &str| owners[&("bitcoin".to_string(), a.to_string())].clone();
@@ -434,7 +440,11 @@ fn bitcoin_truth_matches_the_transactions() {
 #[test]
 fn bitcoin_spends_are_real_and_conserve_value() {
     let (dir, s) = small(7);
-    let u = utxos(dir.path());
+    check_spends(dir.path(), &s);
+}
+
+fn check_spends(root: &Path, s: &GenSummary) {
+    let u = utxos(root);
     assert_eq!(u.inputs.len() as u64, s.btc_inputs);
     assert_eq!(u.outputs.len() as u64, s.btc_outputs);
     let mut spent = BTreeSet::new();
@@ -457,8 +467,11 @@ fn bitcoin_spends_are_real_and_conserve_value() {
             Some(ins) => {
                 let inn: u64 = ins.iter().map(|x| x.1).sum();
                 assert!(inn >= out, "{tx} creates value");
+                // 1 000–5 000 sat for ordinary payments; CoinJoin participants each pay
+                // their share, and change below the dust limit is left to the miners.
                 let fee = inn - out;
-                assert!((1_000..=5_000).contains(&fee), "{tx} fee {fee}");
+                let most = 10_000 + 13_000 * ins.len() as u64;
+                assert!((1_000..=most).contains(&fee), "{tx} fee {fee}");
             }
         }
     }
@@ -466,44 +479,310 @@ fn bitcoin_spends_are_real_and_conserve_value() {
     assert_eq!(u.out_by_tx.len() as u64, s.btc_transactions);
 }
 
+/// Ground truth per address: (chain, address) → (owner, role, user_id).
+fn address_truth(root: &Path) -> BTreeMap<(String, String), (String, String, String)> {
+    csv(&root.join("ground_truth/addresses.csv"))
+        .into_iter()
+        .map(|r| {
+            (
+                (r["chain"].clone(), r["address"].clone()),
+                (r["entity"].clone(), r["role"].clone(), r["user_id"].clone()),
+            )
+        })
+        .collect()
+}
+
+/// WabiSabi's standard denominations (the test's own derivation).
+fn is_standard(v: u64) -> bool {
+    if v < 5_000 {
+        return false;
+    }
+    let power_of = |mut x: u64, b: u64| {
+        while x.is_multiple_of(b) {
+            x /= b;
+        }
+        x == 1
+    };
+    power_of(v, 2)
+        || power_of(v, 3)
+        || (v.is_multiple_of(2) && power_of(v / 2, 3))
+        || power_of(v, 10)
+        || (v.is_multiple_of(2) && power_of(v / 2, 10))
+        || (v.is_multiple_of(5) && power_of(v / 5, 10))
+}
+
+/// Pattern counts at the default scale (20 000 transfers over a year), each checked for
+/// the structure the public descriptions give, plus the usual validity checks on the
+/// same data. Run with `--nocapture` to see the counts.
 #[test]
-fn coinjoins_satisfy_the_blocksci_rule_and_nothing_else_does() {
-    let (dir, _) = small(7);
-    let u = utxos(dir.path());
-    let mut designed = BTreeSet::new();
-    let mut flagged = BTreeSet::new();
+fn adversarial_patterns_at_default_scale() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = generate(&GenParams::default(), dir.path()).unwrap();
+    let root = dir.path();
+    // Determinism with every pattern in play.
+    let again = tempfile::tempdir().unwrap();
+    assert_eq!(generate(&GenParams::default(), again.path()).unwrap(), s);
+    for f in &s.files {
+        let x = std::fs::read(root.join(f)).unwrap();
+        assert!(
+            x == std::fs::read(again.path().join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+    drop(again);
+    check_spends(root, &s);
+    check_bitcoin_truth(root);
+    check_ethereum_truth(root);
+    let truth = address_truth(root);
+    let btc = |a: &str| truth[&("bitcoin".to_string(), a.to_string())].clone();
+    let u = utxos(root);
+    const POOLS: [u64; 4] = [100_000, 1_000_000, 5_000_000, 50_000_000];
+
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut whirlpool_txs = BTreeSet::new();
+    let mut blocksci_misses_wasabi1 = 0;
+    let (mut peel_hops, mut peel_starts) = (0, 0);
     for (tx, ins) in &u.in_by_tx {
         let outs = &u.out_by_tx[tx];
         let (n_in, n_out) = (ins.len(), outs.len());
-        let n_addr = ins.iter().map(|x| &x.0).collect::<BTreeSet<_>>().len();
-        let mut counts: BTreeMap<u64, usize> = BTreeMap::new();
+        let in_owners: BTreeSet<String> = ins.iter().map(|(a, _)| btc(a).0).collect();
+        let mut values: BTreeMap<u64, usize> = BTreeMap::new();
         for (_, v) in outs {
-            *counts.entry(*v).or_default() += 1;
+            *values.entry(*v).or_default() += 1;
         }
-        let mode = counts.values().copied().max().unwrap_or(0);
-        let mode_value = counts
+        let mode = values.values().copied().max().unwrap_or(0);
+        let mode_value = values
             .iter()
             .filter(|(_, c)| **c == mode)
             .map(|(v, _)| *v)
-            .min()
-            .unwrap_or(0);
-        let p = n_out.div_ceil(2);
-        if n_in >= 2
-            && n_out >= 3
-            && p <= n_in
-            && p <= n_addr
-            && mode == p
-            && mode_value != 546
-            && mode_value != 2_730
-        {
-            flagged.insert(tx.clone());
+            .max()
+            .unwrap();
+        let coordinator_outputs = outs
+            .iter()
+            .filter(|(a, _)| btc(a).0 == "wasabi_coordinator")
+            .count();
+        let users_only = in_owners.iter().all(|o| o.starts_with("user-"));
+        let distinct_inputs = ins.iter().map(|x| &x.0).collect::<BTreeSet<_>>().len();
+
+        // Peel hops: the new address is always the sender's own.
+        let peel_outs: Vec<&(String, u64)> =
+            outs.iter().filter(|(a, _)| btc(a).1 == "peel").collect();
+        let peel_in = ins.iter().any(|(a, _)| btc(a).1 == "peel");
+        // In a transaction of users only (CoinJoins, peel hops, payments), every output
+        // belongs to one of the payers, to someone they pay, or to a coordinator; in a
+        // CoinJoin (several payers) it is always a participant's own or their deposit.
+        if users_only && in_owners.len() >= 3 {
+            for (a, _) in outs {
+                let (owner, role, user) = btc(a);
+                let own = in_owners.contains(&owner)
+                    || (role == "deposit" && in_owners.contains(&format!("user-{user}")))
+                    || role == "coordinator";
+                assert!(own, "{tx}: output {a} belongs to a non-participant {owner}");
+            }
         }
-        if n_in >= 5 && n_out == 2 * n_in && counts.get(&1_000_000) == Some(&n_in) {
-            designed.insert(tx.clone());
+        for (a, _) in &peel_outs {
+            assert!(
+                in_owners.contains(&btc(a).0),
+                "{tx}: peel address of another"
+            );
+        }
+        if in_owners.len() == 1 && (!peel_outs.is_empty() || peel_in) {
+            peel_hops += 1;
+            if !peel_in {
+                peel_starts += 1;
+                if !users_only {
+                    *counts
+                        .entry("peel_chains_by_unlabelled_exchanges")
+                        .or_default() += 1;
+                }
+            }
+        }
+
+        if in_owners.len() == 1
+            && !users_only
+            && outs.iter().any(|(a, _)| {
+                let (owner, role, user) = btc(a);
+                role == "deposit" && !user.is_empty() && !in_owners.contains(&owner)
+            })
+        {
+            *counts
+                .entry("btc_withdrawals_into_other_exchange_deposit")
+                .or_default() += 1;
+        }
+        if coordinator_outputs == 1 && (9_000_000..=11_000_000).contains(&mode_value) {
+            // Wasabi 1: n equal outputs, one per participant, a fee output, change.
+            *counts.entry("wasabi1").or_default() += 1;
+            assert!(users_only);
+            assert!((20..=100).contains(&mode), "{tx}: {mode} participants");
+            assert_eq!(in_owners.len(), mode, "{tx}: one denomination output each");
+            assert!(n_in >= mode && n_in <= 3 * mode);
+            assert_ne!(mode_value % 100_000, 0, "denomination is not round");
+            assert_ne!(mode, n_out.div_ceil(2), "{tx}: BlockSci's p would match");
+            assert!(
+                n_out > 2 * mode / 3 + mode,
+                "{tx}: change for most participants"
+            );
+            assert_eq!(
+                distinct_inputs, n_in,
+                "{tx}: inputs from distinct addresses"
+            );
+            if values.contains_key(&(2 * mode_value)) {
+                *counts.entry("wasabi1_with_second_level").or_default() += 1;
+            }
+            blocksci_misses_wasabi1 += 1;
+        } else if n_in >= 50 && users_only {
+            // WabiSabi: many inputs, standard denominations shared by participants.
+            *counts.entry("wabisabi").or_default() += 1;
+            assert!(n_in <= 300 + 2);
+            assert!(coordinator_outputs <= 1);
+            let standard = outs.iter().filter(|(_, v)| is_standard(*v)).count();
+            assert!(
+                standard * 10 >= n_out * 7,
+                "{tx}: {standard}/{n_out} standard"
+            );
+            assert!(mode >= 3, "{tx}: no shared denomination");
+        } else if n_in == 5 && n_out == 5 && mode == 5 && POOLS.contains(&mode_value) && users_only
+        {
+            // Whirlpool: 5 × 5 at a pool denomination, five distinct users.
+            *counts.entry("whirlpool").or_default() += 1;
+            assert_eq!(in_owners.len(), 5, "{tx}: participants not distinct");
+            assert!(ins.iter().all(|(_, v)| *v >= mode_value));
+            assert!(
+                ins.iter().any(|(_, v)| *v > mode_value),
+                "{tx}: no new entrant"
+            );
+            whirlpool_txs.insert(tx.clone());
+        } else if users_only && in_owners.len() >= 3 && coordinator_outputs == 0 {
+            // JoinMarket: n = makers + 1 equal outputs, n − 1 or n changes.
+            *counts.entry("joinmarket").or_default() += 1;
+            let n = in_owners.len();
+            assert!((3..=10).contains(&n), "{tx}: {n} parties");
+            assert_eq!(mode, n, "{tx}: equal outputs");
+            assert!(
+                n_out == 2 * n || n_out == 2 * n - 1,
+                "{tx}: {n_out} outputs"
+            );
+            assert!(n_in >= n && n_in <= 3 * n);
+            assert_eq!(
+                distinct_inputs, n_in,
+                "{tx}: inputs from distinct addresses"
+            );
+        } else if in_owners.len() == 1
+            && !users_only
+            && mode >= 3
+            && n_out == mode + 1
+            && values
+                .keys()
+                .any(|v| *v == mode_value && v.is_multiple_of(100_000))
+        {
+            *counts.entry("batch_payout").or_default() += 1;
         }
     }
-    assert!(!designed.is_empty(), "no CoinJoin generated");
-    assert_eq!(flagged, designed);
+    let remixes = u
+        .inputs
+        .iter()
+        .filter(|i| whirlpool_txs.contains(&i.0) && whirlpool_txs.contains(&i.2))
+        .count();
+    counts.insert("whirlpool_remix_inputs", remixes);
+    counts.insert("peel_hops", peel_hops);
+    counts.insert("peel_chains", peel_starts);
+    counts.insert("btc_transactions", s.btc_transactions as usize);
+
+    // Ethereum.
+    let eth = |a: &str| truth[&("ethereum".to_string(), a.to_string())].clone();
+    let rows = transfers(root, false);
+    let labels = csv(&root.join("labels.csv"));
+    let labelled: BTreeSet<String> = labels.iter().map(|l| l["address"].clone()).collect();
+    let spam_token = rows
+        .iter()
+        .find(|r| r.from == ZERO && eth(&r.to).1 == "spam")
+        .map(|r| r.token.clone())
+        .unwrap();
+    let mut dust_recipients = BTreeSet::new();
+    let mut cross_from_unlabelled = 0;
+    for r in &rows {
+        let (from, to) = (eth(&r.from), eth(&r.to));
+        let zero = r.value == "0";
+        if r.token == spam_token && to.1 == "deposit" {
+            *counts.entry("airdrop_rows_into_deposits").or_default() += 1;
+        }
+        if from.1 == "dust" && r.from != ZERO && !zero {
+            *counts.entry("dust_rows").or_default() += 1;
+            let v: u128 = r.value.parse().unwrap();
+            assert!(v <= 500_000, "dust of {v}");
+            dust_recipients.insert(r.to.clone());
+            if to.1 == "deposit" {
+                *counts.entry("dust_rows_into_deposits").or_default() += 1;
+            }
+        }
+        if zero && to.1 == "deposit" && from.1 == "spam" {
+            *counts.entry("poison_into_deposits").or_default() += 1;
+        }
+        if zero && from.1 == "user" && to.1 == "spam" {
+            *counts.entry("poison_from_victim").or_default() += 1;
+        }
+        if zero && from.1 == "spam" && to.1 == "user" {
+            *counts.entry("poison_to_users").or_default() += 1;
+        }
+        if from.1 == "hot" && to.1 == "deposit" && !to.2.is_empty() && from.0 != to.0 {
+            *counts
+                .entry("hot_to_other_exchange_user_deposit")
+                .or_default() += 1;
+            if !labelled.contains(&r.from) {
+                cross_from_unlabelled += 1;
+            }
+        }
+        if from.1 == "treasury" || to.1 == "treasury" {
+            *counts.entry("treasury_rows").or_default() += 1;
+            let other = if from.1 == "treasury" { &to } else { &from };
+            assert_eq!(other.1, "hot", "treasury trades only with hot wallets");
+            assert_eq!(from.0, to.0, "treasury trades only inside its exchange");
+        }
+        if (from.1 == "cold" || to.1 == "cold") && from.0 == to.0 {
+            let cold = if from.1 == "cold" { &r.from } else { &r.to };
+            if !labelled.contains(cold) {
+                *counts.entry("rows_with_unlabelled_cold").or_default() += 1;
+            }
+        }
+    }
+    counts.insert("dust_recipients", dust_recipients.len());
+    counts.insert("cross_withdrawals_from_unlabelled", cross_from_unlabelled);
+    counts.insert("eth_rows", s.eth_rows as usize);
+    let labelled_exchanges: BTreeSet<String> = labels.iter().map(|l| l["entity"].clone()).collect();
+    let cold_hidden = truth
+        .iter()
+        .filter(|((_, a), (owner, role, _))| {
+            role == "cold" && labelled_exchanges.contains(owner) && !labelled.contains(a)
+        })
+        .count();
+    counts.insert("labelled_exchanges_cold_wallets_unlabelled", cold_hidden);
+    eprintln!("pattern counts at default scale: {counts:#?}");
+
+    for (k, least) in [
+        ("wasabi1", 3),
+        ("wasabi1_with_second_level", 1),
+        ("labelled_exchanges_cold_wallets_unlabelled", 2),
+        ("wabisabi", 3),
+        ("whirlpool", 3),
+        ("joinmarket", 3),
+        ("batch_payout", 10),
+        ("whirlpool_remix_inputs", 1),
+        ("peel_chains", 3),
+        ("btc_withdrawals_into_other_exchange_deposit", 10),
+        ("dust_recipients", 100),
+        ("dust_rows_into_deposits", 20),
+        ("airdrop_rows_into_deposits", 20),
+        ("poison_into_deposits", 10),
+        ("poison_from_victim", 10),
+        ("hot_to_other_exchange_user_deposit", 24),
+        ("cross_withdrawals_from_unlabelled", 1),
+        ("treasury_rows", 10),
+        ("rows_with_unlabelled_cold", 10),
+    ] {
+        let n = counts.get(k).copied().unwrap_or(0);
+        assert!(n >= least, "{k}: {n} < {least}");
+    }
+    assert_eq!(blocksci_misses_wasabi1, counts["wasabi1"]);
 }
 
 #[test]

@@ -82,13 +82,23 @@ impl Truth {
         f.transfers_out += 1;
     }
 
-    /// One valid Ethereum transfer row.
-    pub fn eth(&mut self, day: usize, asset: Asset, from: Owner, to: Owner, raw: u128) {
+    /// One valid Ethereum transfer row; `payer` is the depositor an inflow is credited
+    /// to (the sender, except when an exchange pays a user's deposit address at another
+    /// exchange: then the user is the depositor there).
+    pub fn eth(
+        &mut self,
+        day: usize,
+        asset: Asset,
+        from: Owner,
+        to: Owner,
+        raw: u128,
+        payer: Owner,
+    ) {
         if raw == 0 || from == to {
             return;
         }
         if let Some(e) = self.tracked(to) {
-            self.inflow(e, day, asset, raw, [from]);
+            self.inflow(e, day, asset, raw, [payer]);
         }
         if let Some(e) = self.tracked(from) {
             self.outflow(e, day, asset, raw);

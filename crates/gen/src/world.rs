@@ -1,7 +1,9 @@
 //! The cast of the economy: exchanges of Zipf-like sizes (some labelled, some
-//! registered), users with their own addresses and accounts at one or two exchanges,
-//! the payment processor, the miner, spammers and the mint — and every address they
-//! own. Built once from the setup stream; only customer deposit addresses of entities
+//! registered; about half of the labelled ones keep their cold wallets out of the
+//! labels, and some run a second, unlabelled treasury wallet), users with their own
+//! addresses and accounts at one or two exchanges, the payment processor, the miner,
+//! spammers and a duster, two CoinJoin coordinators and the mint — and every address
+//! they own. Built once from the setup stream; only customer deposit addresses of entities
 //! (an exchange's account at another exchange, payhub's and the miner's accounts) are
 //! created later, on first use.
 
@@ -13,7 +15,7 @@ use crate::error::GenError;
 use crate::ids;
 use crate::math;
 use crate::model::{Category, Chain, EntityId, Owner, Role, UserId};
-use crate::names::{EXCHANGE_NAMES, JURISDICTIONS, MINER, MINT, PAYHUB, SPAM};
+use crate::names::{EXCHANGE_NAMES, JURISDICTIONS, MINER, MINT, PAYHUB, SPAM, WASABI, WHIRLPOOL};
 use crate::plan::Plan;
 use crate::rng::Rng;
 
@@ -54,6 +56,12 @@ pub struct Exchange {
     pub btc_hot: u32,
     /// Bitcoin cold wallet.
     pub btc_cold: u32,
+    /// Whether the cold wallets appear in `labels.csv` (exchanges often disclose only
+    /// hot wallets; the cold ones are found, if at all, through the hot/cold moves).
+    pub cold_labelled: bool,
+    /// A second Ethereum reserve wallet, never labelled, that only moves funds to and
+    /// from this exchange's hot wallets.
+    pub eth_treasury: Option<u32>,
 }
 
 /// A user's account at an exchange: the deposit addresses the exchange assigned them.
@@ -95,7 +103,8 @@ impl User {
 
 /// Everyone and everything they own.
 pub struct World {
-    /// Exchanges first (index = exchange number), then payhub, miner, spam, mint.
+    /// Exchanges first (index = exchange number), then payhub, miner, spam, mint and
+    /// the two CoinJoin coordinators.
     pub entities: Vec<Entity>,
     /// Exchanges' wallets, by entity id.
     pub exchanges: Vec<Exchange>,
@@ -118,6 +127,16 @@ pub struct World {
     pub miner_btc: u32,
     /// The spam airdropper (Ethereum).
     pub spam_sender: u32,
+    /// The duster: sends tiny amounts of real stablecoins to many addresses (Ethereum).
+    pub dust_sender: u32,
+    /// The Wasabi coordinator.
+    pub wasabi: EntityId,
+    /// Its fee address (Bitcoin).
+    pub wasabi_btc: u32,
+    /// The Whirlpool coordinator.
+    pub whirlpool: EntityId,
+    /// Its pool-fee address (Bitcoin).
+    pub whirlpool_btc: u32,
     /// The spam token's contract address.
     pub spam_token: String,
     /// Exchanges where payhub cashes out.
@@ -207,6 +226,10 @@ impl World {
         entities.push(special(SPAM, Category::Spam, false));
         let mint = payhub + 3;
         entities.push(special(MINT, Category::Mint, false));
+        let wasabi = payhub + 4;
+        entities.push(special(WASABI, Category::Coordinator, false));
+        let whirlpool = payhub + 5;
+        entities.push(special(WHIRLPOOL, Category::Coordinator, false));
 
         let mut book = AddressBook::new(
             out,
@@ -225,17 +248,42 @@ impl World {
             let eth_cold = book.add_eth(owner, Role::Cold, None)?;
             let btc_hot = book.add_btc(owner, Role::Hot, None)?;
             let btc_cold = book.add_btc(owner, Role::Cold, None)?;
+            // Half the labelled exchanges disclose their cold wallets; 40% of all
+            // exchanges run a treasury wallet besides.
+            let cold_labelled = !labelled.get(i).copied().unwrap_or(false) || rng.chance(0.5);
+            let eth_treasury = if rng.chance(0.4) {
+                Some(book.add_eth(owner, Role::Treasury, None)?)
+            } else {
+                None
+            };
             exchanges.push(Exchange {
                 eth_hot,
                 eth_cold,
                 btc_hot,
                 btc_cold,
+                cold_labelled,
+                eth_treasury,
             });
+        }
+
+        // At least one labelled exchange hides its cold wallets, so even the smallest
+        // data set has the case.
+        if !exchanges
+            .iter()
+            .zip(&labelled)
+            .any(|(e, &l)| l && !e.cold_labelled)
+        {
+            if let Some((e, _)) = exchanges.iter_mut().zip(&labelled).find(|(_, &l)| l) {
+                e.cold_labelled = false;
+            }
         }
 
         let hub = book.add_eth(Owner::Entity(payhub), Role::ProcessorHub, None)?;
         let miner_btc = book.add_btc(Owner::Entity(miner), Role::Miner, None)?;
         let spam_sender = book.add_eth(Owner::Entity(spam), Role::Spam, None)?;
+        let dust_sender = book.add_eth(Owner::Entity(spam), Role::Dust, None)?;
+        let wasabi_btc = book.add_btc(Owner::Entity(wasabi), Role::Coordinator, None)?;
+        let whirlpool_btc = book.add_btc(Owner::Entity(whirlpool), Role::Coordinator, None)?;
         let mut token = [0u8; 20];
         rng.fill(&mut token);
         let spam_token = ids::evm_text(&token);
@@ -300,6 +348,11 @@ impl World {
             hub,
             miner_btc,
             spam_sender,
+            dust_sender,
+            wasabi,
+            wasabi_btc,
+            whirlpool,
+            whirlpool_btc,
             spam_token,
             payhub_banks,
             miner_banks,
