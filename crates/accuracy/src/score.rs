@@ -1,6 +1,7 @@
 //! Scores a run against the ground truth: the clustering (pairwise, per chain and address
 //! group), the labelled exchanges' turnover and the exchange candidates.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use arrow::array::{Array, AsArray, RecordBatch};
@@ -184,8 +185,9 @@ async fn read_clusters(ctx: &SessionContext, clusters: &str) -> Result<Clustered
     for b in &batches {
         let (chain, address, id) = (text(b, 0)?, text(b, 1)?, text(b, 2)?);
         for ((ch, a), cid) in chain.into_iter().zip(address).zip(id) {
+            // A null or a second row for an address is a broken clustering, not noise to skip.
             let (Some(ch), Some(a), Some(cid)) = (ch, a, cid) else {
-                continue;
+                return Err(AccuracyError::Run(format!("{path}: a row with a null")));
             };
             let next = u32::try_from(c.ids.len())
                 .map_err(|_| AccuracyError::Run("more than 2^32 clusters".into()))?;
@@ -193,7 +195,18 @@ async fn read_clusters(ctx: &SessionContext, clusters: &str) -> Result<Clustered
                 c.ids.push(cid.clone());
                 next
             });
-            c.of.insert((ch, a), k);
+            match c.of.entry((ch, a)) {
+                Entry::Occupied(e) if *e.get() != k => {
+                    let (ch, a) = e.key();
+                    return Err(AccuracyError::Run(format!(
+                        "{path}: {ch}:{a} is in two clusters"
+                    )));
+                }
+                Entry::Occupied(_) => {}
+                Entry::Vacant(e) => {
+                    e.insert(k);
+                }
+            }
         }
     }
     Ok(c)
