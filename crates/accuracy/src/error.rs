@@ -6,8 +6,9 @@ pub enum AccuracyError {
     /// The ground truth is missing or malformed.
     #[error("ground truth: {0}")]
     Truth(String),
-    /// Reading the clustering or the published tables failed.
-    #[error("reading the run: {0}")]
+    /// Reading the clustering or the published tables failed (DataFusion's text names
+    /// the path; `transparent` so an error chain does not print it twice).
+    #[error(transparent)]
     Query(#[from] datafusion::error::DataFusionError),
     /// Registering the published run failed.
     #[error(transparent)]
