@@ -46,6 +46,10 @@ pub enum Command {
     /// Generate a synthetic economy (exporter schemas, labels, registry, prices,
     /// ground truth) for tests, demos and benchmarks.
     Gen(GenArgs),
+    /// Score a run's clustering, turnover and candidates against the ground truth of
+    /// `chainstat gen` (docs/accuracy.md).
+    #[command(hide = true)]
+    Accuracy(AccuracyArgs),
     /// Start a Ballista scheduler that knows chainstat's functions and formats.
     Scheduler(SchedulerArgs),
     /// Start a Ballista executor that knows chainstat's functions and formats.
@@ -276,4 +280,22 @@ pub struct ComponentsArgs {
     /// Partitions (threads).
     #[arg(long)]
     pub partitions: Option<usize>,
+}
+
+/// `chainstat accuracy`.
+#[derive(Debug, Args)]
+pub struct AccuracyArgs {
+    /// Folder written by `chainstat gen` (with ground_truth/).
+    #[arg(long)]
+    pub truth: PathBuf,
+    /// Folder holding address_clusters/ (`chainstat cluster --out`, or a kept run's
+    /// <out>/_work/<run>/cluster).
+    #[arg(long)]
+    pub clusters: String,
+    /// Output root of `chainstat run` on the same data.
+    #[arg(long)]
+    pub published: String,
+    /// Print JSON instead of Markdown.
+    #[arg(long)]
+    pub json: bool,
 }

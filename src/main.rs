@@ -2,6 +2,7 @@
 //! (2 bad config or usage, 3 bad input data, 1 anything else).
 
 mod cli;
+mod run_accuracy;
 mod run_cluster;
 mod run_job;
 mod run_sql;
@@ -150,6 +151,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Report(args) => run_job::report_cmd(args).await,
         Command::Gen(args) => run_job::gen(args),
         Command::Components(args) => run_cluster::components(args).await,
+        Command::Accuracy(args) => run_accuracy::run(args).await,
         Command::Functions => {
             for f in chainstat_functions::scalar_functions() {
                 println!("{}", f.name());

@@ -7,6 +7,7 @@
 
 mod common;
 
+mod accuracy;
 mod ballista;
 mod cli;
 mod cluster;
