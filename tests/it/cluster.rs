@@ -1016,6 +1016,21 @@ async fn spam_dust_poisoning_and_services_into_deposits_merge_nothing() {
         services[1].starts_with(&format!("{hot} paid into 3 deposit")),
         "{services:?}"
     );
+    // `cluster explain` says why the spammer is not anyone's co-depositor.
+    let out = std::process::Command::new(chainstat_bin())
+        .args(["cluster", "--out"])
+        .arg(dir.path().join("out-default"))
+        .args(["explain", &spammer, &users[0]])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "note on {spammer}: service_sender: {spammer} paid into 24 deposit"
+        )),
+        "{out:?}"
+    );
+    assert!(stdout.contains("not linked"), "{out:?}");
 
     // Without the service rule the spammer's forwarded USDT welds every customer.
     let (s, _) = cluster_with(dir.path(), &tables, Some(&labels), "no-services", |p| {
@@ -1190,11 +1205,45 @@ async fn a_cold_wallets_round_trips_make_it_the_exchanges() {
         (9, customer.clone(), friend.clone(), 100_000_000, 1_400_000),
     ];
     write_transfers(&dir.path().join("t/part-0.parquet"), &data);
+    // The same on Bitcoin: hot → cold with change, cold → hot with change; a customer
+    // who is paid twice by the hot wallet and pays it back once, but pays others more.
+    let (hot, vault, payee) = (btc2(1), btc2(2), btc2(3));
+    let (btc_customer, other) = (btc2(4), btc2(5));
+    let ins = vec![
+        (1, hot.clone(), 1_000_000_000),
+        (2, hot.clone(), 590_000_000),
+        (3, vault.clone(), 400_000_000),
+        (4, vault.clone(), 300_000_000),
+        (5, hot.clone(), 280_000_000),
+        (6, hot.clone(), 179_000_000),
+        (7, btc_customer.clone(), 100_000_000),
+        (8, btc_customer.clone(), 100_000_000),
+    ];
+    let outs = vec![
+        (1, vault.clone(), 400_000_000),
+        (1, hot.clone(), 590_000_000),
+        (2, vault.clone(), 300_000_000),
+        (2, hot.clone(), 289_000_000),
+        (3, hot.clone(), 200_000_000),
+        (3, vault.clone(), 199_000_000),
+        (4, hot.clone(), 299_000_000),
+        (5, btc_customer.clone(), 100_000_000),
+        (5, hot.clone(), 179_000_000),
+        (6, btc_customer.clone(), 100_000_000),
+        (6, payee.clone(), 78_000_000),
+        (7, hot.clone(), 20_000_000),
+        (7, other.clone(), 79_000_000),
+        (8, hot.clone(), 20_000_000),
+        (8, other.clone(), 79_000_000),
+    ];
+    write_utxo(&dir.path().join("u"), &ins, &outs);
     let labels = dir.path().join("labels.csv");
-    write_labels(&labels, &[(&w, "binance")]);
+    write_labels(&labels, &[(&w, "binance"), (&hot, "binance")]);
     let tables = vec![
         format!("t={}/t/", dir.path().display()),
         usdt_tokens(dir.path()),
+        format!("i={}/u/inputs/", dir.path().display()),
+        format!("o={}/u/outputs/", dir.path().display()),
     ];
     let (s, summary) = cluster_with(dir.path(), &tables, Some(&labels), "default", |_| {}).await;
     assert_eq!(
@@ -1205,14 +1254,23 @@ async fn a_cold_wallets_round_trips_make_it_the_exchanges() {
         cluster_of(&s, "ethereum", &customer).await,
         cluster_of(&s, "ethereum", &w).await
     );
-    assert_eq!(summary.treasury_wallets, 1, "{summary:?}");
+    assert_eq!(
+        cluster_of(&s, "bitcoin", &vault).await,
+        cluster_of(&s, "bitcoin", &hot).await
+    );
+    assert_ne!(
+        cluster_of(&s, "bitcoin", &btc_customer).await,
+        cluster_of(&s, "bitcoin", &hot).await
+    );
+    assert_eq!(summary.treasury_wallets, 2, "{summary:?}");
     assert_eq!(
         rows(
             &s,
-            "SELECT address_b, detail FROM cluster_edges WHERE heuristic = 'treasury'"
+            "SELECT address_b, detail FROM cluster_edges WHERE heuristic = 'treasury' \
+             ORDER BY chain"
         )
         .await,
-        vec![format!("{cold}|binance")]
+        vec![format!("{vault}|binance"), format!("{cold}|binance")]
     );
     let (s, _) = cluster_with(dir.path(), &tables, Some(&labels), "off", |p| {
         p.treasury = false;
@@ -1221,5 +1279,9 @@ async fn a_cold_wallets_round_trips_make_it_the_exchanges() {
     assert_ne!(
         cluster_of(&s, "ethereum", &cold).await,
         cluster_of(&s, "ethereum", &w).await
+    );
+    assert_ne!(
+        cluster_of(&s, "bitcoin", &vault).await,
+        cluster_of(&s, "bitcoin", &hot).await
     );
 }

@@ -780,6 +780,24 @@ pub async fn run_with(
     if params.multi_input {
         summary.coinjoins = coinjoin_counts(ctx, params).await?;
     }
+    if params.treasury {
+        use heuristics::treasury;
+        materialize(ctx, &treasury::sql(params), work_dir, "cl_treasury_account").await?;
+        materialize(
+            ctx,
+            &treasury::utxo_sql(params),
+            work_dir,
+            "cl_treasury_utxo",
+        )
+        .await?;
+        summary.treasury_wallets = materialize(
+            ctx,
+            "SELECT * FROM cl_treasury_account UNION ALL SELECT * FROM cl_treasury_utxo",
+            work_dir,
+            treasury::TABLE,
+        )
+        .await?;
+    }
     let render = |pass| {
         format!(
             "SELECT chain, address_a, address_b, heuristic, evidence, detail FROM ({}) \
@@ -789,11 +807,6 @@ pub async fn run_with(
     };
     let edges = materialize_sliced(ctx, &render, passes, work_dir, "cl_edges").await?;
     summary.edges = edges;
-    summary.treasury_wallets = count(
-        ctx,
-        "SELECT count(DISTINCT address_b) FROM cl_edges WHERE heuristic = 'treasury'",
-    )
-    .await?;
     // 26M address mentions at 10M transfers, grouped: string views (see `input_strings`).
     let nodes = materialize(
         ctx,

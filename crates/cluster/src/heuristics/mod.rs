@@ -16,7 +16,9 @@ use crate::params::ClusterParams;
 /// The SQL union of every enabled heuristic's edges (an empty typed select if none).
 /// With `deposit_reuse` on, it reads the tables [`deposit_reuse::DEPOSITS_TABLE`] and
 /// [`deposit_reuse::SENDERS_TABLE`], which the caller materialises first (see
-/// [`deposit_reuse`]).
+/// [`deposit_reuse`]); with `treasury` on, [`treasury::TABLE`], materialised from
+/// [`treasury::sql`] and [`treasury::utxo_sql`] (as part of one plan, the edges' plan
+/// grew deep enough to overflow a thread's stack in DataFusion's optimizer).
 ///
 /// With a `pass` (one of several whose union is all edges): the multi-input and change
 /// edges of that pass's slice of transactions, the deposit senders' edges of its slice
@@ -42,7 +44,7 @@ pub fn edges_sql(p: &ClusterParams, pass: Option<crate::passes::Pass>) -> String
         parts.push(seed_labels::sql());
     }
     if p.treasury && first {
-        parts.push(treasury::sql(p));
+        parts.push(format!("SELECT * FROM {}", treasury::TABLE));
     }
     if parts.is_empty() {
         return "SELECT CAST(NULL AS VARCHAR) AS chain, CAST(NULL AS VARCHAR) AS address_a, \

@@ -11,8 +11,17 @@
 //! address fails (its value comes from customers), and so does a user who withdraws and
 //! deposits (deposits go to deposit addresses, not to the exchange's own wallets).
 //! Shares are compared in floating point: a threshold test, not an amount.
+//!
+//! On UTXO chains ([`utxo_sql`]) the same test reads transactions: value *from* X is an
+//! output to T of a transaction whose every input is a labelled wallet of X; value *to* X
+//! is an output to X's wallets of a transaction T spends from, its change back to T
+//! left out. (Multi-input already joins T to X when they spend together.)
 
 use crate::heuristics::deposit_reuse::exchange_wallets_sql;
+
+/// The table the clustering pipeline materialises the treasury edges into (account and
+/// UTXO chains), which the edges' union reads.
+pub const TABLE: &str = "cl_treasury";
 use crate::params::ClusterParams;
 
 /// Edges: each treasury wallet to the smallest labelled wallet of its exchange it
@@ -70,5 +79,63 @@ pub fn sql(p: &ClusterParams) -> String {
                 c.tx AS evidence, c.entity AS detail \
          FROM c JOIN shares s ON s.chain = c.chain AND s.address = c.address \
          WHERE s.worst >= {share}"
+    )
+}
+
+/// [`sql`] for UTXO chains: edges from each treasury wallet found in `utxo_inputs` and
+/// `utxo_outputs` to the smallest wallet of its exchange that funded it.
+pub fn utxo_sql(p: &ClusterParams) -> String {
+    let wallets = exchange_wallets_sql(p);
+    let share = p.treasury_min_share.clamp(0.0, 1.0);
+    let n = p.treasury_min_transfers.max(1);
+    format!(
+        "WITH x AS ({wallets}), \
+         known AS (SELECT DISTINCT chain, address FROM labels), \
+         ins AS (SELECT DISTINCT chain, tx_hash, address FROM utxo_inputs WHERE address IS NOT NULL), \
+         funded AS ( \
+           SELECT i.chain, i.tx_hash, min(x.entity) AS entity, min(x.address) AS wallet \
+           FROM x RIGHT JOIN ins i ON x.chain = i.chain AND x.address = i.address \
+           GROUP BY i.chain, i.tx_hash \
+           HAVING count(x.entity) = count(*) AND count(DISTINCT x.entity) = 1), \
+         got AS ( \
+           SELECT o.chain, o.address, o.tx_hash, CAST(o.value_sat AS DOUBLE) AS v, f.entity, f.wallet \
+           FROM funded f RIGHT JOIN utxo_outputs o ON f.chain = o.chain AND f.tx_hash = o.tx_hash \
+           WHERE o.address IS NOT NULL AND o.value_sat > 0), \
+         cand AS ( \
+           SELECT g.chain, g.address, min(g.entity) AS entity, min(g.wallet) AS wallet, \
+                  min(g.tx_hash) AS tx \
+           FROM got g WHERE g.entity IS NOT NULL \
+           GROUP BY g.chain, g.address \
+           HAVING count(DISTINCT g.entity) = 1 AND count(DISTINCT g.tx_hash) >= {n}), \
+         c AS (SELECT c.* FROM known k RIGHT ANTI JOIN cand c \
+               ON k.chain = c.chain AND k.address = c.address), \
+         received AS ( \
+           SELECT g.* FROM c JOIN got g ON g.chain = c.chain AND g.address = c.address), \
+         inflow AS ( \
+           SELECT r.chain, r.address, \
+                  sum(CASE WHEN r.entity = c.entity THEN r.v ELSE 0 END) / sum(r.v) AS share \
+           FROM (SELECT r.* FROM ins i RIGHT ANTI JOIN received r \
+                   ON i.chain = r.chain AND i.tx_hash = r.tx_hash AND i.address = r.address) r \
+           JOIN (SELECT DISTINCT chain, tx_hash FROM ins) t \
+             ON t.chain = r.chain AND t.tx_hash = r.tx_hash \
+           JOIN c ON c.chain = r.chain AND c.address = r.address \
+           GROUP BY r.chain, r.address), \
+         spends AS (SELECT DISTINCT i.chain, i.tx_hash, c.address, c.entity \
+                    FROM c JOIN ins i ON i.chain = c.chain AND i.address = c.address), \
+         paid AS ( \
+           SELECT s.chain, s.address, s.tx_hash, CAST(o.value_sat AS DOUBLE) AS v, \
+                  (x.entity IS NOT NULL AND x.entity = s.entity) AS to_x \
+           FROM spends s JOIN utxo_outputs o ON o.chain = s.chain AND o.tx_hash = s.tx_hash \
+           LEFT JOIN x ON x.chain = o.chain AND x.address = o.address \
+           WHERE o.value_sat > 0 AND (o.address IS NULL OR o.address <> s.address)), \
+         outflow AS ( \
+           SELECT chain, address, sum(CASE WHEN to_x THEN v ELSE 0 END) / sum(v) AS share, \
+                  count(DISTINCT CASE WHEN to_x THEN tx_hash END) AS n_to_x \
+           FROM paid GROUP BY chain, address) \
+         SELECT c.chain, c.wallet AS address_a, c.address AS address_b, 'treasury' AS heuristic, \
+                c.tx AS evidence, c.entity AS detail \
+         FROM c JOIN inflow i ON i.chain = c.chain AND i.address = c.address \
+         JOIN outflow o ON o.chain = c.chain AND o.address = c.address \
+         WHERE i.share >= {share} AND o.share >= {share} AND o.n_to_x >= {n}"
     )
 }
