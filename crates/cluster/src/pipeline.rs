@@ -176,7 +176,10 @@ async fn coinjoin_counts(
     params: &ClusterParams,
 ) -> Result<std::collections::BTreeMap<String, u64>> {
     use arrow::array::AsArray;
-    let sql = heuristics::multi_input::coinjoin_counts_sql(params);
+    let sql = format!(
+        "SELECT rule, count(*) AS n FROM {} GROUP BY rule ORDER BY rule",
+        heuristics::multi_input::COINJOINS_TABLE
+    );
     let mut out: std::collections::BTreeMap<String, u64> = params
         .coinjoin_rules
         .iter()
@@ -777,12 +780,19 @@ pub async fn run_with(
         )
         .await?;
     }
-    if params.multi_input {
+    if params.multi_input && heuristics::multi_input::any_rule(params) {
+        use heuristics::multi_input::{coinjoin_sql, COINJOINS_TABLE};
+        // In the deposit passes' slices (by transaction), like the multi-input edges.
+        let render = |pass| coinjoin_sql(params, pass);
+        materialize_sliced(ctx, &render, passes, work_dir, COINJOINS_TABLE).await?;
         summary.coinjoins = coinjoin_counts(ctx, params).await?;
     }
     if params.treasury {
         use heuristics::treasury;
         materialize(ctx, &treasury::sql(params), work_dir, "cl_treasury_account").await?;
+        for (name, sql) in treasury::utxo_stages(params) {
+            materialize(ctx, &sql, work_dir, name).await?;
+        }
         materialize(
             ctx,
             &treasury::utxo_sql(params),

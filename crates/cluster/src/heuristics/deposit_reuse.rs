@@ -10,8 +10,8 @@
 //!
 //! Only *real deposits* make a co-depositor: a receipt that D actually forwarded, with a
 //! non-zero amount of a token with known decimals (a `tokens` row), worth at least
-//! `deposit_min_usd` on its day when the session has `prices` (an unpriced token then
-//! counts as spam). Zero-value "address poisoning" transfers, spam tokens and dust are
+//! `deposit_min_usd` when the session has `prices` — at the day's price, else the
+//! token's average price (a token never priced counts as spam). Zero-value "address poisoning" transfers, spam tokens and dust are
 //! never forwarded as such, so they merge nothing.
 //!
 //! Guards: labelled addresses (exchange, service or any other) are never deposit
@@ -84,7 +84,8 @@ pub fn exchange_wallets_sql(p: &ClusterParams) -> String {
 /// the smallest exchange wallet and forwarding transaction, `rx_tx` the smallest
 /// transaction of the sender's that was forwarded. A receipt counts when it is a real
 /// deposit (see the module docs); with `prices` (a table `(day, chain, asset,
-/// price_usd)`), only when worth at least `deposit_min_usd` on its UTC day.
+/// price_usd)`), only when worth at least `deposit_min_usd` at its UTC day's price, or
+/// the token's average price when that day has none.
 ///
 /// Labelled forwarders are filtered out *before* the self-join, and the self-join is
 /// bucketed by time: a busy address's outgoing transfers joined with all its incoming
@@ -113,10 +114,16 @@ pub fn receipts_sql(p: &ClusterParams, pass: Option<Pass>, prices: Option<&str>)
         None => (String::new(), String::new()),
     };
     let valued = match prices {
+        // The day's price, else the token's average (a listed token on a day the price
+        // file misses is still no spam token); a token never priced is spam.
         Some(prices) => format!(
-            "SELECT f.* FROM {prices} pr JOIN f ON pr.chain = f.chain AND pr.asset = f.asset \
-               AND pr.day = CAST(f.i_time AS DATE) \
-             WHERE CAST(f.i_units AS DOUBLE) * pr.price_usd >= {min}",
+            "SELECT g.* FROM {prices} pd RIGHT JOIN ( \
+               SELECT f.*, pa.price_usd AS avg_usd \
+               FROM (SELECT chain, asset, avg(price_usd) AS price_usd FROM {prices} \
+                     GROUP BY chain, asset) pa \
+               JOIN f ON pa.chain = f.chain AND pa.asset = f.asset) g \
+             ON pd.chain = g.chain AND pd.asset = g.asset AND pd.day = CAST(g.i_time AS DATE) \
+             WHERE CAST(g.i_units AS DOUBLE) * COALESCE(pd.price_usd, g.avg_usd) >= {min}",
             min = p.deposit_min_usd.max(0.0)
         ),
         None => "SELECT * FROM f".to_string(),

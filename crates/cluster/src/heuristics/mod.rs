@@ -16,7 +16,8 @@ use crate::params::ClusterParams;
 /// The SQL union of every enabled heuristic's edges (an empty typed select if none).
 /// With `deposit_reuse` on, it reads the tables [`deposit_reuse::DEPOSITS_TABLE`] and
 /// [`deposit_reuse::SENDERS_TABLE`], which the caller materialises first (see
-/// [`deposit_reuse`]); with `treasury` on, [`treasury::TABLE`], materialised from
+/// [`deposit_reuse`]); with `multi_input` on and a CoinJoin rule enabled,
+/// [`multi_input::COINJOINS_TABLE`]; with `treasury` on, [`treasury::TABLE`], materialised from
 /// [`treasury::sql`] and [`treasury::utxo_sql`] (as part of one plan, the edges' plan
 /// grew deep enough to overflow a thread's stack in DataFusion's optimizer).
 ///
@@ -28,7 +29,8 @@ pub fn edges_sql(p: &ClusterParams, pass: Option<crate::passes::Pass>) -> String
     let first = pass.is_none_or(|pass| pass.index == 0);
     let mut parts = Vec::new();
     if p.multi_input {
-        parts.push(multi_input::sql(p, pass));
+        let coinjoins = multi_input::any_rule(p).then_some(multi_input::COINJOINS_TABLE);
+        parts.push(multi_input::sql(pass, coinjoins));
     }
     if p.change {
         parts.push(change::sql(p, pass));

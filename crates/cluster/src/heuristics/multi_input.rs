@@ -162,8 +162,9 @@ fn rule_case(p: &ClusterParams) -> Option<String> {
 }
 
 /// CoinJoin-like transactions: `(chain, tx_hash, rule)`, `rule` the first enabled rule
-/// that recognises it; with a `pass`, those in its slice of transaction hashes (every
-/// test here is about one transaction).
+/// that recognises it, among the transactions with two or more input addresses (the only
+/// ones that link anything); with a `pass`, those in its slice of transaction hashes
+/// (every test here is about one transaction).
 pub fn coinjoin_sql(p: &ClusterParams, pass: Option<Pass>) -> String {
     let Some(case) = rule_case(p) else {
         return "SELECT CAST(NULL AS VARCHAR) AS chain, CAST(NULL AS VARCHAR) AS tx_hash, \
@@ -174,50 +175,47 @@ pub fn coinjoin_sql(p: &ClusterParams, pass: Option<Pass>) -> String {
     let outs = Pass::restrict(pass, "utxo_outputs", "tx_hash");
     format!(
         "SELECT chain, tx_hash, rule FROM (SELECT i.chain, i.tx_hash, {case} AS rule \
-         FROM ({}) i JOIN ({}) o ON i.chain = o.chain AND i.tx_hash = o.tx_hash) \
+         FROM (SELECT * FROM ({}) WHERE n_addr >= 2) i \
+         JOIN ({}) o ON i.chain = o.chain AND i.tx_hash = o.tx_hash) \
          WHERE rule IS NOT NULL",
         input_totals_sql(&ins),
         output_totals_sql(p, &outs)
     )
 }
 
-/// How many transactions each enabled rule excluded: `(rule, n)`.
-pub fn coinjoin_counts_sql(p: &ClusterParams) -> String {
-    format!(
-        "SELECT rule, count(*) AS n FROM ({}) GROUP BY rule ORDER BY rule",
-        coinjoin_sql(p, None)
-    )
-}
+/// The table the clustering pipeline materialises [`coinjoin_sql`] into: the edges
+/// leave its transactions out, and the manifest counts it per rule. (Evaluated inside
+/// the edges' plan, the rules' expressions overflowed a thread's stack in DataFusion's
+/// optimizer in debug builds.)
+pub const COINJOINS_TABLE: &str = "cl_coinjoins";
 
-/// Edges: every input address of a non-CoinJoin transaction to the transaction's
-/// smallest input address; with a `pass`, of the transactions in its slice.
-///
-/// The CoinJoin test is applied to the transactions with two or more input addresses
-/// only, on the totals the edges need anyway (grouping the inputs once per use cost
-/// more than half of the edge step).
-pub fn sql(p: &ClusterParams, pass: Option<Pass>) -> String {
+/// Edges: every input address of a transaction with two or more input addresses to the
+/// transaction's smallest input address, except the CoinJoins in `coinjoins` (a table
+/// of [`coinjoin_sql`]'s columns; `None` when no rule is enabled); with a `pass`, of the
+/// transactions in its slice.
+pub fn sql(pass: Option<Pass>, coinjoins: Option<&str>) -> String {
     let ins = Pass::restrict(pass, "utxo_inputs", "tx_hash");
-    let outs = Pass::restrict(pass, "utxo_outputs", "tx_hash");
-    let (outputs, not_coinjoin) = match rule_case(p) {
-        Some(case) => (
-            format!(
-                " LEFT JOIN ({}) o ON o.chain = i.chain AND o.tx_hash = i.tx_hash",
-                output_totals_sql(p, &outs)
-            ),
-            format!(" AND ({case}) IS NULL"),
-        ),
-        None => (String::new(), String::new()),
-    };
-    format!(
+    let edges = format!(
         "SELECT u.chain, i.root AS address_a, u.address AS address_b, 'multi_input' AS heuristic, \
                 u.tx_hash AS evidence, CAST(NULL AS VARCHAR) AS detail \
          FROM ({}) u \
-         JOIN (SELECT * FROM ({}) WHERE n_addr >= 2) i ON u.chain = i.chain AND u.tx_hash = i.tx_hash\
-         {outputs} \
-         WHERE u.address IS NOT NULL AND u.address <> i.root{not_coinjoin}",
+         JOIN (SELECT * FROM ({}) WHERE n_addr >= 2) i ON u.chain = i.chain AND u.tx_hash = i.tx_hash \
+         WHERE u.address IS NOT NULL AND u.address <> i.root",
         input_addresses_sql(&ins),
         input_totals_sql(&ins),
-    )
+    );
+    match coinjoins {
+        Some(cj) => format!(
+            "SELECT e.* FROM {cj} cj RIGHT ANTI JOIN ({edges}) e \
+             ON cj.chain = e.chain AND cj.tx_hash = e.evidence"
+        ),
+        None => edges,
+    }
+}
+
+/// Whether any CoinJoin rule is enabled (else [`COINJOINS_TABLE`] is not needed).
+pub fn any_rule(p: &ClusterParams) -> bool {
+    !enabled(p).is_empty()
 }
 
 #[cfg(test)]

@@ -82,8 +82,42 @@ pub fn sql(p: &ClusterParams) -> String {
     )
 }
 
-/// [`sql`] for UTXO chains: edges from each treasury wallet found in `utxo_inputs` and
-/// `utxo_outputs` to the smallest wallet of its exchange that funded it.
+/// The tables [`utxo_sql`] reads, in the order to materialise them: `(name, sql)`. As
+/// one query over the canonical views, its plan grew deep enough to overflow a thread's
+/// stack in DataFusion's optimizer.
+pub fn utxo_stages(p: &ClusterParams) -> Vec<(&'static str, String)> {
+    let wallets = exchange_wallets_sql(p);
+    vec![
+        (
+            "cl_treasury_ins",
+            "SELECT DISTINCT chain, tx_hash, address FROM utxo_inputs WHERE address IS NOT NULL"
+                .to_string(),
+        ),
+        // Transactions whose every input is a labelled wallet of one exchange.
+        (
+            "cl_treasury_funded",
+            format!(
+                "WITH x AS ({wallets}) \
+                 SELECT i.chain, i.tx_hash, min(x.entity) AS entity, min(x.address) AS wallet \
+                 FROM x RIGHT JOIN cl_treasury_ins i ON x.chain = i.chain AND x.address = i.address \
+                 GROUP BY i.chain, i.tx_hash \
+                 HAVING count(x.entity) = count(*) AND count(DISTINCT x.entity) = 1"
+            ),
+        ),
+        // Every output, with the exchange that alone funded it (if one did).
+        (
+            "cl_treasury_got",
+            "SELECT o.chain, o.address, o.tx_hash, CAST(o.value_sat AS DOUBLE) AS v, f.entity, f.wallet \
+             FROM cl_treasury_funded f RIGHT JOIN utxo_outputs o \
+               ON f.chain = o.chain AND f.tx_hash = o.tx_hash \
+             WHERE o.address IS NOT NULL AND o.value_sat > 0"
+                .to_string(),
+        ),
+    ]
+}
+
+/// [`sql`] for UTXO chains: edges from each treasury wallet to the smallest wallet of
+/// its exchange that funded it, over the tables of [`utxo_stages`].
 pub fn utxo_sql(p: &ClusterParams) -> String {
     let wallets = exchange_wallets_sql(p);
     let share = p.treasury_min_share.clamp(0.0, 1.0);
@@ -91,43 +125,33 @@ pub fn utxo_sql(p: &ClusterParams) -> String {
     format!(
         "WITH x AS ({wallets}), \
          known AS (SELECT DISTINCT chain, address FROM labels), \
-         ins AS (SELECT DISTINCT chain, tx_hash, address FROM utxo_inputs WHERE address IS NOT NULL), \
-         funded AS ( \
-           SELECT i.chain, i.tx_hash, min(x.entity) AS entity, min(x.address) AS wallet \
-           FROM x RIGHT JOIN ins i ON x.chain = i.chain AND x.address = i.address \
-           GROUP BY i.chain, i.tx_hash \
-           HAVING count(x.entity) = count(*) AND count(DISTINCT x.entity) = 1), \
-         got AS ( \
-           SELECT o.chain, o.address, o.tx_hash, CAST(o.value_sat AS DOUBLE) AS v, f.entity, f.wallet \
-           FROM funded f RIGHT JOIN utxo_outputs o ON f.chain = o.chain AND f.tx_hash = o.tx_hash \
-           WHERE o.address IS NOT NULL AND o.value_sat > 0), \
          cand AS ( \
            SELECT g.chain, g.address, min(g.entity) AS entity, min(g.wallet) AS wallet, \
                   min(g.tx_hash) AS tx \
-           FROM got g WHERE g.entity IS NOT NULL \
+           FROM cl_treasury_got g WHERE g.entity IS NOT NULL \
            GROUP BY g.chain, g.address \
            HAVING count(DISTINCT g.entity) = 1 AND count(DISTINCT g.tx_hash) >= {n}), \
          c AS (SELECT c.* FROM known k RIGHT ANTI JOIN cand c \
                ON k.chain = c.chain AND k.address = c.address), \
          received AS ( \
-           SELECT g.* FROM c JOIN got g ON g.chain = c.chain AND g.address = c.address), \
+           SELECT g.* FROM c JOIN cl_treasury_got g ON g.chain = c.chain AND g.address = c.address), \
          inflow AS ( \
            SELECT r.chain, r.address, \
                   sum(CASE WHEN r.entity = c.entity THEN r.v ELSE 0 END) / sum(r.v) AS share \
-           FROM (SELECT r.* FROM ins i RIGHT ANTI JOIN received r \
+           FROM (SELECT r.* FROM cl_treasury_ins i RIGHT ANTI JOIN received r \
                    ON i.chain = r.chain AND i.tx_hash = r.tx_hash AND i.address = r.address) r \
-           JOIN (SELECT DISTINCT chain, tx_hash FROM ins) t \
+           JOIN (SELECT DISTINCT chain, tx_hash FROM cl_treasury_ins) t \
              ON t.chain = r.chain AND t.tx_hash = r.tx_hash \
            JOIN c ON c.chain = r.chain AND c.address = r.address \
            GROUP BY r.chain, r.address), \
          spends AS (SELECT DISTINCT i.chain, i.tx_hash, c.address, c.entity \
-                    FROM c JOIN ins i ON i.chain = c.chain AND i.address = c.address), \
+                    FROM c JOIN cl_treasury_ins i ON i.chain = c.chain AND i.address = c.address), \
          paid AS ( \
-           SELECT s.chain, s.address, s.tx_hash, CAST(o.value_sat AS DOUBLE) AS v, \
+           SELECT s.chain, s.address, s.tx_hash, g.v, \
                   (x.entity IS NOT NULL AND x.entity = s.entity) AS to_x \
-           FROM spends s JOIN utxo_outputs o ON o.chain = s.chain AND o.tx_hash = s.tx_hash \
-           LEFT JOIN x ON x.chain = o.chain AND x.address = o.address \
-           WHERE o.value_sat > 0 AND (o.address IS NULL OR o.address <> s.address)), \
+           FROM spends s JOIN cl_treasury_got g ON g.chain = s.chain AND g.tx_hash = s.tx_hash \
+           LEFT JOIN x ON x.chain = g.chain AND x.address = g.address \
+           WHERE g.address <> s.address), \
          outflow AS ( \
            SELECT chain, address, sum(CASE WHEN to_x THEN v ELSE 0 END) / sum(v) AS share, \
                   count(DISTINCT CASE WHEN to_x THEN tx_hash END) AS n_to_x \
