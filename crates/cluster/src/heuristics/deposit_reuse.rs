@@ -80,12 +80,14 @@ pub fn exchange_wallets_sql(p: &ClusterParams) -> String {
 }
 
 /// The receipts each deposit address forwarded: `(chain, deposit, entity, sender,
-/// wallet, fwd_tx, rx_tx)`, one row per (deposit, entity, sender): `wallet` and `fwd_tx`
-/// the smallest exchange wallet and forwarding transaction, `rx_tx` the smallest
-/// transaction of the sender's that was forwarded. A receipt counts when it is a real
-/// deposit (see the module docs); with `prices` (a table `(day, chain, asset,
-/// price_usd)`), only when worth at least `deposit_min_usd` at its UTC day's price, or
-/// the token's average price when that day has none.
+/// wallet, fwd_tx, rx_tx, genuine)`, one row per (deposit, entity, sender): `wallet` and
+/// `fwd_tx` the smallest exchange wallet and forwarding transaction; `genuine` whether any
+/// of the sender's forwarded receipts is a real deposit (see the module docs) — with
+/// `prices` (a table `(day, chain, asset, price_usd)`), worth at least
+/// `deposit_min_usd` at its UTC day's price, or the token's average price when that day
+/// has none — and `rx_tx` the smallest such receipt's transaction. Any forwarded
+/// receipt of a non-zero amount of a token with known decimals makes the address a
+/// deposit address; only real ones make co-depositors.
 ///
 /// Labelled forwarders are filtered out *before* the self-join, and the self-join is
 /// bucketed by time: a busy address's outgoing transfers joined with all its incoming
@@ -113,20 +115,23 @@ pub fn receipts_sql(p: &ClusterParams, pass: Option<Pass>, prices: Option<&str>)
         ),
         None => (String::new(), String::new()),
     };
+    // `genuine`: worth the dust floor at the day's price, else at the token's average (a
+    // listed token on a day the price file misses is still no spam token); a token never
+    // priced is spam. Every receipt a deposit forwards shows it is a deposit address;
+    // only real ones make their sender a co-depositor.
     let valued = match prices {
-        // The day's price, else the token's average (a listed token on a day the price
-        // file misses is still no spam token); a token never priced is spam.
         Some(prices) => format!(
-            "SELECT g.* FROM {prices} pd RIGHT JOIN ( \
+            "SELECT g.*, COALESCE(CAST(g.i_units AS DOUBLE) * COALESCE(pd.price_usd, g.avg_usd) \
+                                  >= {min}, false) AS genuine \
+             FROM {prices} pd RIGHT JOIN ( \
                SELECT f.*, pa.price_usd AS avg_usd \
                FROM (SELECT chain, asset, avg(price_usd) AS price_usd FROM {prices} \
                      GROUP BY chain, asset) pa \
-               JOIN f ON pa.chain = f.chain AND pa.asset = f.asset) g \
-             ON pd.chain = g.chain AND pd.asset = g.asset AND pd.day = CAST(g.i_time AS DATE) \
-             WHERE CAST(g.i_units AS DOUBLE) * COALESCE(pd.price_usd, g.avg_usd) >= {min}",
+               RIGHT JOIN f ON pa.chain = f.chain AND pa.asset = f.asset) g \
+             ON pd.chain = g.chain AND pd.asset = g.asset AND pd.day = CAST(g.i_time AS DATE)",
             min = p.deposit_min_usd.max(0.0)
         ),
-        None => "SELECT * FROM f".to_string(),
+        None => "SELECT *, true AS genuine FROM f".to_string(),
     };
     format!(
         "WITH x AS ({wallets}), \
@@ -160,7 +165,8 @@ pub fn receipts_sql(p: &ClusterParams, pass: Option<Pass>, prices: Option<&str>)
              AND CAST(amount_raw AS DOUBLE) >= CAST(i_amount AS DOUBLE) * {keep}), \
          v AS ({valued}) \
          SELECT chain, from_address AS deposit, entity, sender, min(to_address) AS wallet, \
-                min(tx_hash) AS fwd_tx, min(rx_tx) AS rx_tx \
+                min(tx_hash) AS fwd_tx, min(CASE WHEN genuine THEN rx_tx END) AS rx_tx, \
+                bool_or(genuine) AS genuine \
          FROM v GROUP BY chain, from_address, entity, sender",
         secs = p.deposit_window_seconds.max(0),
         blocks = p.deposit_window_blocks.max(0),
@@ -244,7 +250,7 @@ pub fn senders_sql(receipts: &str, deposits: &str, services: &str, pass: Option<
                         UNION SELECT chain, sender FROM {services}), \
               paid AS (SELECT r.chain, r.deposit, r.sender, r.rx_tx \
                        FROM d JOIN {receipts} r ON d.chain = r.chain AND d.deposit = r.deposit \
-                       WHERE r.sender <> r.deposit {r_pass} \
+                       WHERE r.genuine AND r.sender <> r.deposit {r_pass} \
                          AND r.sender NOT IN ({zero})) \
          SELECT p.chain, p.deposit, p.sender, min(p.rx_tx) AS tx \
          FROM known k RIGHT ANTI JOIN paid p ON k.chain = p.chain AND k.address = p.sender \
