@@ -73,17 +73,7 @@ pub async fn report_cmd(args: ReportArgs) -> Result<()> {
             .and_then(|v| v.as_f64())
             .unwrap_or(1_000_000.0)
     });
-    let meta = report::load::Meta {
-        run_id: manifest.run_id.clone(),
-        generated_at: manifest.started_at.clone(),
-        threshold_usd: threshold,
-        cluster_sizes: manifest.cluster_sizes.clone(),
-        superclusters: manifest
-            .clustering
-            .get("superclusters")
-            .copied()
-            .unwrap_or(0),
-    };
+    let meta = report::load::Meta::of_run(&manifest, threshold);
     let data = report::load::build(&ctx, &meta, args.year)
         .await?
         .context("the published run has no yearly turnover: nothing to report")?;

@@ -254,14 +254,7 @@ async fn clustered_in(
     engine: CcEngine,
     passes: usize,
 ) -> Session {
-    let refs: Vec<&str> = tables.iter().map(String::as_str).collect();
-    let mut cfg: ChainstatConfig = config(&refs);
-    if let Some(l) = labels {
-        cfg.labels.push(chainstat_io::LabelsSpec {
-            url: l.display().to_string(),
-            format: None,
-        });
-    }
+    let mut cfg = config_of(tables, labels);
     cfg.cluster.engine = engine;
     cfg.cluster.deposit_passes = passes;
     cfg.cluster.node_passes = passes;
@@ -270,6 +263,19 @@ async fn clustered_in(
         n => format!("{engine:?}-{n}"),
     };
     cluster_into(&cfg, dir, &tag).await
+}
+
+/// A config over these tables (`name=URL[,…]` specs) and labels file.
+fn config_of(tables: &[String], labels: Option<&std::path::Path>) -> ChainstatConfig {
+    let refs: Vec<&str> = tables.iter().map(String::as_str).collect();
+    let mut cfg: ChainstatConfig = config(&refs);
+    if let Some(l) = labels {
+        cfg.labels.push(chainstat_io::LabelsSpec {
+            url: l.display().to_string(),
+            format: None,
+        });
+    }
+    cfg
 }
 
 /// Opens a session on `cfg` and clusters into `dir/work-<tag>` and `dir/out-<tag>`.
@@ -876,14 +882,7 @@ async fn cluster_with(
     tag: &str,
     change: impl FnOnce(&mut ClusterParams),
 ) -> (Session, chainstat_cluster::ClusterSummary) {
-    let refs: Vec<&str> = tables.iter().map(String::as_str).collect();
-    let mut cfg: ChainstatConfig = config(&refs);
-    if let Some(l) = labels {
-        cfg.labels.push(chainstat_io::LabelsSpec {
-            url: l.display().to_string(),
-            format: None,
-        });
-    }
+    let mut cfg = config_of(tables, labels);
     change(&mut cfg.cluster);
     let s = Session::open(cfg.clone(), None).await.expect("session");
     // USDT at $1 on the first 30 days of 1970, where the hand-built times fall: what the

@@ -325,17 +325,7 @@ async fn run_inner(
 
     if !opts.no_report {
         let st = progress.stage("report");
-        let meta = report::load::Meta {
-            run_id: run_id.clone(),
-            generated_at: manifest.started_at.clone(),
-            threshold_usd: config.job.threshold_usd,
-            cluster_sizes: manifest.cluster_sizes.clone(),
-            superclusters: manifest
-                .clustering
-                .get("superclusters")
-                .copied()
-                .unwrap_or(0),
-        };
+        let meta = report::load::Meta::of_run(&manifest, config.job.threshold_usd);
         match report::load::build(ctx, &meta, config.job.report_year).await? {
             Some(data) => {
                 for (file, body) in [

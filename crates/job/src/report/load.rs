@@ -26,6 +26,23 @@ pub struct Meta {
     pub superclusters: u64,
 }
 
+impl Meta {
+    /// The facts of the run `manifest` describes, with the enforcement threshold.
+    pub fn of_run(manifest: &crate::manifest::RunManifest, threshold_usd: f64) -> Self {
+        Meta {
+            run_id: manifest.run_id.clone(),
+            generated_at: manifest.started_at.clone(),
+            threshold_usd,
+            cluster_sizes: manifest.cluster_sizes.clone(),
+            superclusters: manifest
+                .clustering
+                .get("superclusters")
+                .copied()
+                .unwrap_or(0),
+        }
+    }
+}
+
 /// The cluster-size notes: a warning first when superclusters were flagged, then one
 /// line per chain, so a reader sees a welded cluster before trusting a figure.
 fn cluster_notes(meta: &Meta) -> Vec<String> {
