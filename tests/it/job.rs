@@ -842,3 +842,37 @@ async fn string_views_apply_to_the_query_that_asks_only() {
         got[1]["viewed|Utf8View|".len()..]
     );
 }
+
+/// A labels file with a misspelled `category` column used to be read without it: the run
+/// attributed no exchange and published empty tables over a good run, exit 0. Now the
+/// run fails before any work, naming the file, and the published run stays.
+#[tokio::test]
+async fn a_labels_file_with_a_misspelled_column_fails_and_keeps_the_published_run() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("out");
+    let cfg = hand_built(dir.path());
+    run_job(cfg.clone(), &out, false).await;
+    let pointer = std::fs::read(out.join("_published.json")).expect("pointer");
+    let labels = dir.path().join("labels.csv");
+    let good = std::fs::read_to_string(&labels).expect("labels");
+    std::fs::write(&labels, good.replacen("category", "categroy", 1)).expect("labels");
+    let err = chainstat_job::run(
+        cfg,
+        &RunOptions {
+            out: out.display().to_string(),
+            quiet: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .err()
+    .expect("the run must fail")
+    .to_string();
+    assert!(err.contains("labels.csv"), "{err}");
+    assert!(err.contains("missing column(s) category"), "{err}");
+    assert!(err.contains("unknown column(s) categroy"), "{err}");
+    assert_eq!(
+        std::fs::read(out.join("_published.json")).expect("pointer"),
+        pointer
+    );
+}

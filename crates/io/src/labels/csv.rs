@@ -1,10 +1,17 @@
-//! Labels as CSV: `address,entity,category[,source,confidence][,chain]` with a header.
-//! Without a `chain` column the chain is taken from the address form.
+//! Labels as CSV: `address,entity,category[,source,confidence][,chain]` with a header,
+//! parsed strictly (no other column). Without a `chain` column the chain is taken from
+//! the address form.
 
 use super::{canonical, chain_of_address, Label, LabelReject};
 use crate::error::{IoError, Result};
 
-/// Parses a labels CSV.
+/// Columns a labels CSV must have.
+const REQUIRED: [&str; 3] = ["address", "entity", "category"];
+/// Columns it may have.
+const OPTIONAL: [&str; 3] = ["source", "confidence", "chain"];
+
+/// Parses a labels CSV. A missing required column or an unknown one is an error naming
+/// the file.
 pub fn parse(file: &str, text: &str) -> Result<(Vec<Label>, Vec<LabelReject>)> {
     let mut rdr = ::csv::ReaderBuilder::new()
         .has_headers(true)
@@ -20,11 +27,39 @@ pub fn parse(file: &str, text: &str) -> Result<(Vec<Label>, Vec<LabelReject>)> {
         .iter()
         .map(|h| h.to_ascii_lowercase())
         .collect();
+    // Strict: a missing or misspelled column would silently drop what it holds (without
+    // `category` no label is an exchange, and a run would publish no exchange at all).
+    let unknown: Vec<&str> = headers
+        .iter()
+        .map(String::as_str)
+        .filter(|h| !REQUIRED.contains(h) && !OPTIONAL.contains(h))
+        .collect();
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .copied()
+        .filter(|r| !headers.iter().any(|h| h == r))
+        .collect();
+    if !missing.is_empty() || !unknown.is_empty() {
+        let mut problems = Vec::new();
+        if !missing.is_empty() {
+            problems.push(format!("missing column(s) {}", missing.join(",")));
+        }
+        if !unknown.is_empty() {
+            problems.push(format!("unknown column(s) {}", unknown.join(",")));
+        }
+        return Err(IoError::Config(format!(
+            "{file}: labels CSV: {}; the columns are {}[,{}] (found {})",
+            problems.join(", "),
+            REQUIRED.join(","),
+            OPTIONAL.join(","),
+            headers.join(",")
+        )));
+    }
     let idx = |n: &str| headers.iter().position(|h| h == n);
     let (Some(ia), Some(ie)) = (idx("address"), idx("entity")) else {
         return Err(IoError::Config(format!(
-            "{file}: labels CSV needs columns address,entity[,category,source,confidence,chain]; found {}",
-            headers.join(",")
+            "{file}: labels CSV needs columns {}",
+            REQUIRED.join(",")
         )));
     };
     let (ic, is, ico, ich) = (
@@ -106,5 +141,23 @@ mod tests {
         assert_eq!(rejects.len(), 2);
         assert_eq!(rejects[0].row, 3);
         assert_eq!(rejects[1].reason, "entity missing");
+    }
+
+    #[test]
+    fn a_missing_or_misspelled_column_is_an_error_naming_the_file() {
+        for (header, says) in [
+            ("address,entity,source", "missing column(s) category"),
+            (
+                "address,entity,categroy",
+                "missing column(s) category, unknown column(s) categroy",
+            ),
+            ("address,entity,category,owner", "unknown column(s) owner"),
+        ] {
+            let text = format!("{header}\n0xbe0eb53f46cd790cd13851d5eff43d12404d33e8,binance,x\n");
+            let err = parse("labels/l.csv", &text).unwrap_err().to_string();
+            assert!(err.contains("labels/l.csv: labels CSV: "), "{err}");
+            assert!(err.contains(says), "{header}: {err}");
+        }
+        assert!(parse("l.csv", "Address,Entity,Category,Chain\n").is_ok());
     }
 }
