@@ -856,7 +856,7 @@ async fn a_labels_file_with_a_misspelled_column_fails_and_keeps_the_published_ru
     let labels = dir.path().join("labels.csv");
     let good = std::fs::read_to_string(&labels).expect("labels");
     std::fs::write(&labels, good.replacen("category", "categroy", 1)).expect("labels");
-    let err = chainstat_job::run(
+    let result = chainstat_job::run(
         cfg,
         &RunOptions {
             out: out.display().to_string(),
@@ -864,10 +864,11 @@ async fn a_labels_file_with_a_misspelled_column_fails_and_keeps_the_published_ru
             ..Default::default()
         },
     )
-    .await
-    .err()
-    .expect("the run must fail")
-    .to_string();
+    .await;
+    let Err(err) = result else {
+        panic!("the run must fail");
+    };
+    let err = err.to_string();
     assert!(err.contains("labels.csv"), "{err}");
     assert!(err.contains("missing column(s) category"), "{err}");
     assert!(err.contains("unknown column(s) categroy"), "{err}");
