@@ -727,7 +727,7 @@ pub async fn run_with(
         let prices = ctx.table_exist("prices")?.then_some("prices");
         if prices.is_none() {
             log::warn!(
-                "no prices in this session: the deposit heuristic's dust floor \
+                "the session has no `prices` table: the deposit heuristic's dust floor \
                  (deposit_min_usd) is not applied; tokens without decimals still merge nothing"
             );
         }
