@@ -47,7 +47,8 @@ fn lit(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-async fn strings(ctx: &SessionContext, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
+/// The rows of `sql`, every value as text (NULL as `None`).
+pub(crate) async fn strings(ctx: &SessionContext, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
     let batches = ctx.sql(sql).await?.collect().await?;
     let mut rows = Vec::new();
     for b in &batches {

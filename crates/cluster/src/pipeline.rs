@@ -74,53 +74,47 @@ async fn supercluster_details(
     edges: &str,
     flagged: &[guardrail::Supercluster],
 ) -> Result<Vec<Vec<String>>> {
-    use arrow::array::{Array, AsArray};
     use std::collections::BTreeMap;
     if flagged.is_empty() {
         return Ok(Vec::new());
     }
-    let strings = |b: &arrow::record_batch::RecordBatch, c: usize| {
-        arrow::compute::cast(b.column(c), &arrow::datatypes::DataType::Utf8)
-    };
-    let mut per_heuristic: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let sql = format!(
-        "SELECT CAST(root AS VARCHAR) AS r, heuristic || ' ' || CAST(n AS VARCHAR) AS t \
-         FROM (SELECT f.root, e.heuristic, count(*) AS n \
-               FROM cl_flagged f JOIN {cc} c ON c.root = f.root JOIN {edges} e ON e.a = c.id \
-               GROUP BY f.root, e.heuristic) \
-         ORDER BY root, n DESC, heuristic"
-    );
-    for b in ctx.sql(&sql).await?.collect().await? {
-        let (r, t) = (strings(&b, 0)?, strings(&b, 1)?);
-        let (r, t) = (r.as_string::<i32>(), t.as_string::<i32>());
-        for i in 0..b.num_rows() {
-            per_heuristic
-                .entry(r.value(i).to_string())
-                .or_default()
-                .push(t.value(i).to_string());
-        }
-    }
-    let mut per_hub: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let sql = "SELECT CAST(root AS VARCHAR) AS r, \
-                 CASE WHEN kind = 'address' THEN 'address ' || address \
-                      ELSE heuristic || ' ' || evidence END || ' (' || CAST(links AS VARCHAR) || ' links)' AS t \
-               FROM (SELECT h.*, n.address, \
-                            row_number() OVER (PARTITION BY h.root, h.kind \
-                                               ORDER BY h.links DESC, h.evidence, n.address) AS rn \
-                     FROM cl_hubs h JOIN cl_nodes n ON n.id = h.id) \
-               WHERE rn <= 3 ORDER BY root, kind, rn";
-    for b in ctx.sql(sql).await?.collect().await? {
-        let (r, t) = (strings(&b, 0)?, strings(&b, 1)?);
-        let (r, t) = (r.as_string::<i32>(), t.as_string::<i32>());
-        for i in 0..b.num_rows() {
-            if !t.is_null(i) {
-                per_hub
-                    .entry(r.value(i).to_string())
-                    .or_default()
-                    .push(t.value(i).to_string());
+    // (root, text) rows, grouped by root in the query's order.
+    let grouped = |rows: Vec<Vec<Option<String>>>| {
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for row in rows {
+            if let [Some(root), Some(text)] = row.as_slice() {
+                out.entry(root.clone()).or_default().push(text.clone());
             }
         }
-    }
+        out
+    };
+    let per_heuristic = grouped(
+        crate::explain::strings(
+            ctx,
+            &format!(
+                "SELECT CAST(root AS VARCHAR) AS r, heuristic || ' ' || CAST(n AS VARCHAR) AS t \
+                 FROM (SELECT f.root, e.heuristic, count(*) AS n \
+                       FROM cl_flagged f JOIN {cc} c ON c.root = f.root JOIN {edges} e ON e.a = c.id \
+                       GROUP BY f.root, e.heuristic) \
+                 ORDER BY root, n DESC, heuristic"
+            ),
+        )
+        .await?,
+    );
+    let per_hub = grouped(
+        crate::explain::strings(
+            ctx,
+            "SELECT CAST(root AS VARCHAR) AS r, \
+               CASE WHEN kind = 'address' THEN 'address ' || address \
+                    ELSE heuristic || ' ' || evidence END || ' (' || CAST(links AS VARCHAR) || ' links)' AS t \
+             FROM (SELECT h.*, n.address, \
+                          row_number() OVER (PARTITION BY h.root, h.kind \
+                                             ORDER BY h.links DESC, h.evidence, n.address) AS rn \
+                   FROM cl_hubs h JOIN cl_nodes n ON n.id = h.id) \
+             WHERE rn <= 3 ORDER BY root, kind, rn",
+        )
+        .await?,
+    );
     Ok(flagged
         .iter()
         .map(|f| {
