@@ -847,33 +847,57 @@ async fn string_views_apply_to_the_query_that_asks_only() {
 /// attributed no exchange and published empty tables over a good run, exit 0. Now the
 /// run fails before any work, naming the file, and the published run stays.
 #[tokio::test]
-async fn a_labels_file_with_a_misspelled_column_fails_and_keeps_the_published_run() {
+async fn a_reference_file_with_a_misspelled_column_fails_and_keeps_the_published_run() {
     let dir = tempfile::tempdir().expect("tmp");
     let out = dir.path().join("out");
     let cfg = hand_built(dir.path());
     run_job(cfg.clone(), &out, false).await;
     let pointer = std::fs::read(out.join("_published.json")).expect("pointer");
-    let labels = dir.path().join("labels.csv");
-    let good = std::fs::read_to_string(&labels).expect("labels");
-    std::fs::write(&labels, good.replacen("category", "categroy", 1)).expect("labels");
-    let result = chainstat_job::run(
-        cfg,
-        &RunOptions {
-            out: out.display().to_string(),
-            quiet: true,
-            ..Default::default()
-        },
-    )
-    .await;
-    let Err(err) = result else {
-        panic!("the run must fail");
-    };
-    let err = err.to_string();
-    assert!(err.contains("labels.csv"), "{err}");
-    assert!(err.contains("missing column(s) category"), "{err}");
-    assert!(err.contains("unknown column(s) categroy"), "{err}");
-    assert_eq!(
-        std::fs::read(out.join("_published.json")).expect("pointer"),
-        pointer
-    );
+    // A required column misspelled, and an optional one: both would read as empty.
+    for (file, good, bad, problems) in [
+        (
+            "labels.csv",
+            "category",
+            "categroy",
+            &["missing column(s) category", "unknown column(s) categroy"][..],
+        ),
+        (
+            "registry.csv",
+            "licence_id",
+            "licence_no",
+            &["unknown column(s) licence_no"][..],
+        ),
+        (
+            "prices.csv",
+            "price_usd",
+            "price",
+            &["missing column(s) price_usd", "unknown column(s) price"][..],
+        ),
+    ] {
+        let path = dir.path().join(file);
+        let text = std::fs::read_to_string(&path).expect("read");
+        std::fs::write(&path, text.replacen(good, bad, 1)).expect("write");
+        let result = chainstat_job::run(
+            cfg.clone(),
+            &RunOptions {
+                out: out.display().to_string(),
+                quiet: true,
+                ..Default::default()
+            },
+        )
+        .await;
+        std::fs::write(&path, text).expect("restore");
+        let Err(err) = result else {
+            panic!("a run with a misspelled column in {file} must fail");
+        };
+        let err = err.to_string();
+        assert!(err.contains(file), "{err}");
+        for p in problems {
+            assert!(err.contains(p), "{file}: {err}");
+        }
+        assert_eq!(
+            std::fs::read(out.join("_published.json")).expect("pointer"),
+            pointer
+        );
+    }
 }

@@ -150,6 +150,26 @@ impl Default for JobParams {
     }
 }
 
+/// A TOML error as `line L, column C: message`, without the source line toml would quote:
+/// that line may hold a secret (a `[storage]` key or a URL with credentials).
+fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    // serde quotes a rejected value (`invalid type: string "…"`): drop it too.
+    let mut message = String::new();
+    for (i, part) in e.message().trim_end().split('"').enumerate() {
+        match i % 2 {
+            0 => message.push_str(part),
+            _ => message.push_str("\"<value not shown>\""),
+        }
+    }
+    let Some(span) = e.span() else {
+        return message;
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    format!("line {line}, column {column}: {message}")
+}
+
 impl ChainstatConfig {
     /// Reads and parses a TOML config; relative local table paths become absolute.
     pub fn load(path: &Path) -> Result<Self> {
@@ -157,8 +177,9 @@ impl ChainstatConfig {
             path: path.display().to_string(),
             source,
         })?;
-        let mut cfg: ChainstatConfig = toml::from_str(&text)
-            .map_err(|e| EngineError::Config(format!("{}: {e}", path.display())))?;
+        let mut cfg: ChainstatConfig = toml::from_str(&text).map_err(|e| {
+            EngineError::Config(format!("{}: {}", path.display(), toml_error(&text, &e)))
+        })?;
         let base = path.parent().unwrap_or(Path::new("."));
         for t in &mut cfg.tables {
             t.url = resolve(base, &t.url);
@@ -235,6 +256,24 @@ mod tests {
         assert_eq!(c.tables[0].url, format!("{}/x/", dir.path().display()));
         assert_eq!(c.tables[1].url, "s3://b/k");
         assert_eq!(c.storage.s3["endpoint"], "http://127.0.0.1:1");
+    }
+
+    /// A malformed line is located, never quoted: it may be a credential.
+    #[test]
+    fn config_errors_never_echo_a_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        for text in [
+            "[storage.s3]\nsecret_access_key = wJalrXUtnFEMI/K7MDENG\n",
+            "[storage.s3]\nsecret_access_key = \"wJalrXUtnFEMI/K7MDENG\n",
+            "[job]\nkeep_runs = \"wJalrXUtnFEMI/K7MDENG\"\n",
+            "[storage]\ns3 = \"wJalrXUtnFEMI/K7MDENG\"\n",
+        ] {
+            std::fs::write(&p, text).unwrap();
+            let e = ChainstatConfig::load(&p).unwrap_err().to_string();
+            assert!(!e.contains("wJalr"), "{e}");
+            assert!(e.contains("line 2"), "{e}");
+        }
     }
 
     #[test]

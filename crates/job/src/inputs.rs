@@ -81,11 +81,27 @@ pub async fn register_reference(
         let t = chainstat_io::register(ctx, &spec, staging).await?;
         let has = |c: &str| t.schema.field_with_name(c).is_ok();
         let missing: Vec<&str> = r.required.iter().copied().filter(|c| !has(c)).collect();
-        if !missing.is_empty() {
+        // Strict both ways: a misspelled optional column would silently read as empty.
+        let unknown: Vec<&str> = t
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .filter(|n| !columns.contains(n))
+            .collect();
+        if !missing.is_empty() || !unknown.is_empty() {
+            let mut problems = Vec::new();
+            if !missing.is_empty() {
+                problems.push(format!("missing column(s) {}", missing.join(",")));
+            }
+            if !unknown.is_empty() {
+                problems.push(format!("unknown column(s) {}", unknown.join(",")));
+            }
             return Err(JobError::Config(format!(
-                "{role} {url}: missing column(s) {} (expected {})",
-                missing.join(", "),
-                columns.join(",")
+                "{role} {url}: {}; the columns are {}[,{}]",
+                problems.join(", "),
+                r.required.join(","),
+                r.optional.join(",")
             )));
         }
         let select: Vec<String> = columns
