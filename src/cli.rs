@@ -108,6 +108,10 @@ pub struct SqlArgs {
     /// Write the (last) result to this local path or object-store URL instead of stdout.
     #[arg(short = 'o', long, help_heading = "Output")]
     pub output: Option<String>,
+    /// Allow statements that write or register files (COPY, INSERT, CREATE EXTERNAL
+    /// TABLE): refused by default, since on a cluster they write on the executors' hosts.
+    #[arg(long, help_heading = "Query")]
+    pub allow_writes: bool,
     #[command(flatten)]
     pub input: InputArgs,
 }
@@ -131,6 +135,11 @@ pub struct RunArgs {
     /// No progress output.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Commit even if the sanity gates refuse the run (no exchange attributed, headline
+    /// figures moved more than [job] max_change_factor, the report gone): for a change
+    /// you know is real, such as new labels.
+    #[arg(long)]
+    pub accept_change: bool,
     #[command(flatten)]
     pub input: InputArgs,
 }

@@ -1,5 +1,5 @@
 //! The `chainstat` binary: parse arguments, call the library, map errors to exit codes
-//! (2 bad config or usage, 3 bad input data, 1 anything else).
+//! (one per failure class, see [`exit_code`] and the README's "Exit codes").
 
 mod cli;
 mod run_accuracy;
@@ -40,18 +40,79 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
+            if let Some(hint) = hint(&e) {
+                eprintln!("hint: {hint}");
+            }
             ExitCode::from(exit_code(&e))
         }
     }
 }
 
+/// Exit codes, one per failure class.
+mod exit {
+    /// Anything not classed below: a bug, or a query that failed for another reason.
+    pub const INTERNAL: u8 = 1;
+    /// Usage or configuration: flags, the config file, query files.
+    pub const CONFIG: u8 = 2;
+    /// Input data that cannot be read or recognised.
+    pub const INPUT: u8 = 3;
+    /// The output root: unreadable or unwritable, in use by another run, or changed
+    /// under this run (lease lost, pointer moved). Nothing was committed.
+    pub const OUTPUT: u8 = 4;
+    /// A sanity gate refused the commit (re-run with --accept-change if intended).
+    pub const REFUSED: u8 = 5;
+    /// A query was refused or stopped by a limit (memory, plan size, depth, read-only).
+    pub const LIMIT: u8 = 6;
+    /// The Ballista cluster lost an executor or cancelled the query: no answer used.
+    pub const CLUSTER: u8 = 7;
+}
+
+/// What to do about an output failure that names no cause of its own.
+fn hint(e: &anyhow::Error) -> Option<&'static str> {
+    let publish = e.chain().any(|c| {
+        matches!(
+            c.downcast_ref(),
+            Some(chainstat_job::JobError::Publish { .. })
+        )
+    });
+    publish.then_some(
+        "check that the output location exists and is reachable and writable with the \
+         configured [storage] credentials",
+    )
+}
+
 fn exit_code(e: &anyhow::Error) -> u8 {
+    // Classes that can sit under any wrapper first.
+    for cause in e.chain() {
+        if let Some(chainstat_job::JobError::Refused { .. }) = cause.downcast_ref() {
+            return exit::REFUSED;
+        }
+        if let Some(
+            chainstat_job::JobError::Locked { .. }
+            | chainstat_job::JobError::LeaseLost { .. }
+            | chainstat_job::JobError::PointerMoved { .. }
+            | chainstat_job::JobError::Publish { .. },
+        ) = cause.downcast_ref()
+        {
+            return exit::OUTPUT;
+        }
+        if let Some(err) = cause.downcast_ref::<EngineError>() {
+            if let Some(code) = guard_code(err) {
+                return code;
+            }
+        }
+        if let Some(datafusion::error::DataFusionError::ResourcesExhausted(_)) =
+            cause.downcast_ref()
+        {
+            return exit::LIMIT;
+        }
+    }
     for cause in e.chain() {
         if let Some(err) = cause.downcast_ref::<EngineError>() {
             return engine_code(err);
         }
         if cause.downcast_ref::<chainstat_io::IoError>().is_some() {
-            return 3;
+            return exit::INPUT;
         }
         if let Some(err) = cause.downcast_ref::<chainstat_cluster::ClusterError>() {
             return cluster_code(err);
@@ -59,31 +120,42 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         if let Some(err) = cause.downcast_ref::<chainstat_job::JobError>() {
             use chainstat_job::JobError as J;
             return match err {
-                J::Config(_) | J::NothingPublished(_) => 2,
-                J::Input(_) => 3,
+                J::Config(_) | J::NothingPublished(_) => exit::CONFIG,
+                J::Input(_) => exit::INPUT,
                 J::Engine(e) => engine_code(e),
                 J::Cluster(e) => cluster_code(e),
-                _ => 1,
+                _ => exit::INTERNAL,
             };
         }
     }
-    1
+    exit::INTERNAL
+}
+
+/// The classes an engine error decides on its own, whatever wraps it.
+fn guard_code(err: &EngineError) -> Option<u8> {
+    match err {
+        EngineError::Refused(_) => Some(exit::LIMIT),
+        EngineError::ClusterLost(_) => Some(exit::CLUSTER),
+        _ => None,
+    }
 }
 
 /// 2 for config, 3 for input, 1 otherwise.
 fn engine_code(err: &EngineError) -> u8 {
     match err {
-        EngineError::Config(_) | EngineError::Fs { .. } => 2,
-        EngineError::Input(e) if matches!(**e, chainstat_io::IoError::Config(_)) => 2,
-        EngineError::Input(_) => 3,
-        _ => 1,
+        EngineError::Config(_) | EngineError::Fs { .. } => exit::CONFIG,
+        EngineError::Input(e) if matches!(**e, chainstat_io::IoError::Config(_)) => exit::CONFIG,
+        EngineError::Input(_) => exit::INPUT,
+        EngineError::Refused(_) => exit::LIMIT,
+        EngineError::ClusterLost(_) => exit::CLUSTER,
+        _ => exit::INTERNAL,
     }
 }
 
 fn cluster_code(err: &chainstat_cluster::ClusterError) -> u8 {
     match err {
-        chainstat_cluster::ClusterError::Usage(_) => 2,
-        _ => 1,
+        chainstat_cluster::ClusterError::Usage(_) => exit::CONFIG,
+        _ => exit::INTERNAL,
     }
 }
 

@@ -21,6 +21,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
         no_report: args.no_report,
         keep_work: args.keep_work,
         quiet: args.quiet,
+        accept_change: args.accept_change,
     };
     let s = chainstat_job::run(cfg, &opts).await?;
     let m = &s.manifest;

@@ -130,6 +130,33 @@ pub struct JobParams {
     /// The job does so on its own in a run where two distinct addresses share a key
     /// (`keys_collide`); this forces it, for audits and for testing that both ways agree.
     pub exact_address_joins: bool,
+    /// Sanity gate: a run whose headline figures (exchanges, their turnover, addresses)
+    /// move by more than this factor either way against the published run refuses to
+    /// commit unless `--accept-change` is given.
+    pub max_change_factor: f64,
+    /// Seconds an output lease on an object store lasts unless renewed (it is renewed
+    /// every third of that while the run works); a run that died blocks the root at most
+    /// this long. Local roots use a lock the kernel releases with the process.
+    pub lease_seconds: u64,
+}
+
+impl JobParams {
+    /// Checks values a run depends on.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        if self.max_change_factor.is_nan() || self.max_change_factor <= 1.0 {
+            return Err(format!(
+                "[job] max_change_factor = {} must be a number above 1",
+                self.max_change_factor
+            ));
+        }
+        if !(10..=86_400).contains(&self.lease_seconds) {
+            return Err(format!(
+                "[job] lease_seconds = {} must be between 10 and 86400",
+                self.lease_seconds
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for JobParams {
@@ -146,6 +173,8 @@ impl Default for JobParams {
             report_year: None,
             keep_runs: 3,
             exact_address_joins: false,
+            max_change_factor: 10.0,
+            lease_seconds: 600,
         }
     }
 }
@@ -198,6 +227,9 @@ impl ChainstatConfig {
         {
             *p = resolve(base, p);
         }
+        cfg.job
+            .validate()
+            .map_err(|e| EngineError::Config(format!("{}: {e}", path.display())))?;
         cfg.cluster
             .validate()
             .map_err(|e| EngineError::Config(format!("{}: {e}", path.display())))?;

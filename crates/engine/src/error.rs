@@ -21,6 +21,14 @@ pub enum EngineError {
     /// Ballista scheduler / executor failure.
     #[error("ballista: {0}")]
     Ballista(String),
+    /// A statement refused before it ran: it writes while writes are off, or it is past
+    /// a limit (output size of a join, expression depth) the memory pool cannot enforce.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// The cluster lost an executor (or cancelled the job) while a query ran: whatever it
+    /// returned is not used.
+    #[error("cluster: {0}")]
+    ClusterLost(String),
     /// Local file system trouble (config file, work dirs).
     #[error("{path}: {source}")]
     Fs {

@@ -37,6 +37,47 @@ pub enum JobError {
         /// What went wrong.
         reason: String,
     },
+    /// Another run holds the output root's lease.
+    #[error("output {root} is in use: {holder}; chainstat allows one writer per output root")]
+    Locked {
+        /// The output root.
+        root: String,
+        /// Who holds it and until when.
+        holder: String,
+    },
+    /// This run lost the output root's lease before its commit: it must not commit.
+    #[error("output {root}: this run lost its lease ({reason}); nothing was committed")]
+    LeaseLost {
+        /// The output root.
+        root: String,
+        /// Why.
+        reason: String,
+    },
+    /// The pointer moved since the run started: another writer committed.
+    #[error(
+        "output {root}: the published run changed while this run worked (expected {expected}, \
+         found {found}); nothing was committed"
+    )]
+    PointerMoved {
+        /// The output root.
+        root: String,
+        /// The run published when this one started.
+        expected: String,
+        /// The run published now.
+        found: String,
+    },
+    /// A sanity gate refused the commit: the figures look broken or changed too much.
+    #[error(
+        "refusing to commit run {run_id}: {}; the published run stays as it was. \
+         If this change is intended, run again with --accept-change",
+        reasons.join("; ")
+    )]
+    Refused {
+        /// The run that was not committed.
+        run_id: String,
+        /// What tripped the gates.
+        reasons: Vec<String>,
+    },
     /// Nothing has been published under the output location yet.
     #[error("nothing published under {0} (run `chainstat run --out {0}` first)")]
     NothingPublished(String),

@@ -4,7 +4,9 @@
 //! inputs or attributions changed and carry the rest over from the previous run.
 
 pub mod error;
+pub mod gate;
 pub mod inputs;
+pub mod lease;
 pub mod manifest;
 pub mod progress;
 pub mod publish;

@@ -21,6 +21,9 @@ pub struct Pointer {
     pub manifest: String,
     /// When it was committed (RFC 3339).
     pub committed_at: String,
+    /// The run it replaced: the pointer moves only from the run a writer started from.
+    #[serde(default)]
+    pub previous: Option<String>,
 }
 
 /// One file of a published table.
@@ -127,6 +130,13 @@ pub struct RunManifest {
     /// a supercluster shows here before any figure is trusted.
     #[serde(default)]
     pub cluster_sizes: Vec<chainstat_cluster::guardrail::SizeStats>,
+    /// The run published when this one started (the one its commit replaced): the
+    /// chain of commits that pruning follows.
+    #[serde(default)]
+    pub previous_run: Option<String>,
+    /// The headline figures the next run's sanity gates compare against.
+    #[serde(default)]
+    pub figures: Option<crate::gate::Figures>,
     /// Counted rejects.
     pub rejects: Vec<RejectCount>,
     /// Stage timings.

@@ -42,7 +42,7 @@ pub const POINTER: &str = "_published.json";
 pub struct Root {
     /// The root as given, with a trailing `/`.
     pub url: String,
-    store: Arc<dyn ObjectStore>,
+    pub(crate) store: Arc<dyn ObjectStore>,
     prefix: ObjectPath,
 }
 
@@ -66,7 +66,7 @@ impl Root {
         })
     }
 
-    fn path(&self, rel: &str) -> ObjectPath {
+    pub(crate) fn path(&self, rel: &str) -> ObjectPath {
         rel.split('/')
             .filter(|s| !s.is_empty())
             .fold(self.prefix.clone(), |p, s| p.clone().join(s))
@@ -172,11 +172,16 @@ impl Root {
 
     /// The run folders present (names under `runs/`).
     pub async fn runs(&self) -> Result<Vec<String>> {
+        self.folders("runs").await
+    }
+
+    /// The folders directly under `rel`, sorted.
+    pub async fn folders(&self, rel: &str) -> Result<Vec<String>> {
         let listed = self
             .store
-            .list_with_delimiter(Some(&self.path("runs")))
+            .list_with_delimiter(Some(&self.path(rel)))
             .await
-            .map_err(|e| JobError::publish(self.url_of("runs"), e))?;
+            .map_err(|e| JobError::publish(self.url_of(rel), e))?;
         let mut runs: Vec<String> = listed
             .common_prefixes
             .iter()
@@ -186,8 +191,31 @@ impl Root {
         Ok(runs)
     }
 
+    /// Flushes every file under the local folder `rel` and the folders themselves to
+    /// disk (a no-op on object stores, whose puts are durable when they return): the
+    /// commit's rename is only durable once what it points to is.
+    /// The folders holding `rel` up to the root are flushed too, so its entry survives.
+    pub fn sync_local(&self, rel: &str) -> Result<()> {
+        let (Some(path), Some(root)) = (self.local_dir(rel), self.local_dir("")) else {
+            return Ok(());
+        };
+        let fail = |e| JobError::publish(self.url_of(rel), e);
+        sync_tree(&path).map_err(fail)?;
+        let mut dir = path.parent();
+        while let Some(d) = dir {
+            std::fs::File::open(d)
+                .and_then(|f| f.sync_all())
+                .map_err(fail)?;
+            if d == root.as_path() || !d.starts_with(&root) {
+                break;
+            }
+            dir = d.parent();
+        }
+        Ok(())
+    }
+
     /// The local folder behind `rel`, for a `file://` root.
-    fn local_dir(&self, rel: &str) -> Option<std::path::PathBuf> {
+    pub(crate) fn local_dir(&self, rel: &str) -> Option<std::path::PathBuf> {
         let u = url::Url::parse(&self.url_of(rel)).ok()?;
         (u.scheme() == "file")
             .then(|| u.to_file_path().ok())
@@ -195,13 +223,52 @@ impl Root {
     }
 }
 
-/// The committed run under `root`: (run folder relative to root, manifest).
-pub async fn current(root: &Root) -> Result<Option<(String, RunManifest)>> {
-    let Some(bytes) = root.get(POINTER).await? else {
-        return Ok(None);
+fn sync_tree(path: &std::path::Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path)? {
+            sync_tree(&entry?.path())?;
+        }
+    }
+    std::fs::File::open(path)?.sync_all()
+}
+
+/// The pointer under `root` and the version it was read at (for the compare-and-swap
+/// of the next commit).
+pub async fn pointer(root: &Root) -> Result<Option<(Pointer, object_store::UpdateVersion)>> {
+    let got = match root.store.get(&root.path(POINTER)).await {
+        Ok(g) => g,
+        Err(object_store::Error::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(JobError::publish(root.url_of(POINTER), e)),
     };
+    let version = object_store::UpdateVersion {
+        e_tag: got.meta.e_tag.clone(),
+        version: got.meta.version.clone(),
+    };
+    let bytes = got
+        .bytes()
+        .await
+        .map_err(|e| JobError::publish(root.url_of(POINTER), e))?;
     let pointer: Pointer = serde_json::from_slice(&bytes)
         .map_err(|e| JobError::publish(root.url_of(POINTER), format!("unreadable pointer: {e}")))?;
+    Ok(Some((pointer, version)))
+}
+
+/// The manifest of run `run_id` under `root`, if it has one.
+async fn manifest_of(root: &Root, run_id: &str) -> Result<Option<RunManifest>> {
+    let rel = format!("runs/{run_id}/manifest.json");
+    match root.get(&rel).await? {
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| JobError::publish(root.url_of(&rel), format!("unreadable manifest: {e}"))),
+        None => Ok(None),
+    }
+}
+
+/// The committed run under `root`: (run folder relative to root, manifest).
+pub async fn current(root: &Root) -> Result<Option<(String, RunManifest)>> {
+    let Some((pointer, _)) = self::pointer(root).await? else {
+        return Ok(None);
+    };
     let manifest_bytes = root.get(&pointer.manifest).await?.ok_or_else(|| {
         JobError::publish(
             root.url_of(&pointer.manifest),
@@ -217,52 +284,208 @@ pub async fn current(root: &Root) -> Result<Option<(String, RunManifest)>> {
     Ok(Some((format!("runs/{}", pointer.run_id), manifest)))
 }
 
-/// Writes the manifest into the run folder, then the pointer: the commit.
-pub async fn commit(root: &Root, manifest: &RunManifest) -> Result<()> {
+/// What a commit replaces: the pointer as the run found it when it took the lease.
+#[derive(Debug, Clone, Default)]
+pub struct Predecessor {
+    /// The pointer then (None: nothing was published).
+    pub pointer: Option<Pointer>,
+    /// The version it was read at.
+    pub version: Option<object_store::UpdateVersion>,
+}
+
+impl Predecessor {
+    /// Reads the pointer now.
+    pub async fn read(root: &Root) -> Result<Predecessor> {
+        Ok(match pointer(root).await? {
+            Some((p, v)) => Predecessor {
+                pointer: Some(p),
+                version: Some(v),
+            },
+            None => Predecessor::default(),
+        })
+    }
+
+    /// The run it names.
+    pub fn run_id(&self) -> Option<&str> {
+        self.pointer.as_ref().map(|p| p.run_id.as_str())
+    }
+}
+
+/// Commits the run: checks that every file the manifest lists is there, makes the run
+/// durable (local disks), writes the manifest, then swaps the pointer from `from` to
+/// this run — refusing if another writer moved it in between.
+pub async fn commit(root: &Root, manifest: &RunManifest, from: &Predecessor) -> Result<()> {
     let run_dir = format!("runs/{}", manifest.run_id);
+    check_files(root, &run_dir, manifest).await?;
     let manifest_rel = format!("{run_dir}/manifest.json");
     let body = serde_json::to_vec_pretty(manifest)
         .map_err(|e| JobError::publish(root.url_of(&manifest_rel), e))?;
     root.put(&manifest_rel, body).await?;
+    root.sync_local(&run_dir)?;
     let pointer = Pointer {
         run_id: manifest.run_id.clone(),
         manifest: manifest_rel,
         committed_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        previous: from.run_id().map(str::to_string),
     };
     let body = serde_json::to_vec_pretty(&pointer)
         .map_err(|e| JobError::publish(root.url_of(POINTER), e))?;
-    root.put(POINTER, body).await
+    // The lease keeps other writers out; the compare-and-swap catches one that ignored
+    // it (an older chainstat, a hand copy) instead of overwriting its commit.
+    let now = self::pointer(root).await?;
+    let found = now.as_ref().map(|(p, _)| p.run_id.as_str());
+    if found != from.run_id() {
+        return Err(JobError::PointerMoved {
+            root: root.url.clone(),
+            expected: from.run_id().unwrap_or("nothing published").to_string(),
+            found: found.unwrap_or("nothing published").to_string(),
+        });
+    }
+    let mode = match (&from.version, root.local_dir("").is_some()) {
+        // Local disks have no conditional overwrite; the lock and the check above hold.
+        (_, true) => object_store::PutMode::Overwrite,
+        (Some(v), false) => object_store::PutMode::Update(v.clone()),
+        (None, false) => object_store::PutMode::Create,
+    };
+    match root
+        .store
+        .put_opts(&root.path(POINTER), body.into(), mode.into())
+        .await
+    {
+        Ok(_) => {}
+        Err(
+            object_store::Error::Precondition { .. } | object_store::Error::AlreadyExists { .. },
+        ) => {
+            let found = self::pointer(root).await.ok().flatten();
+            return Err(JobError::PointerMoved {
+                root: root.url.clone(),
+                expected: from.run_id().unwrap_or("nothing published").to_string(),
+                found: found.map_or("unknown".into(), |(p, _)| p.run_id),
+            });
+        }
+        Err(e) => return Err(JobError::publish(root.url_of(POINTER), e)),
+    }
+    // The rename is durable once the root folder's entry is.
+    root.sync_local(POINTER)
 }
 
-/// Deletes committed runs beyond the newest `keep` (never `committed`), and folders of
-/// runs that never committed (no manifest) older than the newest committed one. Only
-/// runs that were once published count towards `keep`, so a crashed run cannot push a
-/// run readers may still hold out of the window.
+/// Every file of every table, state folder and report the manifest lists must exist
+/// with the recorded size before a pointer may name the run.
+async fn check_files(root: &Root, run_dir: &str, manifest: &RunManifest) -> Result<()> {
+    let prefix = root.path(run_dir);
+    let present: std::collections::BTreeMap<String, u64> = root
+        .list_under(run_dir)
+        .await?
+        .into_iter()
+        .filter_map(|o| {
+            let rel: Vec<String> = o
+                .location
+                .prefix_match(&prefix)?
+                .map(|p| p.as_ref().to_string())
+                .collect();
+            Some((rel.join("/"), o.size))
+        })
+        .collect();
+    let mut missing = Vec::new();
+    for (name, table) in &manifest.tables {
+        for f in &table.files {
+            match present.get(&f.path) {
+                Some(size) if *size == f.bytes => {}
+                Some(size) => missing.push(format!(
+                    "{name}: {} ({size} bytes, {} recorded)",
+                    f.path, f.bytes
+                )),
+                None => missing.push(format!("{name}: {}", f.path)),
+            }
+        }
+    }
+    for report in &manifest.reports {
+        if !present.contains_key(report) {
+            missing.push(report.clone());
+        }
+    }
+    for (name, rel) in &manifest.state {
+        let folder = rel
+            .strip_prefix(&format!("{run_dir}/"))
+            .unwrap_or(rel)
+            .trim_end_matches('/');
+        if !present.keys().any(|k| k.starts_with(&format!("{folder}/"))) {
+            missing.push(format!("state {name}: {folder}/"));
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(JobError::publish(
+        root.url_of(run_dir),
+        format!(
+            "not committed: {} file(s) the manifest lists are missing or changed: {}",
+            missing.len(),
+            missing.join(", ")
+        ),
+    ))
+}
+
+/// Deletes published runs beyond the newest `keep` and folders of runs that never
+/// committed, older than `committed` (the run just committed, which holds the lease).
+///
+/// The published runs are the chain of commits: the current run, the run its manifest
+/// says it replaced, and so on — so a run that wrote its manifest but died before its
+/// pointer moved never counts towards `keep`. Runs newer than `committed` are never
+/// touched.
 pub async fn prune(root: &Root, committed: &str, keep: usize) -> Result<Vec<String>> {
     let runs = root.runs().await?;
-    let mut published = Vec::new();
-    let mut orphans = Vec::new();
-    for r in runs {
-        if root
-            .get(&format!("runs/{r}/manifest.json"))
-            .await?
-            .is_some()
-        {
-            published.push(r);
-        } else if r.as_str() < committed {
-            orphans.push(r);
+    let mut chain = vec![committed.to_string()];
+    let mut at = committed.to_string();
+    loop {
+        let Some(m) = manifest_of(root, &at).await? else {
+            break;
+        };
+        match m.previous_run {
+            Some(p) if runs.contains(&p) && !chain.contains(&p) && p < at => {
+                chain.push(p.clone());
+                at = p;
+            }
+            Some(_) => break,
+            None => {
+                // Written before manifests named their predecessor: every older run
+                // with a manifest was published.
+                for r in runs.iter().rev() {
+                    if r.as_str() < at.as_str()
+                        && !chain.contains(r)
+                        && manifest_of(root, r).await?.is_some()
+                    {
+                        chain.push(r.clone());
+                    }
+                }
+                break;
+            }
         }
     }
     let keep = keep.max(1);
     let mut deleted = Vec::new();
-    let old = published.len().saturating_sub(keep);
-    for r in published[..old].iter().chain(orphans.iter()) {
-        if r != committed {
-            root.delete_prefix(&format!("runs/{r}")).await?;
-            deleted.push(r.clone());
+    for r in &runs {
+        let published_and_kept = chain.iter().take(keep).any(|c| c == r);
+        if published_and_kept || r.as_str() >= committed {
+            continue;
         }
+        root.delete_prefix(&format!("runs/{r}")).await?;
+        deleted.push(r.clone());
     }
     Ok(deleted)
+}
+
+/// Deletes the work folders (`_work/<run>`) left by runs that were killed or failed;
+/// called by the run that holds the lease, before it writes its own.
+pub async fn sweep_work(root: &Root, own: &str) -> Result<Vec<String>> {
+    let mut swept = Vec::new();
+    for w in root.folders("_work").await? {
+        if w != own {
+            root.delete_prefix(&format!("_work/{w}")).await?;
+            swept.push(w);
+        }
+    }
+    Ok(swept)
 }
 
 /// Splits `batches` (ordered by the partition column first) into partitions and

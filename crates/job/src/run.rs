@@ -17,6 +17,8 @@ use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use sha2::{Digest, Sha256};
 
 use crate::error::{JobError, Result};
+use crate::gate;
+use crate::lease::Lease;
 use crate::manifest::{RejectCount, RunManifest, MANIFEST_VERSION};
 use crate::progress::Progress;
 use crate::publish::{self, Root};
@@ -39,6 +41,9 @@ pub struct RunOptions {
     pub keep_work: bool,
     /// No progress output.
     pub quiet: bool,
+    /// Commit even when the sanity gates find the figures broken or changed too much
+    /// against the published run (see [`crate::gate`]).
+    pub accept_change: bool,
 }
 
 /// What a run did.
@@ -96,272 +101,326 @@ async fn run_inner(
     }
     let staging = session.staging.clone();
     let root = Root::open(ctx, &opts.out)?;
-    // The run's work folder, relative to the root (`work` is its URL).
-    let work_rel = format!("_work/{run_id}");
-    let work = root.location_of(&work_rel);
-    let reference = crate::inputs::register_reference(ctx, &config.job, staging.as_deref()).await?;
-    let inputs = crate::inputs::inventory(ctx, &config, &session.tables, reference).await?;
-    st.done(format!(
-        "{} tables, {} input files",
-        session.tables.len(),
-        inputs.iter().map(|s| s.objects.len()).sum::<usize>()
-    ));
-
-    // Every later step reads the canonical views many times (heuristics, flows,
-    // candidates, coverage); validate and deduplicate the inputs once and read Parquet.
-    let st = progress.stage("canonical views");
-    let repeated = chainstat_engine::views::stage_canonical(
-        ctx,
-        &session.tables,
-        staging.as_deref(),
-        &format!("{work}/canonical"),
-        // `rejects` names the Parquet row except on Ballista (see create_views).
-        opts.cluster.is_none(),
-        // String views for the queries that ask (`-- strings: views`); on Ballista the
-        // views are flattened into tables below.
-        opts.cluster.is_none(),
+    // One writer per output root, from before the first write until after pruning.
+    let lease = Lease::acquire(
+        &root,
+        &run_id,
+        std::time::Duration::from_secs(config.job.lease_seconds),
     )
     .await?;
-    let mut staged = Vec::new();
-    let mut input_rows = 0;
-    for view in ["transfers", "utxo_inputs", "utxo_outputs"] {
-        if opts.cluster.is_some() {
-            // Ballista ships each query's logical plan as protobuf: a query reading these
-            // views (staged rows, anti-join, winners, per chain) three times went past the
-            // decoder's recursion limit, so on a cluster they are flattened into tables.
-            let path = format!("{work}/canonical/{view}/");
-            let sql = format!("SELECT * FROM {view}");
-            chainstat_cluster::write_and_register_plain(ctx, &sql, &path, view).await?;
+    // Boxed: the rest of the run is one large future, kept off the caller's stack.
+    let result = Box::pin(async {
+        // The run's work folder, relative to the root (`work` is its URL).
+        let work_rel = format!("_work/{run_id}");
+        let work = root.location_of(&work_rel);
+        match publish::sweep_work(&root, &run_id).await {
+            Ok(swept) if !swept.is_empty() => {
+                log::info!(
+                    "deleted work folders of runs that did not finish: {}",
+                    swept.join(", ")
+                )
+            }
+            Ok(_) => {}
+            Err(e) => log::warn!("work folders of earlier runs not deleted: {e}"),
         }
-        let n = chainstat_cluster::count(ctx, &format!("SELECT count(*) FROM {view}")).await?;
-        input_rows += n;
-        staged.push(format!("{n} {view}"));
-    }
-    st.done(format!("{} ({repeated} repeated keys)", staged.join(", ")));
+        // What the commit will replace, read once the lease keeps other writers out.
+        let predecessor = publish::Predecessor::read(&root).await?;
+        let published = publish::current(&root).await?;
+        let reference =
+            crate::inputs::register_reference(ctx, &config.job, staging.as_deref()).await?;
+        let inputs = crate::inputs::inventory(ctx, &config, &session.tables, reference).await?;
+        st.done(format!(
+            "{} tables, {} input files",
+            session.tables.len(),
+            inputs.iter().map(|s| s.objects.len()).sum::<usize>()
+        ));
 
-    let previous = if opts.incremental {
-        publish::current(&root).await?
-    } else {
-        None
-    };
-
-    // The deposit heuristic's dust floor is in USD: the `prices` view (a plain view over
-    // the prices file, no clustering in it) is defined before the clustering needs it.
-    if let Some(q) = queries
-        .iter()
-        .find(|q| q.name == "prices" && q.kind == QueryKind::View)
-    {
-        let sql = queries::render(q, &placeholders(&config))?;
-        ctx.sql(&format!("CREATE OR REPLACE VIEW prices AS {sql}"))
-            .await
-            .map_err(|e| JobError::Query {
-                file: q.file.clone(),
-                source: Box::new(e),
-            })?
-            .collect()
-            .await
-            .map_err(|e| JobError::Query {
-                file: q.file.clone(),
-                source: Box::new(e),
-            })?;
-    }
-
-    let st = progress.stage("cluster");
-    // The cluster tables are scratch unless the work folder is kept: the evidence table
-    // (which nothing in the job reads) and the tables' key order are for a kept folder.
-    let cs = chainstat_cluster::run_with(
-        ctx,
-        &config.cluster,
-        &format!("{work}/cluster_work"),
-        &format!("{work}/cluster"),
-        if opts.keep_work {
-            chainstat_cluster::Outputs::ALL
-        } else {
-            chainstat_cluster::Outputs::SCRATCH
-        },
-    )
-    .await?;
-    st.done(format!(
-        "{} addresses, {} clusters, {} edges",
-        cs.nodes, cs.clusters, cs.edges
-    ));
-
-    let mut params = placeholders(&config);
-    let collisions = key_collisions(ctx).await?;
-    if collisions > 0 {
-        log::warn!(
-            "{collisions} address key(s) shared by distinct addresses: address joins compare \
-             the strings as well this run"
-        );
-    }
-    params.insert(
-        "keys_collide".to_string(),
-        (collisions > 0 || config.job.exact_address_joins).to_string(),
-    );
-    let passes = slice_passes(ctx, &config, input_rows);
-    let mut tables = BTreeMap::new();
-    let mut scope: Option<Scope> = None;
-    for q in &queries {
-        let sql = queries::render(q, &params)?;
-        if scope.is_none() && (sql.contains("scope_months") || sql.contains("scope_years")) {
-            let st = progress.stage("decide scope");
-            let s = decide_scope(
-                &session,
-                &root,
-                &inputs,
-                previous.as_ref(),
-                &config_fp,
-                &queries_fp,
-            )
-            .await?;
-            scope::register(ctx, &s, staging.as_deref()).await?;
-            st.done(format!("{}: {}", s.record.mode, s.record.reason));
-            scope = Some(s);
-        }
-        let st = progress.stage(&q.name);
-        let before = set_options(ctx, &q.settings)?;
-        let work = run_query(
+        // Every later step reads the canonical views many times (heuristics, flows,
+        // candidates, coverage); validate and deduplicate the inputs once and read Parquet.
+        let st = progress.stage("canonical views");
+        let repeated = chainstat_engine::views::stage_canonical(
             ctx,
-            q,
-            &sql,
-            &params,
-            passes,
-            &work,
-            &root,
-            &run_dir,
-            scope.as_ref(),
-            previous.as_ref(),
-            &mut tables,
-        );
-        let detail = match q.string_views {
-            true => chainstat_cluster::with_views_unless_bounded(ctx, work).await,
-            false => work.await,
-        };
-        restore_options(ctx, before);
-        let detail = detail?;
-        st.done(detail);
-        failpoint("publish", tables.len());
-    }
-    let scope = match scope {
-        Some(s) => s,
-        None => scope::full(ctx, "no query reads the scope").await?,
-    };
+            &session.tables,
+            staging.as_deref(),
+            &format!("{work}/canonical"),
+            // `rejects` names the Parquet row except on Ballista (see create_views).
+            opts.cluster.is_none(),
+            // String views for the queries that ask (`-- strings: views`); on Ballista the
+            // views are flattened into tables below.
+            opts.cluster.is_none(),
+        )
+        .await?;
+        let mut staged = Vec::new();
+        let mut input_rows = 0;
+        for view in ["transfers", "utxo_inputs", "utxo_outputs"] {
+            if opts.cluster.is_some() {
+                // Ballista ships each query's logical plan as protobuf: a query reading these
+                // views (staged rows, anti-join, winners, per chain) three times went past the
+                // decoder's recursion limit, so on a cluster they are flattened into tables.
+                let path = format!("{work}/canonical/{view}/");
+                let sql = format!("SELECT * FROM {view}");
+                chainstat_cluster::write_and_register_plain(ctx, &sql, &path, view).await?;
+            }
+            let n = chainstat_cluster::count(ctx, &format!("SELECT count(*) FROM {view}")).await?;
+            input_rows += n;
+            staged.push(format!("{n} {view}"));
+        }
+        st.done(format!("{} ({repeated} repeated keys)", staged.join(", ")));
 
-    let st = progress.stage("state for incremental runs");
-    let mut state = BTreeMap::new();
-    for (name, sql) in [
-        ("address_attribution", "SELECT * FROM address_attribution"),
-        ("prices", "SELECT * FROM prices"),
-    ] {
-        if ctx.table_exist(name)? {
-            let rel = format!("{run_dir}/_state/{name}/");
-            let staged = queries
-                .iter()
-                .any(|q| q.name == name && q.kind == QueryKind::Stage);
-            if staged {
-                // Already Parquet in the work folder, exactly `SELECT * FROM {name}`: copy
-                // the files instead of decoding and encoding 2.6M rows again (0.9 s at 10M
-                // transfers; a server-side copy on object stores).
-                let files = root
-                    .copy_prefix(&staged_folder(&work_rel, name), &rel)
-                    .await?;
-                log::debug!("{name}: {files} state file(s) copied");
+        let previous = if opts.incremental {
+            published.clone()
+        } else {
+            None
+        };
+
+        // The deposit heuristic's dust floor is in USD: the `prices` view (a plain view over
+        // the prices file, no clustering in it) is defined before the clustering needs it.
+        if let Some(q) = queries
+            .iter()
+            .find(|q| q.name == "prices" && q.kind == QueryKind::View)
+        {
+            let sql = queries::render(q, &placeholders(&config))?;
+            ctx.sql(&format!("CREATE OR REPLACE VIEW prices AS {sql}"))
+                .await
+                .map_err(|e| JobError::Query {
+                    file: q.file.clone(),
+                    source: Box::new(e),
+                })?
+                .collect()
+                .await
+                .map_err(|e| JobError::Query {
+                    file: q.file.clone(),
+                    source: Box::new(e),
+                })?;
+        }
+
+        let st = progress.stage("cluster");
+        // The cluster tables are scratch unless the work folder is kept: the evidence table
+        // (which nothing in the job reads) and the tables' key order are for a kept folder.
+        let cs = chainstat_cluster::run_with(
+            ctx,
+            &config.cluster,
+            &format!("{work}/cluster_work"),
+            &format!("{work}/cluster"),
+            if opts.keep_work {
+                chainstat_cluster::Outputs::ALL
             } else {
-                chainstat_cluster::write_and_register(
-                    ctx,
-                    sql,
-                    &root.location_of(&rel),
-                    &format!("_state_{name}"),
+                chainstat_cluster::Outputs::SCRATCH
+            },
+        )
+        .await?;
+        st.done(format!(
+            "{} addresses, {} clusters, {} edges",
+            cs.nodes, cs.clusters, cs.edges
+        ));
+
+        let mut params = placeholders(&config);
+        let collisions = key_collisions(ctx).await?;
+        if collisions > 0 {
+            log::warn!(
+                "{collisions} address key(s) shared by distinct addresses: address joins compare \
+             the strings as well this run"
+            );
+        }
+        params.insert(
+            "keys_collide".to_string(),
+            (collisions > 0 || config.job.exact_address_joins).to_string(),
+        );
+        let passes = slice_passes(ctx, &config, input_rows);
+        let mut tables = BTreeMap::new();
+        let mut scope: Option<Scope> = None;
+        for q in &queries {
+            let sql = queries::render(q, &params)?;
+            if scope.is_none() && (sql.contains("scope_months") || sql.contains("scope_years")) {
+                let st = progress.stage("decide scope");
+                let s = decide_scope(
+                    &session,
+                    &root,
+                    &inputs,
+                    previous.as_ref(),
+                    &config_fp,
+                    &queries_fp,
                 )
                 .await?;
+                scope::register(ctx, &s, staging.as_deref()).await?;
+                st.done(format!("{}: {}", s.record.mode, s.record.reason));
+                scope = Some(s);
             }
-            state.insert(name.to_string(), rel);
+            let st = progress.stage(&q.name);
+            let before = set_options(ctx, &q.settings)?;
+            let work = run_query(
+                ctx,
+                q,
+                &sql,
+                &params,
+                passes,
+                &work,
+                &root,
+                &run_dir,
+                scope.as_ref(),
+                previous.as_ref(),
+                &mut tables,
+            );
+            let detail = match q.string_views {
+                true => chainstat_cluster::with_views_unless_bounded(ctx, work).await,
+                false => work.await,
+            };
+            restore_options(ctx, before);
+            let detail = detail?;
+            st.done(detail);
+            failpoint("publish", tables.len());
         }
-    }
-    st.done(format!("{} tables", state.len()));
+        let scope = match scope {
+            Some(s) => s,
+            None => scope::full(ctx, "no query reads the scope").await?,
+        };
 
-    let rejects = if ctx.table_exist("rejects_summary")? {
-        reject_counts(ctx).await?
-    } else {
-        Vec::new()
-    };
-    let mut manifest = RunManifest {
-        manifest_version: MANIFEST_VERSION,
-        run_id: run_id.clone(),
-        chainstat_version: env!("CARGO_PKG_VERSION").to_string(),
-        started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        finished_at: String::new(),
-        engine: opts.cluster.clone().unwrap_or_else(|| "embedded".into()),
-        config: redacted_config(&config)?,
-        config_fingerprint: config_fp,
-        queries_fingerprint: queries_fp,
-        scope: scope.record.clone(),
-        inputs,
-        tables,
-        state,
-        clustering: BTreeMap::from([
-            ("edges".to_string(), cs.edges),
-            ("addresses".to_string(), cs.nodes),
-            ("clusters".to_string(), cs.clusters),
-            ("label_conflicts".to_string(), cs.conflicts),
-            ("warnings".to_string(), cs.warnings),
-            ("shared_address_keys".to_string(), collisions),
-            ("service_senders".to_string(), cs.services),
-            ("treasury_wallets".to_string(), cs.treasury_wallets),
-            ("superclusters".to_string(), cs.superclusters),
-        ])
-        .into_iter()
-        .chain(
-            cs.coinjoins
-                .iter()
-                .map(|(rule, n)| (format!("coinjoin_{rule}"), *n)),
-        )
-        .collect(),
-        cluster_sizes: cs.sizes.clone(),
-        rejects,
-        timings: Vec::new(),
-        reports: Vec::new(),
-    };
-
-    if !opts.no_report {
-        let st = progress.stage("report");
-        let meta = report::load::Meta::of_run(&manifest, config.job.threshold_usd);
-        match report::load::build(ctx, &meta, config.job.report_year).await? {
-            Some(data) => {
-                for (file, body) in [
-                    ("report.html", report::render_html(&data)),
-                    ("report.md", report::render_markdown(&data)),
-                ] {
-                    root.put(&format!("{run_dir}/{file}"), body.into_bytes())
+        let st = progress.stage("state for incremental runs");
+        let mut state = BTreeMap::new();
+        for (name, sql) in [
+            ("address_attribution", "SELECT * FROM address_attribution"),
+            ("prices", "SELECT * FROM prices"),
+        ] {
+            if ctx.table_exist(name)? {
+                let rel = format!("{run_dir}/_state/{name}/");
+                let staged = queries
+                    .iter()
+                    .any(|q| q.name == name && q.kind == QueryKind::Stage);
+                if staged {
+                    // Already Parquet in the work folder, exactly `SELECT * FROM {name}`: copy
+                    // the files instead of decoding and encoding 2.6M rows again (0.9 s at 10M
+                    // transfers; a server-side copy on object stores).
+                    let files = root
+                        .copy_prefix(&staged_folder(&work_rel, name), &rel)
                         .await?;
-                    manifest.reports.push(file.to_string());
+                    log::debug!("{name}: {files} state file(s) copied");
+                } else {
+                    chainstat_cluster::write_and_register(
+                        ctx,
+                        sql,
+                        &root.location_of(&rel),
+                        &format!("_state_{name}"),
+                    )
+                    .await?;
                 }
-                st.done(format!("year {}", data.year));
+                state.insert(name.to_string(), rel);
             }
-            None => st.done("no yearly data: no report"),
         }
-    }
+        st.done(format!("{} tables", state.len()));
 
-    manifest.finished_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    manifest.timings = progress.timings();
-    failpoint("commit", 0);
-    publish::commit(&root, &manifest).await?;
-    // Committed: housekeeping failures from here on are warnings, not a failed run.
-    match publish::prune(&root, &run_id, config.job.keep_runs).await {
-        Ok(pruned) if !pruned.is_empty() => log::info!("deleted old runs: {}", pruned.join(", ")),
-        Ok(_) => {}
-        Err(e) => log::warn!("run {run_id} committed, but pruning old runs failed: {e}"),
-    }
-    if !opts.keep_work {
-        if let Err(e) = root.delete_prefix(&work_rel).await {
-            log::warn!("run {run_id} committed, but its work folder was not deleted: {e}");
+        let rejects = if ctx.table_exist("rejects_summary")? {
+            reject_counts(ctx).await?
+        } else {
+            Vec::new()
+        };
+        let mut manifest = RunManifest {
+            manifest_version: MANIFEST_VERSION,
+            run_id: run_id.clone(),
+            chainstat_version: env!("CARGO_PKG_VERSION").to_string(),
+            started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            finished_at: String::new(),
+            engine: opts.cluster.clone().unwrap_or_else(|| "embedded".into()),
+            config: redacted_config(&config)?,
+            config_fingerprint: config_fp,
+            queries_fingerprint: queries_fp,
+            scope: scope.record.clone(),
+            inputs,
+            tables,
+            state,
+            clustering: BTreeMap::from([
+                ("edges".to_string(), cs.edges),
+                ("addresses".to_string(), cs.nodes),
+                ("clusters".to_string(), cs.clusters),
+                ("label_conflicts".to_string(), cs.conflicts),
+                ("warnings".to_string(), cs.warnings),
+                ("shared_address_keys".to_string(), collisions),
+                ("service_senders".to_string(), cs.services),
+                ("treasury_wallets".to_string(), cs.treasury_wallets),
+                ("superclusters".to_string(), cs.superclusters),
+            ])
+            .into_iter()
+            .chain(
+                cs.coinjoins
+                    .iter()
+                    .map(|(rule, n)| (format!("coinjoin_{rule}"), *n)),
+            )
+            .collect(),
+            cluster_sizes: cs.sizes.clone(),
+            previous_run: predecessor.run_id().map(str::to_string),
+            figures: None,
+            rejects,
+            timings: Vec::new(),
+            reports: Vec::new(),
+        };
+
+        if !opts.no_report {
+            let st = progress.stage("report");
+            let meta = report::load::Meta::of_run(&manifest, config.job.threshold_usd);
+            match report::load::build(ctx, &meta, config.job.report_year).await? {
+                Some(data) => {
+                    for (file, body) in [
+                        ("report.html", report::render_html(&data)),
+                        ("report.md", report::render_markdown(&data)),
+                    ] {
+                        root.put(&format!("{run_dir}/{file}"), body.into_bytes())
+                            .await?;
+                        manifest.reports.push(file.to_string());
+                    }
+                    st.done(format!("year {}", data.year));
+                }
+                None => st.done("no yearly data: no report"),
+            }
         }
-    }
-    Ok(RunSummary {
-        run_url: root.url_of(&run_dir),
-        root_url: root.url.clone(),
-        manifest,
+
+        let figures = gate::figures(ctx, cs.nodes, !manifest.reports.is_empty()).await?;
+        let reasons = gate::check(
+            &figures,
+            published.as_ref().and_then(|(_, m)| m.figures.as_ref()),
+            config.job.max_change_factor,
+            !opts.no_report,
+        );
+        if !reasons.is_empty() {
+            if !opts.accept_change {
+                return Err(JobError::Refused {
+                    run_id: run_id.clone(),
+                    reasons,
+                });
+            }
+            log::warn!(
+                "committing despite the sanity gates (--accept-change): {}",
+                reasons.join("; ")
+            );
+        }
+        manifest.figures = Some(figures);
+        manifest.finished_at =
+            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        manifest.timings = progress.timings();
+        failpoint("commit", 0);
+        lease.check().await?;
+        publish::commit(&root, &manifest, &predecessor).await?;
+        failpoint("committed", 0);
+        // Committed: housekeeping failures from here on are warnings, not a failed run.
+        match publish::prune(&root, &run_id, config.job.keep_runs).await {
+            Ok(pruned) if !pruned.is_empty() => {
+                log::info!("deleted old runs: {}", pruned.join(", "))
+            }
+            Ok(_) => {}
+            Err(e) => log::warn!("run {run_id} committed, but pruning old runs failed: {e}"),
+        }
+        if !opts.keep_work {
+            if let Err(e) = root.delete_prefix(&work_rel).await {
+                log::warn!("run {run_id} committed, but its work folder was not deleted: {e}");
+            }
+        }
+        Ok(RunSummary {
+            run_url: root.url_of(&run_dir),
+            root_url: root.url.clone(),
+            manifest,
+        })
     })
+    .await;
+    lease.release().await;
+    result
 }
 
 #[allow(clippy::too_many_arguments)]
