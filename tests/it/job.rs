@@ -441,13 +441,13 @@ async fn a_run_killed_mid_publish_leaves_the_previous_run_published() {
     let files_before = snapshot(&run1);
     let pointer_before = std::fs::read(out.join("_published.json")).expect("pointer");
 
-    // New data arrives; the next run is killed after writing 3 tables, then another
-    // just before its commit.
+    // New data arrives; the next run is killed after writing 3 tables, another just
+    // before its commit, and one between its manifest and the pointer.
     write_transfers(
         &dir.path().join("transfers/part-3.parquet"),
         &[(USER2, BETA_HOT, 5, "b1", 0, "2025-03-03 09:00")],
     );
-    for failpoint in ["publish:3", "commit"] {
+    for failpoint in ["publish:3", "commit", "pointer"] {
         let status = std::process::Command::new(chainstat_bin())
             .args(["run", "-q", "--config"])
             .arg(dir.path().join("chainstat.toml"))
@@ -487,6 +487,21 @@ async fn a_run_killed_mid_publish_leaves_the_previous_run_published() {
     )
     .await;
     assert_eq!(days, vec!["2025-03-01", "2025-03-02", "2025-03-03"]);
+    // The killed runs never committed: their run and work folders are gone, and the
+    // one that wrote a manifest did not take a place among the kept runs.
+    let pointer: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("_published.json")).expect("pointer"))
+            .expect("json");
+    let last = pointer["run_id"].as_str().expect("run id").to_string();
+    assert_eq!(pointer["previous"], first.manifest.run_id.as_str());
+    let mut runs: Vec<String> = std::fs::read_dir(out.join("runs"))
+        .expect("runs")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    runs.sort();
+    assert_eq!(runs, vec![first.manifest.run_id.clone(), last]);
+    let work = std::fs::read_dir(out.join("_work")).map_or(0, |d| d.count());
+    assert_eq!(work, 0, "work folders of killed runs left behind");
 }
 
 /// A `chainstat gen` economy in `dir` (small: tests run in debug builds).
@@ -900,4 +915,133 @@ async fn a_reference_file_with_a_misspelled_column_fails_and_keeps_the_published
             pointer
         );
     }
+}
+
+/// Labels whose exchanges lost their category: the run attributes no exchange. It used
+/// to publish empty tables over the good run with exit 0; now it refuses to commit with
+/// exit 5, the published run and its report stay, and `--accept-change` commits it.
+#[tokio::test]
+async fn a_run_that_attributes_no_exchange_is_refused_unless_accepted() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("out");
+    let cfg = hand_built(dir.path());
+    let first = run_job(cfg, &out, false).await;
+    assert!(!first.manifest.reports.is_empty());
+    let pointer = std::fs::read(out.join("_published.json")).expect("pointer");
+    let labels = dir.path().join("labels.csv");
+    let text = std::fs::read_to_string(&labels).expect("labels");
+    std::fs::write(&labels, text.replace(",exchange,", ",wallet,")).expect("labels");
+    let run = |extra: &[&str]| {
+        std::process::Command::new(chainstat_bin())
+            .args(["run", "-q", "--config"])
+            .arg(dir.path().join("chainstat.toml"))
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .expect("spawn")
+    };
+    let refused = run(&[]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("attributes no exchange"), "{stderr}");
+    assert!(stderr.contains("--accept-change"), "{stderr}");
+    assert_eq!(
+        std::fs::read(out.join("_published.json")).expect("pointer"),
+        pointer
+    );
+    let accepted = run(&["--accept-change"]);
+    assert!(
+        accepted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
+    assert_ne!(
+        std::fs::read(out.join("_published.json")).expect("pointer"),
+        pointer
+    );
+}
+
+/// `chainstat run` as a process.
+pub(crate) fn spawn_run(config: &Path, out: &str, extra: &[&str]) -> std::process::Child {
+    std::process::Command::new(chainstat_bin())
+        .args(["run", "-q", "--config"])
+        .arg(config)
+        .args(["--out", out])
+        .args(extra)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn")
+}
+
+/// Two runs into one output root at once, in both orders (full then incremental,
+/// incremental then full): the second finds the first's lease, fails with exit 4 before
+/// writing anything, and the first commits a complete run that readers and the next
+/// incremental run can use. `lease` is where the lease object shows up on disk.
+pub(crate) async fn two_runs_at_once(config: &Path, out: &str, lease: &Path) {
+    let full: &[&str] = &[];
+    let incremental: &[&str] = &["--incremental"];
+    for (first, second) in [(full, incremental), (incremental, full)] {
+        let mut a = spawn_run(config, out, first);
+        let since = std::time::Instant::now();
+        while !lease.exists() {
+            assert!(
+                since.elapsed().as_secs() < 120,
+                "the first run never took the lease"
+            );
+            if let Some(status) = a.try_wait().expect("wait") {
+                panic!("the first run ended ({status}) before it was seen holding the lease");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let b = spawn_run(config, out, second)
+            .wait_with_output()
+            .expect("second run");
+        let stderr = String::from_utf8_lossy(&b.stderr);
+        assert_eq!(b.status.code(), Some(4), "second run {second:?}: {stderr}");
+        assert!(stderr.contains("is in use"), "{stderr}");
+        let a = a.wait_with_output().expect("first run");
+        assert!(
+            a.status.success(),
+            "first run {first:?}: {}",
+            String::from_utf8_lossy(&a.stderr)
+        );
+        assert!(!lease.exists(), "the lease was not released");
+    }
+    // The published run is whole: readers and the next incremental run use it.
+    let sql = std::process::Command::new(chainstat_bin())
+        .args(["sql", "--config"])
+        .arg(config)
+        .args(["--published", out, "--format", "csv", "-c"])
+        .arg("SELECT count(*) AS n FROM exchange_turnover_daily")
+        .output()
+        .expect("sql");
+    assert!(
+        sql.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sql.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&sql.stdout), "n\n3\n");
+    let next = spawn_run(config, out, incremental)
+        .wait_with_output()
+        .expect("next run");
+    assert!(
+        next.status.success(),
+        "{}",
+        String::from_utf8_lossy(&next.stderr)
+    );
+}
+
+#[tokio::test]
+async fn two_runs_at_once_on_disk_one_commits_the_other_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    hand_built(dir.path());
+    let out = dir.path().join("out");
+    two_runs_at_once(
+        &dir.path().join("chainstat.toml"),
+        &out.display().to_string(),
+        &out.join(chainstat_job::lease::LEASE),
+    )
+    .await;
 }

@@ -87,6 +87,11 @@ impl S3Server {
         }
     }
 
+    /// Where the server keeps the object `bucket/key` on disk.
+    pub fn path_of(&self, bucket_key: &str) -> PathBuf {
+        self._dir.path().join(bucket_key)
+    }
+
     /// A config whose `[storage.s3]` points at this server with `secret`.
     pub fn config(&self, tables: &[&str], secret: &str) -> ChainstatConfig {
         let mut c = config(tables);
@@ -298,4 +303,91 @@ async fn the_job_publishes_to_s3_and_carries_partitions_over_there() {
     let from_s3 = crate::job::all_tables_at(&ctx, "s3://fixtures/published").await;
     assert_eq!(from_s3, crate::job::all_tables(&local).await);
     assert!(from_s3["exchange_turnover_daily"].len() == 3);
+}
+
+#[tokio::test]
+async fn two_runs_at_once_on_s3_one_commits_the_other_is_refused() {
+    let server = S3Server::start(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    crate::job::hand_built(dir.path());
+    let config = dir.path().join("chainstat.toml");
+    let mut toml = std::fs::read_to_string(&config).unwrap();
+    toml.push_str(&format!(
+        "[storage.s3]\nendpoint = \"{}\"\naccess_key_id = \"{KEY}\"\n\
+         secret_access_key = \"{SECRET}\"\nregion = \"us-east-1\"\n",
+        server.endpoint
+    ));
+    std::fs::write(&config, toml).unwrap();
+    crate::job::two_runs_at_once(
+        &config,
+        "s3://fixtures/published",
+        &server.path_of("fixtures/published/_lease.json"),
+    )
+    .await;
+}
+
+/// A lease left by a run that died is taken over once it expired; a live one is not.
+#[tokio::test]
+async fn an_expired_lease_on_s3_is_taken_over_and_a_live_one_is_not() {
+    let server = S3Server::start(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = crate::job::hand_built(dir.path());
+    cfg.storage = server.config(&[], SECRET).storage;
+    let store = AmazonS3Builder::new()
+        .with_endpoint(&server.endpoint)
+        .with_allow_http(true)
+        .with_virtual_hosted_style_request(false)
+        .with_region("us-east-1")
+        .with_bucket_name("fixtures")
+        .with_access_key_id(KEY)
+        .with_secret_access_key(SECRET)
+        .build()
+        .unwrap();
+    let lease = |expires: chrono::DateTime<chrono::Utc>| {
+        serde_json::to_vec(&chainstat_job::lease::LeaseRecord {
+            run_id: "20250101T000000000Z-deadbeef".into(),
+            holder: "elsewhere:1".into(),
+            token: "t".into(),
+            acquired_at: "2025-01-01T00:00:00Z".into(),
+            expires_at: expires.to_rfc3339(),
+        })
+        .unwrap()
+    };
+    let path = ObjPath::from("published/_lease.json");
+    let opts = chainstat_job::RunOptions {
+        out: "s3://fixtures/published".into(),
+        quiet: true,
+        ..Default::default()
+    };
+    let run = || chainstat_job::run(cfg.clone(), &opts);
+    let live = chrono::Utc::now() + chrono::TimeDelta::seconds(600);
+    store
+        .put(&path, PutPayload::from(lease(live)))
+        .await
+        .unwrap();
+    let Err(err) = run().await else {
+        panic!("a run must not take a live lease");
+    };
+    assert!(
+        matches!(err, chainstat_job::JobError::Locked { .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("20250101T000000000Z-deadbeef"),
+        "{err}"
+    );
+    let dead = chrono::Utc::now() - chrono::TimeDelta::seconds(1);
+    store
+        .put(&path, PutPayload::from(lease(dead)))
+        .await
+        .unwrap();
+    let done = run().await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(!done.manifest.run_id.is_empty());
+    assert!(
+        matches!(
+            store.get(&path).await,
+            Err(object_store::Error::NotFound { .. })
+        ),
+        "the lease was not released"
+    );
 }

@@ -322,6 +322,7 @@ pub async fn commit(root: &Root, manifest: &RunManifest, from: &Predecessor) -> 
         .map_err(|e| JobError::publish(root.url_of(&manifest_rel), e))?;
     root.put(&manifest_rel, body).await?;
     root.sync_local(&run_dir)?;
+    crate::run::failpoint("pointer", 0);
     let pointer = Pointer {
         run_id: manifest.run_id.clone(),
         manifest: manifest_rel,

@@ -747,8 +747,9 @@ async fn reject_counts(ctx: &SessionContext) -> Result<Vec<RejectCount>> {
 
 /// Test hook for crash tests: `CHAINSTAT_FAILPOINT=publish:N` aborts the process (as a
 /// kill would) once N summary tables have been written, `commit` just before the
-/// pointer is replaced. Unset in normal use.
-fn failpoint(at: &str, published: usize) {
+/// pointer is replaced (before the manifest is written), `pointer` between the manifest
+/// and the pointer, `committed` just after it. Unset in normal use.
+pub(crate) fn failpoint(at: &str, published: usize) {
     let Ok(spec) = std::env::var("CHAINSTAT_FAILPOINT") else {
         return;
     };
