@@ -36,7 +36,21 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(cli)) {
+    // Planning recurses on the thread that polls `run`: a thread of our own with a large
+    // stack (address space, committed only as touched) instead of the 8 MiB main thread.
+    let main = std::thread::Builder::new()
+        .name("chainstat".into())
+        .stack_size(256 * 1024 * 1024)
+        .spawn(move || runtime.block_on(run(cli)));
+    let result = match main.map(|h| h.join()) {
+        Ok(Ok(r)) => r,
+        Ok(Err(_)) => return ExitCode::from(exit::INTERNAL), // panicked; the hook printed it
+        Err(e) => {
+            eprintln!("error: cannot start the main thread: {e}");
+            return ExitCode::from(exit::INTERNAL);
+        }
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -65,25 +65,87 @@ pub async fn run(session: &Session, args: &SqlArgs) -> Result<()> {
             std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
             statements.extend(split_statements(&text));
         } else {
-            return interactive(session, args.format).await;
+            return interactive(session, args.format, args.allow_writes).await;
         }
     }
     if args.format == OutputFormat::Parquet && args.output.is_none() {
         bail!("--format parquet needs -o PATH_OR_URL");
     }
+    let policy = session.config.engine.sql_policy(args.allow_writes);
     let last = statements.len().saturating_sub(1);
     for (i, sql) in statements.iter().enumerate() {
-        let df = session
-            .ctx
-            .sql(sql)
+        let df = chainstat_engine::guard::plan(&session.ctx, sql, &policy)
             .await
             .with_context(|| format!("in statement: {}", short(sql)))?;
         match (&args.output, i == last) {
             (Some(out), true) => write_output(df, out, args.format).await?,
-            _ => {
-                let batches = df.collect().await?;
-                print_batches(&batches, args.format)?;
+            _ => print_stream(df, args.format).await?,
+        }
+    }
+    Ok(())
+}
+
+/// Rows a table printed to the terminal shows; the rest are counted, not held in memory.
+const TABLE_ROWS: usize = 10_000;
+
+/// Prints a result as it streams: CSV and JSON batch by batch, a table from its first
+/// [`TABLE_ROWS`] rows (the rest are counted and named). Holding the whole result would
+/// put it outside the memory pool.
+async fn print_stream(df: DataFrame, format: OutputFormat) -> Result<()> {
+    use futures::StreamExt;
+    let mut stream = df.execute_stream().await?;
+    let stdout = std::io::stdout();
+    match format {
+        OutputFormat::Table | OutputFormat::Parquet => {
+            let mut kept = Vec::new();
+            let (mut shown, mut more) = (0usize, 0usize);
+            while let Some(batch) = stream.next().await {
+                let batch = batch?;
+                let room = TABLE_ROWS - shown;
+                if batch.num_rows() <= room {
+                    shown += batch.num_rows();
+                    kept.push(batch);
+                } else {
+                    if room > 0 {
+                        kept.push(batch.slice(0, room));
+                    }
+                    shown += room;
+                    more += batch.num_rows() - room;
+                }
             }
+            print_batches(&kept, format)?;
+            if more > 0 {
+                let note = format!(
+                    "{more} more row(s) not shown ({} in all): use --format csv, or -o FILE",
+                    shown + more
+                );
+                writeln!(stdout.lock(), "… {note}")?;
+                eprintln!("note: {note}");
+            }
+        }
+        OutputFormat::Csv => {
+            let mut out = stdout.lock();
+            let mut w = arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(&mut out);
+            let mut any = false;
+            while let Some(batch) = stream.next().await {
+                w.write(&batch?)?;
+                any = true;
+            }
+            if !any {
+                // The header alone, for an empty result.
+                let empty = RecordBatch::new_empty(stream.schema());
+                w.write(&empty)?;
+            }
+        }
+        OutputFormat::Json => {
+            let mut out = stdout.lock();
+            let mut w = arrow::json::LineDelimitedWriter::new(&mut out);
+            while let Some(batch) = stream.next().await {
+                w.write(&batch?)?;
+            }
+            w.finish()?;
         }
     }
     Ok(())
@@ -157,7 +219,8 @@ pub fn print_batches(batches: &[RecordBatch], format: OutputFormat) -> Result<()
     Ok(())
 }
 
-async fn interactive(session: &Session, format: OutputFormat) -> Result<()> {
+async fn interactive(session: &Session, format: OutputFormat, allow_writes: bool) -> Result<()> {
+    let policy = session.config.engine.sql_policy(allow_writes);
     let mut rl = rustyline::DefaultEditor::new()?;
     let mut buf = String::new();
     eprintln!("chainstat SQL: end statements with ';', \\q to quit, `\\d` lists tables.");
@@ -182,11 +245,12 @@ async fn interactive(session: &Session, format: OutputFormat) -> Result<()> {
                 if t.ends_with(';') {
                     let _ = rl.add_history_entry(buf.trim());
                     for sql in split_statements(&buf) {
-                        match session.ctx.sql(&sql).await {
-                            Ok(df) => match df.collect().await {
-                                Ok(b) => print_batches(&b, format)?,
-                                Err(e) => eprintln!("error: {e}"),
-                            },
+                        match chainstat_engine::guard::plan(&session.ctx, &sql, &policy).await {
+                            Ok(df) => {
+                                if let Err(e) = print_stream(df, format).await {
+                                    eprintln!("error: {e:#}");
+                                }
+                            }
                             Err(e) => eprintln!("error: {e}"),
                         }
                     }

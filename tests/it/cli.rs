@@ -199,3 +199,104 @@ fn run_exit_codes_tell_config_from_input_errors() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("nothing published"), "{err}");
 }
+
+/// `chainstat sql` is read-only by default: COPY, INSERT, CREATE EXTERNAL TABLE and SET
+/// of runtime limits are refused with exit 6 and write nothing; `--allow-writes` lets
+/// them through; in-memory views stay allowed.
+#[test]
+fn sql_is_read_only_unless_writes_are_allowed() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let target = dir.path().join("copied.csv");
+    let copy = format!("COPY (SELECT 1 AS a) TO '{}'", target.display());
+    let create = format!(
+        "CREATE EXTERNAL TABLE x STORED AS CSV LOCATION '{}'",
+        dir.path().display()
+    );
+    for (sql, what) in [
+        (copy.as_str(), "COPY writes files"),
+        (create.as_str(), "CREATE EXTERNAL TABLE x"),
+        (
+            "CREATE TABLE m AS SELECT 1 AS a; INSERT INTO m VALUES (2)",
+            "Insert Into writes to table m",
+        ),
+        (
+            "SET datafusion.runtime.memory_limit = '100G'",
+            "changes the session's memory",
+        ),
+    ] {
+        let (code, _, err) = run(&["sql", "-c", sql]);
+        assert_eq!(code, 6, "{sql}: {err}");
+        assert!(
+            err.contains(what) && err.contains("--allow-writes"),
+            "{err}"
+        );
+    }
+    assert!(!target.exists(), "a refused COPY wrote its file");
+    let (code, out, err) = run(&[
+        "sql",
+        "-c",
+        "CREATE VIEW v AS SELECT 7 AS a; SELECT a FROM v",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains('7'), "{out}");
+    let (code, _, err) = run(&["sql", "--allow-writes", "-c", &copy]);
+    assert_eq!(code, 0, "{err}");
+    assert!(target.exists());
+}
+
+/// A cross join of the transfers with themselves under a 256 MB limit grew to 22 GB
+/// before the kernel killed it; a 50k-term expression overflowed the stack (rc 134).
+/// Both are now refused with exit 6 and a message that says what to do instead.
+#[test]
+fn unbounded_joins_and_deep_expressions_are_refused() {
+    let (code, _, err) = run(&[
+        "sql",
+        "--memory-limit",
+        "256m",
+        "-c",
+        "SELECT * FROM transfers a CROSS JOIN transfers b",
+    ]);
+    assert_eq!(code, 6, "{err}");
+    assert!(
+        err.contains("CrossJoinExec") && err.contains("LIMIT"),
+        "{err}"
+    );
+    // Bounded forms still run: under a LIMIT, and against a one-row side.
+    let (code, out, err) = run(&[
+        "sql",
+        "--memory-limit",
+        "256m",
+        "--format",
+        "csv",
+        "-c",
+        "SELECT a.block_number FROM transfers a CROSS JOIN transfers b LIMIT 3",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 4, "{out}");
+    let (code, out, err) = run(&[
+        "sql",
+        "--format",
+        "csv",
+        "-c",
+        "SELECT count(*) AS n FROM transfers a, (SELECT max(block_number) AS m FROM transfers) b \
+         WHERE a.block_number <= b.m",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (_, all, _) = run(&[
+        "sql",
+        "--format",
+        "csv",
+        "-c",
+        "SELECT count(*) AS n FROM transfers",
+    ]);
+    assert_eq!(out, all);
+
+    let deep = format!("SELECT {}", vec!["1"; 50_000].join("+"));
+    let (code, _, err) = run(&["sql", "-c", &deep]);
+    assert_eq!(code, 6, "{err}");
+    assert!(err.contains("nested more than 1000 deep"), "{err}");
+    let fine = format!("SELECT {} AS n", vec!["1"; 200].join("+"));
+    let (code, out, err) = run(&["sql", "--format", "csv", "-c", &fine]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "n\n200\n");
+}

@@ -55,6 +55,27 @@ pub struct EngineConfig {
     /// prefix is optional), applied over chainstat's defaults ([`crate::session::DEFAULT_OPTIONS`]).
     #[serde(default)]
     pub options: std::collections::BTreeMap<String, String>,
+    /// `chainstat sql`: the largest output (rows) a join without an equality condition
+    /// may be shown to have before it is refused (default 100,000,000; see
+    /// [`crate::guard`]).
+    #[serde(default)]
+    pub max_cartesian_rows: Option<u64>,
+    /// `chainstat sql`: the deepest expression nesting accepted (default 1000).
+    #[serde(default)]
+    pub max_expression_depth: Option<usize>,
+}
+
+impl EngineConfig {
+    /// The guards on user SQL these settings make.
+    pub fn sql_policy(&self, allow_writes: bool) -> crate::guard::Policy {
+        let d = crate::guard::Policy::default();
+        crate::guard::Policy {
+            allow_writes,
+            max_depth: self.max_expression_depth.unwrap_or(d.max_depth),
+            max_cartesian_rows: self.max_cartesian_rows.unwrap_or(d.max_cartesian_rows),
+            small_side_rows: d.small_side_rows,
+        }
+    }
 }
 
 /// Parses sizes like `2g`, `512m`, `64k`, `1024` (bytes).
