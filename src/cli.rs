@@ -196,6 +196,13 @@ pub struct SchedulerArgs {
     /// Config with [storage] / [engine] settings (tables are the client's business).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Seconds without a poll before an executor is declared lost (its running queries
+    /// then fail rather than rerun).
+    #[arg(long, default_value_t = 20)]
+    pub executor_timeout: u64,
+    /// Keep executors' shuffle files after a job ends (default: deleted 30 s after it).
+    #[arg(long)]
+    pub keep_shuffle: bool,
 }
 
 /// `chainstat executor`.
@@ -222,6 +229,9 @@ pub struct ExecutorArgs {
     /// Config with [storage] / [engine] settings.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Never sweep old job folders from the work dir.
+    #[arg(long)]
+    pub keep_shuffle: bool,
 }
 
 /// Connected-components engines.

@@ -81,8 +81,30 @@ mod exit {
     pub const CLUSTER: u8 = 7;
 }
 
-/// What to do about an output failure that names no cause of its own.
+/// A Ballista job that failed because an executor went away: the scheduler cancelled it
+/// (chainstat's does so only when it loses an executor, see
+/// `chainstat_engine::fail_closed`), or a stage could not reach an executor and, with
+/// retries off, failed the job.
+fn cluster_lost(cause: &(dyn std::error::Error + 'static)) -> bool {
+    if cause.source().is_some() {
+        return false;
+    }
+    let text = cause.to_string();
+    text.contains(chainstat_engine::fail_closed::CANCELLED)
+        || (text.contains("Job failed due to stage")
+            && (text.contains("Error connecting to Ballista scheduler or executor")
+                || text.contains("fetch partition error")))
+}
+
+/// What to do about a failure that names no cause of its own.
 fn hint(e: &anyhow::Error) -> Option<&'static str> {
+    if e.chain().any(cluster_lost) {
+        return Some(
+            "the cluster lost an executor while the query ran, and the query failed rather \
+             than rerun part of it (Ballista can count rerun rows twice); no result was used. \
+             Run it again once the executors are back",
+        );
+    }
     let publish = e.chain().any(|c| {
         matches!(
             c.downcast_ref(),
@@ -120,6 +142,9 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         {
             return exit::LIMIT;
         }
+        if cluster_lost(cause) {
+            return exit::CLUSTER;
+        }
     }
     for cause in e.chain() {
         if let Some(err) = cause.downcast_ref::<EngineError>() {
@@ -149,7 +174,6 @@ fn exit_code(e: &anyhow::Error) -> u8 {
 fn guard_code(err: &EngineError) -> Option<u8> {
     match err {
         EngineError::Refused(_) => Some(exit::LIMIT),
-        EngineError::ClusterLost(_) => Some(exit::CLUSTER),
         _ => None,
     }
 }
@@ -161,7 +185,6 @@ fn engine_code(err: &EngineError) -> u8 {
         EngineError::Input(e) if matches!(**e, chainstat_io::IoError::Config(_)) => exit::CONFIG,
         EngineError::Input(_) => exit::INPUT,
         EngineError::Refused(_) => exit::LIMIT,
-        EngineError::ClusterLost(_) => exit::CLUSTER,
         _ => exit::INTERNAL,
     }
 }
@@ -249,7 +272,8 @@ async fn run(cli: Cli) -> Result<()> {
             let opts = SchedulerOptions {
                 bind: a.bind,
                 port: a.port,
-                ..Default::default()
+                executor_timeout_seconds: a.executor_timeout,
+                keep_shuffle: a.keep_shuffle,
             };
             Ok(chainstat_engine::cluster::run_scheduler(cfg, opts).await?)
         }
@@ -270,6 +294,7 @@ async fn run(cli: Cli) -> Result<()> {
                 vcores: a.vcores,
                 work_dir,
                 memory_pool_bytes: parse_bytes(&a.memory)?,
+                keep_shuffle: a.keep_shuffle,
             };
             Ok(chainstat_engine::cluster::run_executor(cfg, opts).await?)
         }

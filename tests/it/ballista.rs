@@ -12,9 +12,11 @@ use crate::common::*;
 use crate::s3::{S3Server, PROBE};
 
 struct Cluster {
-    _procs: Vec<ChildGuard>,
+    procs: Vec<ChildGuard>,
     url: String,
-    _work: tempfile::TempDir,
+    work: tempfile::TempDir,
+    scheduler_port: u16,
+    config: Option<std::path::PathBuf>,
 }
 
 fn ready(addr: &str) -> bool {
@@ -31,52 +33,50 @@ fn ready(addr: &str) -> bool {
     buf.starts_with(b"HTTP/1.1 200")
 }
 
+fn log_file(work: &std::path::Path, name: &str) -> Stdio {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(work.join(name))
+        .map(Stdio::from)
+        .unwrap_or_else(|_| Stdio::null())
+}
+
 fn start_cluster(config: Option<&std::path::Path>) -> Cluster {
+    start_cluster_with(config, &[])
+}
+
+/// A scheduler (with `scheduler_args`) and two executors.
+fn start_cluster_with(config: Option<&std::path::Path>, scheduler_args: &[&str]) -> Cluster {
     let work = tempfile::tempdir().unwrap();
     let sport = free_port();
-    let mut procs = Vec::new();
     let mut sched = Command::new(chainstat_bin());
-    sched.args(["scheduler", "--port", &sport.to_string()]);
+    sched
+        .args(["scheduler", "--port", &sport.to_string()])
+        .args(scheduler_args);
     if let Some(c) = config {
         sched.arg("--config").arg(c);
     }
-    let log = |name: &str| {
-        std::fs::File::create(work.path().join(name))
-            .map(Stdio::from)
-            .unwrap_or_else(|_| Stdio::null())
-    };
-    procs.push(ChildGuard(
+    let procs = vec![ChildGuard(
         sched
             .stdout(Stdio::null())
-            .stderr(log("scheduler.log"))
+            .stderr(log_file(work.path(), "scheduler.log"))
             .spawn()
             .expect("scheduler"),
-    ));
+    )];
     assert!(
         wait_for_port(&format!("127.0.0.1:{sport}"), 30),
         "scheduler did not start"
     );
+    let mut cluster = Cluster {
+        procs,
+        url: format!("df://127.0.0.1:{sport}"),
+        work,
+        scheduler_port: sport,
+        config: config.map(std::path::Path::to_path_buf),
+    };
     for i in 0..2 {
-        let eport = free_port();
-        let mut ex = Command::new(chainstat_bin());
-        ex.args(["executor", "--port", &eport.to_string()])
-            .args(["--scheduler", &format!("127.0.0.1:{sport}")])
-            .args(["--vcores", "2", "--memory", "1g"])
-            .arg("--work-dir")
-            .arg(work.path().join(format!("exec{i}")));
-        if let Some(c) = config {
-            ex.arg("--config").arg(c);
-        }
-        procs.push(ChildGuard(
-            ex.stdout(Stdio::null())
-                .stderr(log(&format!("executor{i}.log")))
-                .spawn()
-                .expect("executor"),
-        ));
-        assert!(
-            wait_for_port(&format!("127.0.0.1:{eport}"), 30),
-            "executor {i} did not start"
-        );
+        cluster.start_executor(i);
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !ready(&format!("127.0.0.1:{sport}")) {
@@ -86,10 +86,32 @@ fn start_cluster(config: Option<&std::path::Path>) -> Cluster {
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    Cluster {
-        _procs: procs,
-        url: format!("df://127.0.0.1:{sport}"),
-        _work: work,
+    cluster
+}
+
+impl Cluster {
+    /// Starts executor `i` (a new process on a new port) and keeps it in `procs`.
+    fn start_executor(&mut self, i: usize) {
+        let eport = free_port();
+        let mut ex = Command::new(chainstat_bin());
+        ex.args(["executor", "--port", &eport.to_string()])
+            .args(["--scheduler", &format!("127.0.0.1:{}", self.scheduler_port)])
+            .args(["--vcores", "2", "--memory", "1g"])
+            .arg("--work-dir")
+            .arg(self.work.path().join(format!("exec{i}")));
+        if let Some(c) = &self.config {
+            ex.arg("--config").arg(c);
+        }
+        self.procs.push(ChildGuard(
+            ex.stdout(Stdio::null())
+                .stderr(log_file(self.work.path(), &format!("executor{i}.log")))
+                .spawn()
+                .expect("executor"),
+        ));
+        assert!(
+            wait_for_port(&format!("127.0.0.1:{eport}"), 30),
+            "executor {i} did not start"
+        );
     }
 }
 
@@ -236,5 +258,105 @@ async fn nightly_job_on_ballista_matches_embedded() {
             rows, &tables[1][name],
             "table {name}: Ballista differs from embedded"
         );
+    }
+}
+
+/// A query with a shuffle join and two aggregations: long enough (about 20 s on the
+/// debug build) for an executor to be killed at different points of it.
+const LONG_QUERY: &str = "SELECT count(*) AS n, CAST(sum(c) AS VARCHAR) AS s, \
+    CAST(sum(v) AS VARCHAR) AS v FROM (SELECT a.from_address, count(*) AS c, \
+    sum(a.amount_raw) AS v FROM transfers a JOIN (SELECT DISTINCT to_address FROM transfers) b \
+    ON a.from_address = b.to_address GROUP BY 1)";
+
+/// Ballista 55 answered wrongly after losing an executor: counts ×3.26 and ×1.30 and
+/// 6.5 % extra rows with exit 0, or it hung. An executor killed at different points of
+/// a query must now give exactly the embedded answer or exit 7 — never another answer,
+/// never a hang — and the cluster answers right again once executors are back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn losing_an_executor_mid_query_fails_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    chainstat_gen::generate(
+        &chainstat_gen::GenParams {
+            transfers: 200_000,
+            ..Default::default()
+        },
+        &data,
+    )
+    .expect("gen");
+    let table = format!("eth={}", data.join("ethereum/token_transfers/").display());
+    let query = |cluster: Option<&str>| {
+        let mut c = Command::new(chainstat_bin());
+        c.args(["sql", "--format", "csv", "-t", &table, "-c", LONG_QUERY])
+            .env_remove("CHAINSTAT_CONFIG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(url) = cluster {
+            c.args(["--cluster", url]);
+        }
+        c.spawn().expect("chainstat sql")
+    };
+    let embedded = query(None).wait_with_output().expect("embedded");
+    assert!(
+        embedded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&embedded.stderr)
+    );
+    let timeout = 10;
+    let mut cluster = start_cluster_with(None, &["--executor-timeout", &timeout.to_string()]);
+    let (mut failed, mut answered) = (0, 0);
+    for (i, delay_ms) in [1_500u64, 4_000, 8_000, 12_000].into_iter().enumerate() {
+        let child = query(Some(&cluster.url));
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        // procs: the scheduler, then executors; kill one of the two live ones.
+        let victim = cluster.procs.len() - 1 - (i % 2);
+        let mut killed = cluster.procs.remove(victim);
+        killed.0.kill().expect("kill executor");
+        let _ = killed.0.wait();
+        let out = wait_at_most(child, 150, &format!("try {i} (kill after {delay_ms} ms)"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        match out.status.code() {
+            Some(0) => {
+                assert_eq!(
+                    out.stdout, embedded.stdout,
+                    "try {i}: a different answer after losing an executor"
+                );
+                answered += 1;
+            }
+            Some(7) => {
+                assert!(stderr.contains("lost an executor"), "try {i}: {stderr}");
+                failed += 1;
+            }
+            other => panic!("try {i}: exit {other:?}: {stderr}"),
+        }
+        cluster.start_executor(2 + i);
+    }
+    assert!(
+        failed > 0,
+        "no kill landed while a query ran ({answered} answered): this proves nothing"
+    );
+    // The dead executors expire; the cluster then answers exactly again.
+    std::thread::sleep(std::time::Duration::from_secs(timeout + 3));
+    let out = wait_at_most(query(Some(&cluster.url)), 150, "after the kills");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, embedded.stdout);
+}
+
+/// Waits for `child`, failing the test if it runs longer than `secs`.
+fn wait_at_most(mut child: std::process::Child, secs: u64, what: &str) -> std::process::Output {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{what}: the query hung for more than {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }

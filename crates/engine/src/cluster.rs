@@ -16,15 +16,18 @@ use ballista_core::RuntimeProducer;
 use ballista_executor::executor_process::{start_executor_process, ExecutorProcessConfig};
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
-use ballista_scheduler::scheduler_process::start_server;
+use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service};
 use ballista_scheduler::SessionBuilder;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::SessionConfig;
+use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
+use std::sync::OnceLock;
 
 use ballista::prelude::SessionConfigExt;
 
 use crate::config::ChainstatConfig;
 use crate::error::{EngineError, Result};
+use crate::fail_closed::FailClosed;
 use crate::session::{chainstat_state, object_stores, tune};
 
 /// Scheduler options.
@@ -34,17 +37,50 @@ pub struct SchedulerOptions {
     pub bind: String,
     /// gRPC port.
     pub port: u16,
-    /// Seconds without a heartbeat before an executor is dropped.
+    /// Seconds without a heartbeat (a pull executor polls several times a second, and
+    /// at least every 5 s) before an executor is declared lost; its running queries then
+    /// fail (see [`crate::fail_closed`]).
     pub executor_timeout_seconds: u64,
+    /// Keep executors' shuffle files after a job ends (for debugging); by default the
+    /// final stage's are deleted [`RESULT_GRACE_SECONDS`] after the job (intermediate
+    /// ones at once).
+    pub keep_shuffle: bool,
 }
+
+/// Seconds a finished job's final-stage output stays on the executors for the client to
+/// fetch before the scheduler has it deleted.
+pub const RESULT_GRACE_SECONDS: u64 = 30;
 
 impl Default for SchedulerOptions {
     fn default() -> Self {
         Self {
             bind: "127.0.0.1".into(),
             port: 50050,
-            executor_timeout_seconds: 60,
+            executor_timeout_seconds: 20,
+            keep_shuffle: false,
         }
+    }
+}
+
+/// Warns when a service listens beyond loopback: Ballista's gRPC and Flight endpoints
+/// have no authentication, so anyone who reaches the port can run queries or read
+/// shuffle data.
+fn warn_if_exposed(what: &str, bind: &str) {
+    let loopback = bind == "localhost"
+        || bind
+            .parse::<std::net::IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false);
+    if !loopback {
+        log::warn!(
+            "the {what} listens on {bind}: Ballista has no authentication, so anyone who can \
+             reach this port can run queries and read data. Keep it on a private network \
+             behind a firewall (see the README, \"Running on a cluster\")"
+        );
+        eprintln!(
+            "warning: the {what} listens on {bind} without authentication; restrict who can \
+             reach it (see the README, \"Running on a cluster\")"
+        );
     }
 }
 
@@ -61,18 +97,39 @@ pub async fn run_scheduler(config: ChainstatConfig, opts: SchedulerOptions) -> R
         .with_scheduler_policy(TaskSchedulingPolicy::PullStaged)
         .with_override_session_builder(builder);
     sc.bind_host = opts.bind.clone();
-    sc.executor_timeout_seconds = opts.executor_timeout_seconds;
-    sc.expire_dead_executor_interval_seconds = 5;
+    // Fail closed: no task or stage retries (a rerun stage can count rows twice, see
+    // `fail_closed`), and a lost executor is noticed within seconds of its timeout.
+    sc.task_max_failures = 1;
+    sc.stage_max_failures = 1;
+    sc.executor_timeout_seconds = opts.executor_timeout_seconds.max(1);
+    sc.expire_dead_executor_interval_seconds = 2.min(sc.executor_timeout_seconds);
+    sc.finished_job_data_clean_up_interval_seconds = match opts.keep_shuffle {
+        true => 0,
+        false => RESULT_GRACE_SECONDS,
+    };
     let addr: SocketAddr = format!("{}:{}", opts.bind, opts.port)
         .parse()
         .map_err(|e| EngineError::Config(format!("scheduler address: {e}")))?;
-    let cluster = BallistaCluster::new_from_config(&sc)
+    warn_if_exposed("scheduler", &opts.bind);
+    let ballista = |e: ballista_core::error::BallistaError| EngineError::Ballista(e.to_string());
+    sc.validate().map_err(ballista)?;
+    let base = BallistaCluster::new_from_config(&sc)
         .await
-        .map_err(|e| EngineError::Ballista(e.to_string()))?;
+        .map_err(ballista)?;
+    let hook = Arc::new(OnceLock::new());
+    let cluster = BallistaCluster::new(
+        Arc::new(FailClosed {
+            inner: base.cluster_state(),
+            server: Arc::clone(&hook),
+        }),
+        base.job_state(),
+    );
+    let server = create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, Arc::new(sc))
+        .await
+        .map_err(ballista)?;
+    let _ = hook.set(server.clone());
     log::info!("chainstat scheduler listening on {addr}");
-    start_server(cluster, addr, Arc::new(sc))
-        .await
-        .map_err(|e| EngineError::Ballista(e.to_string()))
+    start_grpc_service(addr, server).await.map_err(ballista)
 }
 
 /// Executor options.
@@ -92,6 +149,9 @@ pub struct ExecutorOptions {
     pub work_dir: PathBuf,
     /// Memory pool in bytes.
     pub memory_pool_bytes: u64,
+    /// Keep shuffle files: no sweep of job folders left behind (the scheduler deletes a
+    /// finished job's files unless it keeps them too).
+    pub keep_shuffle: bool,
 }
 
 /// Runs an executor until the process is stopped (or the scheduler says stop).
@@ -131,8 +191,13 @@ pub async fn run_executor(config: ChainstatConfig, opts: ExecutorOptions) -> Res
         override_function_registry: Some(Arc::new(registry)),
         override_runtime_producer: Some(runtime),
         executor_heartbeat_interval_seconds: 5,
+        // A safety net under the scheduler's clean-up: job folders untouched for an hour
+        // (their job's clean-up was lost, say with a restarted scheduler) are swept.
+        job_data_clean_up_interval_seconds: if opts.keep_shuffle { 0 } else { 600 },
+        job_data_ttl_seconds: 3600,
         ..Default::default()
     };
+    warn_if_exposed("executor", &opts.bind);
     log::info!(
         "chainstat executor on {}:{} for scheduler {}:{}",
         opts.bind,

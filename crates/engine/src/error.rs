@@ -25,10 +25,7 @@ pub enum EngineError {
     /// a limit (output size of a join, expression depth) the memory pool cannot enforce.
     #[error("refused: {0}")]
     Refused(String),
-    /// The cluster lost an executor (or cancelled the job) while a query ran: whatever it
-    /// returned is not used.
-    #[error("cluster: {0}")]
-    ClusterLost(String),
+
     /// Local file system trouble (config file, work dirs).
     #[error("{path}: {source}")]
     Fs {

@@ -4,6 +4,7 @@
 pub mod cluster;
 pub mod config;
 pub mod error;
+pub mod fail_closed;
 pub mod guard;
 pub mod memory;
 pub mod session;
