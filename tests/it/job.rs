@@ -1045,3 +1045,44 @@ async fn two_runs_at_once_on_disk_one_commits_the_other_is_refused() {
     )
     .await;
 }
+
+/// A published table's folder read with `-t` failed with "duplicate field month": the
+/// month is both a `month=` folder and a column of the files. It reads back the rows
+/// `--published` gives.
+#[tokio::test]
+async fn a_published_table_folder_reads_back_with_a_table_flag() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("out");
+    let done = run_job(hand_built(dir.path()), &out, false).await;
+    let folder = out
+        .join("runs")
+        .join(&done.manifest.run_id)
+        .join("exchange_turnover_monthly");
+    let sql = "SELECT CAST(month AS VARCHAR) AS month, entity, count(*) AS n FROM m \
+               GROUP BY 1, 2 ORDER BY 1, 2";
+    let read = std::process::Command::new(chainstat_bin())
+        .args(["sql", "--format", "csv", "-t"])
+        .arg(format!("m={}/,format=raw", folder.display()))
+        .args(["-c", sql])
+        .env_remove("CHAINSTAT_CONFIG")
+        .current_dir(dir.path())
+        .output()
+        .expect("sql");
+    assert!(read.status.success(), "{}", String::from_utf8_lossy(&read.stderr));
+    let mut via_folder: Vec<String> = String::from_utf8_lossy(&read.stdout)
+        .lines()
+        .skip(1)
+        .map(str::to_string)
+        .collect();
+    via_folder.sort();
+    let via_pointer = published(
+        &out,
+        &sql.replace(" FROM m ", " FROM exchange_turnover_monthly "),
+    )
+    .await;
+    assert!(!via_pointer.is_empty());
+    assert_eq!(
+        via_folder,
+        via_pointer.iter().map(|r| r.replace('|', ",")).collect::<Vec<_>>()
+    );
+}

@@ -42,6 +42,51 @@ pub struct StorageConfig {
     /// Options for `http(s)://` (client options such as `timeout`, `allow_http`).
     #[serde(default)]
     pub http: BTreeMap<String, String>,
+    /// How requests to every object store are retried.
+    #[serde(default)]
+    pub retry: RetrySettings,
+}
+
+/// Retries of failed object-store requests (`[storage.retry]`): exponential backoff with
+/// jitter, so a store that is down for a while (a restart, a network blip) costs a
+/// delay, not the night's run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetrySettings {
+    /// Retries per request.
+    pub max_retries: usize,
+    /// Give up on a request after this long in all (keep under the credentials'
+    /// lifetime; object_store advises at most 5 minutes).
+    pub timeout_seconds: u64,
+    /// First wait.
+    pub initial_backoff_ms: u64,
+    /// Longest single wait.
+    pub max_backoff_seconds: u64,
+}
+
+impl Default for RetrySettings {
+    fn default() -> Self {
+        RetrySettings {
+            max_retries: 20,
+            timeout_seconds: 300,
+            initial_backoff_ms: 500,
+            max_backoff_seconds: 30,
+        }
+    }
+}
+
+impl RetrySettings {
+    fn config(&self) -> object_store::RetryConfig {
+        object_store::RetryConfig {
+            backoff: object_store::BackoffConfig {
+                init_backoff: std::time::Duration::from_millis(self.initial_backoff_ms),
+                max_backoff: std::time::Duration::from_secs(self.max_backoff_seconds),
+                base: 2.0,
+            },
+            max_retries: self.max_retries,
+            retry_timeout: std::time::Duration::from_secs(self.timeout_seconds),
+        }
+    }
 }
 
 /// Keys whose values are secrets: never printed.
@@ -72,6 +117,7 @@ impl fmt::Debug for StorageConfig {
             .field("gcs", &redact(&self.gcs))
             .field("azure", &redact(&self.azure))
             .field("http", &redact(&self.http))
+            .field("retry", &self.retry)
             .finish()
     }
 }
@@ -96,7 +142,9 @@ pub fn build_store(config: &StorageConfig, url: &Url) -> DfResult<Arc<dyn Object
             let bucket = url
                 .host_str()
                 .ok_or_else(|| store_err(url, "no bucket name in URL"))?;
-            let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket);
+            let mut b = AmazonS3Builder::from_env()
+                .with_bucket_name(bucket)
+                .with_retry(config.retry.config());
             let endpoint = config
                 .s3
                 .iter()
@@ -139,7 +187,9 @@ pub fn build_store(config: &StorageConfig, url: &Url) -> DfResult<Arc<dyn Object
             let bucket = url
                 .host_str()
                 .ok_or_else(|| store_err(url, "no bucket name in URL"))?;
-            let mut b = GoogleCloudStorageBuilder::from_env().with_bucket_name(bucket);
+            let mut b = GoogleCloudStorageBuilder::from_env()
+                .with_bucket_name(bucket)
+                .with_retry(config.retry.config());
             for (k, v) in &config.gcs {
                 let key = GoogleConfigKey::from_str(&k.to_ascii_lowercase())
                     .map_err(|_| store_err(url, format!("unknown [storage.gcs] key '{k}'")))?;
@@ -148,7 +198,9 @@ pub fn build_store(config: &StorageConfig, url: &Url) -> DfResult<Arc<dyn Object
             Ok(Arc::new(b.build().map_err(|e| store_err(url, e))?))
         }
         "az" | "azure" | "abfs" | "abfss" | "adl" => {
-            let mut b = MicrosoftAzureBuilder::from_env().with_url(url.as_str());
+            let mut b = MicrosoftAzureBuilder::from_env()
+                .with_url(url.as_str())
+                .with_retry(config.retry.config());
             for (k, v) in &config.azure {
                 let key = AzureConfigKey::from_str(&k.to_ascii_lowercase())
                     .map_err(|_| store_err(url, format!("unknown [storage.azure] key '{k}'")))?;
@@ -163,7 +215,9 @@ pub fn build_store(config: &StorageConfig, url: &Url) -> DfResult<Arc<dyn Object
                 url.host_str().unwrap_or(""),
                 url.port().map(|p| format!(":{p}")).unwrap_or_default()
             );
-            let mut b = HttpBuilder::new().with_url(base);
+            let mut b = HttpBuilder::new()
+                .with_url(base)
+                .with_retry(config.retry.config());
             if url.scheme() == "http" {
                 b = b.with_config(ClientConfigKey::AllowHttp, "true");
             }

@@ -327,7 +327,15 @@ pub async fn register(
                     ))
                 })?;
             let mut options = ListingOptions::new(format).with_file_extension(ext);
-            let partitions = options.infer_partitions(&state, &url).await?;
+            // A `key=value` folder whose key is also a column of the files (chainstat's own
+            // published tables keep `month` in the file) is read from the file: declaring it
+            // twice would make the schema invalid.
+            let partitions: Vec<String> = options
+                .infer_partitions(&state, &url)
+                .await?
+                .into_iter()
+                .filter(|p| merged.field_with_name(p).is_err())
+                .collect();
             if !partitions.is_empty() {
                 options = options.with_table_partition_cols(
                     partitions
