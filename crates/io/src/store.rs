@@ -53,7 +53,7 @@ pub struct StorageConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RetrySettings {
-    /// Retries per request.
+    /// Retries per request (the time limit below usually ends them first).
     pub max_retries: usize,
     /// Give up on a request after this long in all (keep under the credentials'
     /// lifetime; object_store advises at most 5 minutes).
@@ -67,7 +67,7 @@ pub struct RetrySettings {
 impl Default for RetrySettings {
     fn default() -> Self {
         RetrySettings {
-            max_retries: 20,
+            max_retries: 100,
             timeout_seconds: 300,
             initial_backoff_ms: 500,
             max_backoff_seconds: 30,
@@ -81,7 +81,9 @@ impl RetrySettings {
             backoff: object_store::BackoffConfig {
                 init_backoff: std::time::Duration::from_millis(self.initial_backoff_ms),
                 max_backoff: std::time::Duration::from_secs(self.max_backoff_seconds),
-                base: 2.0,
+                // object_store draws each wait between the first and `base` × the last
+                // one: base 2 grew 20 waits to only 25 s in all; 3 grows them ~1.5× a try.
+                base: 3.0,
             },
             max_retries: self.max_retries,
             retry_timeout: std::time::Duration::from_secs(self.timeout_seconds),
