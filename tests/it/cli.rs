@@ -198,6 +198,21 @@ fn run_exit_codes_tell_config_from_input_errors() {
     ]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("nothing published"), "{err}");
+    // An output root that cannot be written (a folder under a file): exit 4 with a hint,
+    // where it used to be exit 1 with none.
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, b"x").unwrap();
+    let (code, _, err) = run(&[
+        "run",
+        "-q",
+        "--out",
+        &blocker.join("out").display().to_string(),
+    ]);
+    assert_eq!(code, 4, "{err}");
+    assert!(
+        err.contains("a-file") && err.contains("hint: check that the output"),
+        "{err}"
+    );
 }
 
 /// `chainstat sql` is read-only by default: COPY, INSERT, CREATE EXTERNAL TABLE and SET

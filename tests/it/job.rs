@@ -1068,7 +1068,11 @@ async fn a_published_table_folder_reads_back_with_a_table_flag() {
         .current_dir(dir.path())
         .output()
         .expect("sql");
-    assert!(read.status.success(), "{}", String::from_utf8_lossy(&read.stderr));
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
     let mut via_folder: Vec<String> = String::from_utf8_lossy(&read.stdout)
         .lines()
         .skip(1)
@@ -1083,6 +1087,9 @@ async fn a_published_table_folder_reads_back_with_a_table_flag() {
     assert!(!via_pointer.is_empty());
     assert_eq!(
         via_folder,
-        via_pointer.iter().map(|r| r.replace('|', ",")).collect::<Vec<_>>()
+        via_pointer
+            .iter()
+            .map(|r| r.replace('|', ","))
+            .collect::<Vec<_>>()
     );
 }
