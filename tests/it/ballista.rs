@@ -337,6 +337,28 @@ async fn losing_an_executor_mid_query_fails_closed() {
     );
     // The dead executors expire; the cluster then answers exactly again.
     std::thread::sleep(std::time::Duration::from_secs(timeout + 3));
+    // The live executors' job folders, before the last query. Tasks of a cancelled job
+    // may still write after its clean-up (cancelling is best-effort in pull mode): the
+    // executors sweep those after an hour.
+    let live: Vec<std::path::PathBuf> = (4..6)
+        .map(|i| cluster.work.path().join(format!("exec{i}")))
+        .collect();
+    let job_folders = || -> std::collections::BTreeSet<std::path::PathBuf> {
+        live.iter()
+            .filter_map(|d| std::fs::read_dir(d).ok())
+            .flatten()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            // DataFusion's own spill folders (`datafusion-…`) stay, empty.
+            .filter(|p| {
+                p.is_dir()
+                    && !p
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("datafusion-"))
+            })
+            .collect()
+    };
+    let before = job_folders();
     let out = wait_at_most(query(Some(&cluster.url)), 150, "after the kills");
     assert!(
         out.status.success(),
@@ -344,27 +366,18 @@ async fn losing_an_executor_mid_query_fails_closed() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(out.stdout, embedded.stdout);
-    // The live executors' shuffle files are deleted once the job is over (the final
-    // stage's 30 s after it): they used to pile up, 800 MB after 10 queries.
-    let live: Vec<std::path::PathBuf> = (4..6)
-        .map(|i| cluster.work.path().join(format!("exec{i}")))
-        .collect();
-    let job_folders = || -> usize {
-        live.iter()
-            .filter_map(|d| std::fs::read_dir(d).ok())
-            .flatten()
-            .filter_map(Result::ok)
-            // Job folders: DataFusion's own spill folders (`datafusion-…`) stay, empty.
-            .filter(|e| {
-                e.path().is_dir() && !e.file_name().to_string_lossy().starts_with("datafusion-")
-            })
-            .count()
-    };
+    // Its shuffle files are deleted once it is over (the final stage's 30 s after it):
+    // they used to pile up, 800 MB after 10 queries.
+    assert!(
+        job_folders().len() > before.len(),
+        "the query left no shuffle folder to check"
+    );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
-    while job_folders() > 0 {
+    while !job_folders().is_subset(&before) {
         assert!(
             std::time::Instant::now() < deadline,
-            "shuffle files still on the executors 90 s after the query: {live:?}"
+            "shuffle files still on the executors 90 s after the query: {:?}",
+            job_folders().difference(&before).collect::<Vec<_>>()
         );
         std::thread::sleep(std::time::Duration::from_secs(1));
     }
