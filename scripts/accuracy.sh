@@ -41,6 +41,7 @@ if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
     COMMIT="$COMMIT (with uncommitted changes)"
 fi
 case "$BIN" in
+    */dist/*) PROFILE=dist ;;
     *release*) PROFILE=release ;;
     *) PROFILE=debug ;;
 esac

@@ -93,7 +93,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--memory-limit", default=None,
                     help="e.g. 2g: the job also runs (job-runs times) under this limit")
-    ap.add_argument("--bin", default=str(ROOT / "target/release/chainstat"))
+    ap.add_argument("--bin", default=str(ROOT / "target/dist/chainstat"))
     ap.add_argument("--work", default=None, help="folder for data (default: a temp dir)")
     ap.add_argument("--out", default=str(ROOT / "scripts/bench/RESULTS.md"))
     args = ap.parse_args()

@@ -3,7 +3,7 @@
 scipy.sparse.csgraph.connected_components, on the same edge lists, in the same run.
 
 Writes scripts/bench/RESULTS-cc.md (median of N runs, ratio to scipy, peak RSS).
-Usage: scripts/bench_cc.sh [--sizes 1000000,10000000] [--runs 3] [--bin target/release/chainstat]
+Usage: scripts/bench_cc.sh [--sizes 1000000,10000000] [--runs 3] [--bin target/dist/chainstat]
 """
 import argparse, json, os, re, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -57,7 +57,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1000000,10000000")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--bin", default=str(ROOT / "target/release/chainstat"))
+    ap.add_argument("--bin", default=str(ROOT / "target/dist/chainstat"))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=str(ROOT / "scripts/bench/RESULTS-cc.md"))
     args = ap.parse_args()

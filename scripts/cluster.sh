@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-2}"; shift || true
-BIN="${CHAINSTAT_BIN:-target/release/chainstat}"
-[ -x "$BIN" ] || cargo build --release
+BIN="${CHAINSTAT_BIN:-${CARGO_TARGET_DIR:-target}/dist/chainstat}"
+[ -x "$BIN" ] || cargo build --profile dist
 PORT="${CHAINSTAT_SCHEDULER_PORT:-50050}"
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT INT TERM

@@ -237,7 +237,7 @@ COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
     COMMIT="$COMMIT (with uncommitted changes)"
 fi
-case "$BIN" in *release*) PROFILE=release ;; *) PROFILE=debug ;; esac
+case "$BIN" in */dist/*) PROFILE=dist ;; *release*) PROFILE=release ;; *) PROFILE=debug ;; esac
 mkdir -p "$(dirname "$OUT_MD")"
 {
     echo "# Fault injection"
