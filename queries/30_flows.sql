@@ -21,19 +21,17 @@
 -- rounded to whole satoshi; fees go to miners and are nobody's turnover.
 --
 -- Joins are planned in the order written (`-- set:` above): each names the smaller side
--- first, so it is the hash join's build side. DataFusion's own choice, from estimated
--- row counts after filters, put 9.3M transfers on the build side at 10M transfers
--- (4.6 GB) where 0.6M entity addresses suffice. Build sides up to 4M rows / 512 MB (the
--- attribution at 10M transfers: 2.6M addresses) are built once and shared by all
--- partitions instead of hash-partitioning both sides: the transfers then stream through
--- without being copied into partitions (10M: 21.5 s -> 17.7 s, 0.7 GB less).
+-- first, so it is the hash join's build side (DataFusion's estimates put the transfers
+-- there). Build sides up to 4M rows / 512 MB are built once and shared by all partitions,
+-- so the transfers stream through without being copied into partitions
+-- (docs/performance.md#join-order-as-written).
 --
 -- Every leg comes from one transfer, so the query can run in passes (the `slice:`
 -- placeholders; one pass unless memory is bounded): account transfers in slices of their
 -- sender, whose entity lookup then builds on that slice of the entity addresses only
 -- (the receiver's lookup still holds all of them), and Bitcoin transactions in slices of
--- their hash, whose groups' hash tables (4 GB at 30M transfers) are built a slice at a
--- time.
+-- their hash, whose groups' hash tables are built a slice at a time
+-- (docs/performance.md#sliced-stage-queries).
 --
 -- Addresses are joined on their 64-bit keys (`from_key`, `to_key`, `address_key`:
 -- integers hash and compare in a fraction of the time of 42-byte strings), and on the
@@ -42,9 +40,8 @@
 -- joins are exact either way.
 --
 -- Columns: only those the turnover and counterparty tables read. A leg's transfer id
--- (`tx_hash:log_index`) and its entity-side address are not: at 10M transfers they were
--- 40 % of the bytes this stage wrote, and leaving them out took the query from 13.0–13.4 s
--- to 9.6–10.0 s.
+-- (`tx_hash:log_index`) and its entity-side address are not, and are left out for speed
+-- (docs/performance.md#narrow-flows).
 --
 -- USD: amount × the price of the asset on the transfer's UTC day, as DECIMAL(38, 6) so sums
 -- are exact and the same in every run and engine; NULL when there is
@@ -55,8 +52,8 @@ WITH attr AS (
     FROM address_attribution
 ),
 -- The entity addresses, as narrow as the two joins that build on them allow (each holds
--- all of them: at 100M transfers 5.7M rows): an entity address's party is its entity
--- (`entity:<name>`), and its category is its entity's, looked up once per leg.
+-- all of them, docs/performance.md#sliced-stage-queries): an entity address's party is
+-- its entity (`entity:<name>`), and its category is its entity's, looked up once per leg.
 attr_e AS (
     SELECT chain, address, address_key, entity, labelled_entity = entity AS labelled
     FROM address_attribution WHERE entity IS NOT NULL
@@ -66,16 +63,16 @@ entity_category AS (
 ),
 -- Most addresses are their own cluster, and a lone address's party is its own node id
 -- `chain:address` (its cluster id): the joins that look up parties build only on the
--- other addresses, those with an entity or in a cluster with others (at 10M transfers
--- 0.7M of 2.6M; at 30M the full table no longer fits a 2 GB memory limit: hash joins
--- cannot spill), and compute the node id for an address they do not find.
+-- other addresses, those with an entity or in a cluster with others (a small part of the
+-- table; hash joins cannot spill), and compute the node id for an address they do not
+-- find (docs/performance.md#lookups-build-on-the-addresses-that-matter).
 attr_c AS (
     SELECT chain, address, address_key, cluster_id FROM attr
     WHERE entity IS NULL AND cluster_id <> chain || ':' || address
 ),
 -- The addresses of UTXO chains only, for the Bitcoin joins: an account chain's address
--- never meets a Bitcoin input or output, and as a build side it only costs memory (at
--- 10M transfers 0.4M of 2.6M addresses: 2 s faster, 0.6 GB less peak RSS). The chains
+-- never meets a Bitcoin input or output, and as a build side it only costs memory
+-- (docs/performance.md#lookups-build-on-the-addresses-that-matter). The chains
 -- come from the outputs: a Bitcoin leg needs an output, so a chain without outputs has none.
 attr_u AS (
     SELECT a.* FROM (SELECT DISTINCT chain FROM utxo_outputs) c
@@ -244,10 +241,10 @@ utxo_legs AS (
 -- that order belongs to another: `lag` over a few hundred buckets of the transaction
 -- hash (its last two characters, so a transaction's rows share a bucket), not
 -- `row_number()` over one window partition per group. DataFusion 55 handles window
--- partitions one at a time, and 0.7M legs at 10M transfers made 0.5M of them (1.55 s
--- against 0.27 s); unlike one unpartitioned window, the buckets still run in parallel
--- (and on Ballista in several tasks). The order ends in every grouped column, so ties
--- cannot make the choice depend on the run.
+-- partitions one at a time; unlike one unpartitioned window, the buckets still run in
+-- parallel (and on Ballista in several tasks;
+-- docs/performance.md#windows-over-hash-buckets). The order ends in every grouped
+-- column, so ties cannot make the choice depend on the run.
 merged AS (
     SELECT chain, block_time, asset, min(symbol) AS symbol, transfer, entity, min(category) AS category,
            direction, counterparty, min(counterparty_entity) AS counterparty_entity, lower_bound,
@@ -273,7 +270,8 @@ legs AS (
 )
 SELECT l.chain,
        CAST(l.block_time AS DATE) AS day,
-       -- the month of the UTC day: date_trunc on the timestamp itself costs 4× as much
+       -- the month of the UTC day: date_trunc on the timestamp itself costs more
+       -- (docs/performance.md#months-from-utc-days)
        CAST(date_trunc('month', CAST(l.block_time AS DATE)) AS DATE) AS month,
        CAST(date_part('year', l.block_time) AS INT) AS year,
        l.entity, l.category, l.direction, l.asset, l.symbol, l.amount,

@@ -8,7 +8,8 @@
 -- Every row here follows from one deposit-like address (its single destination, its
 -- receipts and forwards), so the query can run in passes over slices of those addresses
 -- (the `slice:` placeholders; one pass unless memory is bounded): the self-join's hash
--- table of forwards (1.5 GB at 30M transfers) is then built a slice at a time.
+-- table of forwards is then built a slice at a time
+-- (docs/performance.md#sliced-stage-queries).
 -- Addresses are compared by their 64-bit keys (as in `flows`), and by their strings as
 -- well (`if:keys_collide:`) only in a run where two distinct addresses share a key.
 WITH attr AS (
@@ -76,7 +77,8 @@ forwards AS (
 -- Hubs with an entity are left out; a sender's cluster is its party. The lookups run in
 -- the order written (`-- set:` above): this pass's forwards are the build side and the
 -- addresses stream through (hash joins cannot spill, and the attributed addresses do not
--- shrink with the slice: 1.7M at 30M transfers). Only the addresses that matter are read:
+-- shrink with the slice; docs/performance.md#sliced-stage-queries). Only the addresses
+-- that matter are read (docs/performance.md#lookups-build-on-the-addresses-that-matter):
 -- the attributed ones, and those whose party is not their own node id `chain:address` (a
 -- lone, unattributed address is its own cluster, and its id is computed instead).
 fed AS (

@@ -12,12 +12,12 @@
 -- run in the order written (`-- set:` above), the small side first: DataFusion's
 -- estimates after filters would build on the transfers instead. As in `flows`, build
 -- sides up to 4M rows / 512 MB are built once and shared, so the transfers are not
--- hash-partitioned (10M transfers: 6.5 s -> 5.1 s).
+-- hash-partitioned (docs/performance.md#join-order-as-written).
 -- Every count here comes from one transfer, so it runs in passes like `flows` (the
 -- `slice:` placeholders; one pass unless memory is bounded): account transfers in slices of
--- their sender (whose lookup then builds on that slice of the attributed addresses: at
--- 100M transfers both lookups together held 1.1 GB), Bitcoin transactions in slices of
--- their hash; `coverage` sums the passes' rows.
+-- their sender (whose lookup then builds on that slice of the attributed addresses),
+-- Bitcoin transactions in slices of their hash; `coverage` sums the passes' rows
+-- (docs/performance.md#sliced-stage-queries).
 -- Each attributed address is in two build sides (from and to), so they hold only what the
 -- flags need: the address key (joined as in `flows`, with the strings only in a run where
 -- keys collide: `if:keys_collide:`) and whether its own label names it.

@@ -1,6 +1,8 @@
 //! The `chainstat` binary: parse arguments, call the library, map errors to exit codes
 //! (one per failure class, see [`exit_code`] and the README's "Exit codes").
 
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 mod cli;
 mod run_accuracy;
 mod run_cluster;
@@ -11,10 +13,11 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use chainstat_engine::cluster::{ExecutorOptions, SchedulerOptions};
-use chainstat_engine::config::sample_config_path;
-use chainstat_engine::{ChainstatConfig, EngineError, Session};
+use chainstat_engine::ballista::{ExecutorOptions, SchedulerOptions};
+use chainstat_engine::{EngineError, Session};
 use chainstat_io::TableSpec;
+use chainstat_job::config::sample_config_path;
+use chainstat_job::ChainstatConfig;
 use clap::Parser;
 
 use cli::{Cli, Command, InputArgs};
@@ -192,6 +195,7 @@ fn engine_code(err: &EngineError) -> u8 {
 fn cluster_code(err: &chainstat_cluster::ClusterError) -> u8 {
     match err {
         chainstat_cluster::ClusterError::Usage(_) => exit::CONFIG,
+        chainstat_cluster::ClusterError::Engine(e) => engine_code(e),
         _ => exit::INTERNAL,
     }
 }
@@ -275,7 +279,7 @@ async fn run(cli: Cli) -> Result<()> {
                 executor_timeout_seconds: a.executor_timeout,
                 keep_shuffle: a.keep_shuffle,
             };
-            Ok(chainstat_engine::cluster::run_scheduler(cfg, opts).await?)
+            Ok(chainstat_engine::ballista::run_scheduler(cfg, opts).await?)
         }
         Command::Executor(a) => {
             let cfg = load_service_config(&a.config)?;
@@ -296,7 +300,7 @@ async fn run(cli: Cli) -> Result<()> {
                 memory_pool_bytes: parse_bytes(&a.memory)?,
                 keep_shuffle: a.keep_shuffle,
             };
-            Ok(chainstat_engine::cluster::run_executor(cfg, opts).await?)
+            Ok(chainstat_engine::ballista::run_executor(cfg, opts).await?)
         }
     }
 }

@@ -54,7 +54,7 @@ pub async fn run(args: ClusterArgs) -> Result<()> {
 }
 
 async fn explain_cmd(
-    cfg: &chainstat_engine::ChainstatConfig,
+    cfg: &chainstat_job::ChainstatConfig,
     out: &str,
     a: &str,
     b: &str,

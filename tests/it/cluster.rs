@@ -11,10 +11,11 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use arrow::record_batch::RecordBatch;
+use chainstat_chain::base58check;
 use chainstat_cluster::explain::{explain, Explanation};
 use chainstat_cluster::{CcEngine, ClusterParams};
-use chainstat_engine::{ChainstatConfig, Session};
-use chainstat_functions::chain::base58check;
+use chainstat_engine::Session;
+use chainstat_job::ChainstatConfig;
 
 use crate::common::*;
 

@@ -3,8 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use arrow::util::display::{ArrayFormatter, FormatOptions};
-use chainstat_engine::{ChainstatConfig, Session};
+use chainstat_engine::Session;
 use chainstat_io::TableSpec;
+use chainstat_job::ChainstatConfig;
 
 /// Repository root.
 pub fn root() -> PathBuf {

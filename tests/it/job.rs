@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use arrow::array::{Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
-use chainstat_engine::ChainstatConfig;
+use chainstat_job::manifest::ScopeMode;
+use chainstat_job::ChainstatConfig;
 use chainstat_job::{publish, RunOptions};
 use datafusion::prelude::SessionContext;
 
@@ -553,7 +554,11 @@ async fn incremental_run_equals_full_recomputation() {
     assert!(moved.len() >= 4, "{moved:?}");
     let inc = dir.path().join("incremental");
     let first = run_job(cfg.clone(), &inc, true).await;
-    assert_eq!(first.manifest.scope.mode, "full", "no previous run: full");
+    assert_eq!(
+        first.manifest.scope.mode,
+        ScopeMode::Full,
+        "no previous run: full"
+    );
 
     // Night 2: March arrives (and, through the overlap file, a few February rows again).
     for (orig, tmp) in &moved {
@@ -561,7 +566,7 @@ async fn incremental_run_equals_full_recomputation() {
     }
     let second = run_job(cfg.clone(), &inc, true).await;
     let scope = &second.manifest.scope;
-    assert_eq!(scope.mode, "incremental", "{scope:?}");
+    assert_eq!(scope.mode, ScopeMode::Incremental, "{scope:?}");
     assert!(scope.months.contains(&"2025-03".to_string()), "{scope:?}");
     assert!(
         !scope.months.contains(&"2025-01".to_string()) || scope.reason.contains("attribution"),
@@ -798,13 +803,50 @@ async fn incremental_run_carries_unaffected_months_over() {
     .expect("prices");
     let second = run_job(cfg.clone(), &inc, true).await;
     let scope = &second.manifest.scope;
-    assert_eq!(scope.mode, "incremental", "{scope:?}");
+    assert_eq!(scope.mode, ScopeMode::Incremental, "{scope:?}");
     assert_eq!(scope.months, vec!["2025-04"], "{scope:?}");
     let daily = &second.manifest.tables["exchange_turnover_daily"];
     assert_eq!(daily.carried_over, vec!["2025-03"], "{daily:?}");
     let full = dir.path().join("full");
     run_job(cfg, &full, false).await;
     assert_eq!(all_tables(&inc).await, all_tables(&full).await);
+}
+
+/// A published run whose state was keyed with another row-key scheme (older builds used
+/// DataFusion's ahash) cannot be continued: the next incremental run recomputes all.
+#[tokio::test]
+async fn an_incremental_run_after_another_key_scheme_is_a_full_run() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = hand_built(dir.path());
+    let out = dir.path().join("out");
+    let first = run_job(cfg.clone(), &out, true).await;
+    assert_eq!(
+        first.manifest.key_scheme,
+        chainstat_chain::key::KEY_SCHEME,
+        "the manifest records the scheme"
+    );
+    let again = run_job(cfg.clone(), &out, true).await;
+    assert_eq!(
+        again.manifest.scope.mode,
+        ScopeMode::Incremental,
+        "same scheme"
+    );
+    let manifest = out
+        .join("runs")
+        .join(&again.manifest.run_id)
+        .join("manifest.json");
+    let text = std::fs::read_to_string(&manifest).expect("manifest");
+    let mut json: serde_json::Value = serde_json::from_str(&text).expect("json");
+    json["key_scheme"] = serde_json::Value::String("ahash-datafusion-55".into());
+    std::fs::write(
+        &manifest,
+        serde_json::to_string_pretty(&json).expect("json"),
+    )
+    .expect("write manifest");
+    let third = run_job(cfg, &out, true).await;
+    let scope = &third.manifest.scope;
+    assert_eq!(scope.mode, ScopeMode::Full, "{scope:?}");
+    assert!(scope.reason.contains("ahash-datafusion-55"), "{scope:?}");
 }
 
 /// `-- strings: views` holds for its own query only: the stage query that asks reads the

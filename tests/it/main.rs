@@ -4,6 +4,8 @@
 
 // A test binary: panicking on unexpected results is how tests fail.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// One test crate for many dependencies: each test module uses a few.
+#![allow(unused_crate_dependencies)]
 
 mod common;
 
@@ -11,6 +13,7 @@ mod accuracy;
 mod ballista;
 mod cli;
 mod cluster;
+mod golden;
 mod http;
 mod job;
 mod malformed;

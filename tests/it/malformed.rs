@@ -178,8 +178,16 @@ async fn bad_table_options_are_config_errors() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("unknown option 'colour'"), "{e}");
-    let e = open_err(&[&format!("t={},format=nosuch", fixture("ethereum/etl/"))]).await;
-    assert!(e.contains("unknown format 'nosuch'"), "{e}");
-    let e = open_err(&[&format!("t={},chain=dogecoin", fixture("ethereum/etl/"))]).await;
-    assert!(e.contains("unknown chain 'dogecoin'"), "{e}");
+    // Closed-set options fail when the flag is parsed, before any file is opened.
+    for (opts, want) in [
+        ("format=nosuch", "table 't': unknown format 'nosuch'"),
+        ("chain=dogecoin", "table 't': unknown chain 'dogecoin'"),
+        ("type=parkay", "table 't': unknown file type 'parkay'"),
+    ] {
+        let arg = format!("t={},{opts}", fixture("ethereum/etl/"));
+        let e = chainstat_io::TableSpec::parse_arg(&arg)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(want), "{e}");
+    }
 }

@@ -236,7 +236,7 @@ async fn bitcoin_inputs_and_outputs() {
 #[tokio::test]
 async fn staged_inputs_hold_the_same_rows_with_string_views() {
     use arrow::datatypes::DataType;
-    use chainstat_cluster::{input_strings, read_inputs_with, InputStrings};
+    use chainstat_engine::input_strings::{self, read_inputs_with, InputStrings};
     use chainstat_engine::Session;
 
     let tables = [

@@ -5,7 +5,9 @@
 
 use std::path::PathBuf;
 
-use chainstat_engine::{ChainstatConfig, Session};
+use chainstat_engine::Session;
+use chainstat_job::manifest::ScopeMode;
+use chainstat_job::ChainstatConfig;
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjPath;
 use object_store::{ObjectStoreExt, PutPayload};
@@ -283,10 +285,11 @@ async fn the_job_publishes_to_s3_and_carries_partitions_over_there() {
         }
     };
     let first = run(true, "s3://fixtures/published".into()).await;
-    assert_eq!(first.manifest.scope.mode, "full");
+    assert_eq!(first.manifest.scope.mode, ScopeMode::Full);
     let second = run(true, "s3://fixtures/published".into()).await;
     assert_eq!(
-        second.manifest.scope.mode, "incremental",
+        second.manifest.scope.mode,
+        ScopeMode::Incremental,
         "{:?}",
         second.manifest.scope
     );

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use arrow::datatypes::DataType;
 use async_trait::async_trait;
-use chainstat_engine::{ChainstatConfig, Session};
+use chainstat_engine::Session;
+use chainstat_job::ChainstatConfig;
 use sqllogictest::{ColumnType, DBOutput};
 
 use crate::common::*;

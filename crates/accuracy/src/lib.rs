@@ -1,6 +1,8 @@
 //! Accuracy as a measured figure: a run's clustering, turnover and exchange candidates
 //! scored against the ground truth of `chainstat gen` (docs/accuracy.md).
 
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 pub mod error;
 pub mod pairwise;
 pub mod render;

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use chainstat_functions::chain::{normalize_text, ChainFamily};
+use chainstat_chain::{normalize_text, ChainFamily};
 
 use crate::error::{AccuracyError, Result};
 

@@ -14,6 +14,18 @@ pub enum ClusterError {
     /// A request that cannot be answered (unknown address, …).
     #[error("{0}")]
     Usage(String),
+    /// Writing or reading a staged table failed.
+    #[error(transparent)]
+    Engine(Box<chainstat_engine::EngineError>),
+}
+
+impl From<chainstat_engine::EngineError> for ClusterError {
+    fn from(e: chainstat_engine::EngineError) -> Self {
+        match e {
+            chainstat_engine::EngineError::DataFusion(d) => ClusterError::DataFusion(d),
+            other => ClusterError::Engine(Box::new(other)),
+        }
+    }
 }
 
 // Boxed: DataFusion's error is large, and results travel through every async call.

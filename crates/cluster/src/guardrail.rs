@@ -164,7 +164,7 @@ pub async fn sizes(
     cc: &str,
     work_dir: &str,
 ) -> Result<(Vec<SizeStats>, Vec<Supercluster>)> {
-    crate::pipeline::write_and_register_plain(
+    chainstat_engine::staging::write_and_register_plain(
         ctx,
         &format!(
             "SELECT c.root, min(n.chain) AS chain, count(*) AS size, count(l.id) > 0 AS labelled \
@@ -176,16 +176,27 @@ pub async fn sizes(
         "cl_sizes",
     )
     .await?;
-    let mut stats: BTreeMap<String, SizeStats> = BTreeMap::new();
-    for row in int_rows(
+    let mut stats = size_stats(ctx).await?;
+    let unlabelled = largest(ctx, &mut stats).await?;
+    let mut flagged = Vec::new();
+    for (chain, list) in &unlabelled {
+        let total = stats.get(chain).map_or(0, |s| s.addresses);
+        flagged.extend(superclusters(ctx, params, chain, total, list).await?);
+    }
+    Ok((stats.into_values().collect(), flagged))
+}
+
+/// Clusters, addresses and clusters above 1k / 10k addresses per chain, from `cl_sizes`.
+async fn size_stats(ctx: &SessionContext) -> Result<BTreeMap<String, SizeStats>> {
+    let mut stats = BTreeMap::new();
+    let rows = int_rows(
         ctx,
         "SELECT chain, count(*), sum(size), sum(CASE WHEN size > 1000 THEN 1 ELSE 0 END), \
                 sum(CASE WHEN size > 10000 THEN 1 ELSE 0 END) \
          FROM cl_sizes GROUP BY chain ORDER BY chain",
     )
-    .await?
-    {
-        let (chain, n) = row;
+    .await?;
+    for (chain, n) in rows {
         stats.insert(
             chain.clone(),
             SizeStats {
@@ -199,7 +210,15 @@ pub async fn sizes(
             },
         );
     }
-    // The ten largest per chain, and the two largest unlabelled (for the ratio test).
+    Ok(stats)
+}
+
+/// Fills in the ten largest clusters per chain and the largest unlabelled one; returns
+/// the two largest unlabelled clusters per chain as `(root, size)` (for the ratio test).
+async fn largest(
+    ctx: &SessionContext,
+    stats: &mut BTreeMap<String, SizeStats>,
+) -> Result<BTreeMap<String, Vec<(i64, u64)>>> {
     let top = int_rows(
         ctx,
         "SELECT chain, root, size, CAST(labelled AS BIGINT), rn, rl FROM ( \
@@ -228,55 +247,65 @@ pub async fn sizes(
                 .push((root, size));
         }
     }
-    let mut flagged = Vec::new();
+    Ok(unlabelled)
+}
+
+/// The superclusters of one chain of `total` addresses: unlabelled clusters above the
+/// share test, and the largest unlabelled one when it passes the ratio test against the
+/// next (`list`: the two largest unlabelled, largest first).
+async fn superclusters(
+    ctx: &SessionContext,
+    params: &crate::params::ClusterParams,
+    chain: &str,
+    total: u64,
+    list: &[(i64, u64)],
+) -> Result<Vec<Supercluster>> {
     let min_size = params.supercluster_min_size.max(1) as u64;
-    for (chain, list) in &unlabelled {
-        let total = stats.get(chain).map_or(0, |s| s.addresses);
-        // A cluster past the share test is among the largest unlabelled ones, but not
-        // necessarily among the two fetched: fetch them by the share itself.
-        let share_floor = (params.supercluster_share * total as f64).floor() as u64;
-        let by_share = int_rows(
-            ctx,
-            &format!(
-                "SELECT chain, root, size FROM cl_sizes WHERE NOT labelled AND chain = '{}' \
-                 AND size > {share_floor} AND size >= {min_size} ORDER BY size DESC, root",
-                chain.replace('\'', "''")
+    // A cluster past the share test is among the largest unlabelled ones, but not
+    // necessarily among the two fetched: fetch them by the share itself.
+    let share_floor = (params.supercluster_share * total as f64).floor() as u64;
+    let by_share = int_rows(
+        ctx,
+        &format!(
+            "SELECT chain, root, size FROM cl_sizes WHERE NOT labelled AND chain = '{}' \
+             AND size > {share_floor} AND size >= {min_size} ORDER BY size DESC, root",
+            chain.replace('\'', "''")
+        ),
+    )
+    .await?;
+    let mut flagged: Vec<Supercluster> = by_share
+        .iter()
+        .map(|(_, v)| Supercluster {
+            root: v[0],
+            chain: chain.to_string(),
+            size: v[1] as u64,
+            reason: format!(
+                "unlabelled, {:.1} % of the chain's {total} addresses (supercluster_share = {})",
+                100.0 * v[1] as f64 / total.max(1) as f64,
+                params.supercluster_share
             ),
-        )
-        .await?;
-        let next = list.get(1).map_or(1, |x| x.1.max(1));
-        for (_, v) in &by_share {
-            let (root, size) = (v[0], v[1] as u64);
+        })
+        .collect();
+    let next = list.get(1).map_or(1, |x| x.1.max(1));
+    if let Some(&(root, size)) = list.first() {
+        let ratio = size as f64 / next as f64;
+        if size >= min_size
+            && ratio >= params.supercluster_ratio
+            && !flagged.iter().any(|f| f.root == root)
+        {
             flagged.push(Supercluster {
                 root,
-                chain: chain.clone(),
+                chain: chain.to_string(),
                 size,
                 reason: format!(
-                    "unlabelled, {:.1} % of the chain's {total} addresses (supercluster_share = {})",
-                    100.0 * size as f64 / total.max(1) as f64,
-                    params.supercluster_share
+                    "unlabelled, {ratio:.0}× the next-largest unlabelled cluster ({next} addresses; \
+                     supercluster_ratio = {})",
+                    params.supercluster_ratio
                 ),
             });
         }
-        if let Some(&(root, size)) = list.first() {
-            let ratio = size as f64 / next as f64;
-            if size >= min_size
-                && ratio >= params.supercluster_ratio
-                && !flagged.iter().any(|f| f.root == root)
-            {
-                flagged.push(Supercluster {
-                    root,
-                    chain: chain.clone(),
-                    size,
-                    reason: format!(
-                        "unlabelled, {ratio:.0}× the next-largest unlabelled cluster ({next} addresses; supercluster_ratio = {})",
-                        params.supercluster_ratio
-                    ),
-                });
-            }
-        }
     }
-    Ok((stats.into_values().collect(), flagged))
+    Ok(flagged)
 }
 
 /// Rows of a query whose first column is a string and the rest integers.
@@ -323,14 +352,14 @@ pub async fn hubs(
          SELECT root, 'evidence', heuristic, evidence, min(id), count(*) \
          FROM ends GROUP BY root, heuristic, evidence HAVING count(*) >= {min_links}"
     );
-    crate::pipeline::write_and_register_plain(
+    chainstat_engine::staging::write_and_register_plain(
         ctx,
         &sql,
         &format!("{}/cl_hubs/", work_dir.trim_end_matches('/')),
         "cl_hubs",
     )
     .await?;
-    crate::pipeline::count(ctx, "SELECT count(*) FROM cl_hubs").await
+    Ok(chainstat_engine::staging::count(ctx, "SELECT count(*) FROM cl_hubs").await?)
 }
 
 /// Finds merge points in clusters larger than `max_size`, or flagged (`cl_flagged`), of
@@ -349,9 +378,26 @@ pub async fn find(
          FROM big JOIN {cc} c ON c.root = big.root JOIN {edges} e ON e.a = c.id \
          ORDER BY c.root, e.heuristic, e.evidence, e.a, e.b"
     );
-    type Evidence = (String, String);
+    let per_root = links_per_root(ctx, &sql).await?;
+    let mut out: Vec<MergePoint> = per_root
+        .values()
+        .flat_map(|links| bridges_of(links, min_side))
+        .collect();
+    out.sort_by(|x, y| (&x.heuristic, &x.evidence).cmp(&(&y.heuristic, &y.evidence)));
+    Ok(out)
+}
+
+/// A link's `(heuristic, evidence)`.
+type Evidence = (String, String);
+
+/// The links `(a, b, evidence)` of each large cluster, by root, from `sql`'s rows
+/// `(root, a, b, heuristic, evidence)`.
+async fn links_per_root(
+    ctx: &SessionContext,
+    sql: &str,
+) -> Result<BTreeMap<i64, Vec<(i64, i64, Evidence)>>> {
     let mut per_root: BTreeMap<i64, Vec<(i64, i64, Evidence)>> = BTreeMap::new();
-    let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
+    let mut stream = ctx.sql(sql).await?.execute_stream().await?;
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         let r = batch.column(0).as_primitive::<Int64Type>();
@@ -368,54 +414,57 @@ pub async fn find(
             ));
         }
     }
-    let mut out = Vec::new();
-    for links in per_root.values() {
-        let mut addr_idx: BTreeMap<i64, usize> = BTreeMap::new();
-        for (a, b, _) in links {
-            let next = addr_idx.len();
-            addr_idx.entry(*a).or_insert(next);
-            let next = addr_idx.len();
-            addr_idx.entry(*b).or_insert(next);
-        }
-        let n_addr = addr_idx.len();
-        let mut ev_idx: BTreeMap<&Evidence, usize> = BTreeMap::new();
-        for (_, _, e) in links {
-            let next = n_addr + ev_idx.len();
-            ev_idx.entry(e).or_insert(next);
-        }
-        let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n_addr + ev_idx.len()];
-        let mut first_addr: BTreeMap<usize, i64> = BTreeMap::new();
-        for (a, b, e) in links {
-            let ei = ev_idx[e];
-            for x in [a, b] {
-                let ai = addr_idx[x];
-                adj[ai].push(ei);
-                adj[ei].push(ai);
-                first_addr.entry(ei).or_insert(*x);
-            }
-        }
-        for l in &mut adj {
-            l.sort_unstable();
-            l.dedup();
-        }
-        let parts = articulation_parts(&adj, n_addr);
-        for (e, ei) in &ev_idx {
-            let Some(p) = parts.get(ei) else { continue };
-            let mut sizes = p.clone();
-            sizes.sort_unstable_by(|x, y| y.cmp(x));
-            if sizes.len() >= 2 && sizes[1] >= min_side {
-                out.push(MergePoint {
-                    heuristic: e.0.clone(),
-                    evidence: e.1.clone(),
-                    address_id: first_addr.get(ei).copied().unwrap_or_default(),
-                    side_a: sizes[0],
-                    side_b: sizes[1],
-                });
-            }
+    Ok(per_root)
+}
+
+/// The links of one cluster whose removal splits it into parts of at least `min_side`
+/// addresses each: articulation points of the graph of addresses and evidence nodes.
+fn bridges_of(links: &[(i64, i64, Evidence)], min_side: u64) -> Vec<MergePoint> {
+    let mut addr_idx: BTreeMap<i64, usize> = BTreeMap::new();
+    for (a, b, _) in links {
+        let next = addr_idx.len();
+        addr_idx.entry(*a).or_insert(next);
+        let next = addr_idx.len();
+        addr_idx.entry(*b).or_insert(next);
+    }
+    let n_addr = addr_idx.len();
+    let mut ev_idx: BTreeMap<&Evidence, usize> = BTreeMap::new();
+    for (_, _, e) in links {
+        let next = n_addr + ev_idx.len();
+        ev_idx.entry(e).or_insert(next);
+    }
+    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n_addr + ev_idx.len()];
+    let mut first_addr: BTreeMap<usize, i64> = BTreeMap::new();
+    for (a, b, e) in links {
+        let ei = ev_idx[e];
+        for x in [a, b] {
+            let ai = addr_idx[x];
+            adj[ai].push(ei);
+            adj[ei].push(ai);
+            first_addr.entry(ei).or_insert(*x);
         }
     }
-    out.sort_by(|x, y| (&x.heuristic, &x.evidence).cmp(&(&y.heuristic, &y.evidence)));
-    Ok(out)
+    for l in &mut adj {
+        l.sort_unstable();
+        l.dedup();
+    }
+    let parts = articulation_parts(&adj, n_addr);
+    let mut out = Vec::new();
+    for (e, ei) in &ev_idx {
+        let Some(p) = parts.get(ei) else { continue };
+        let mut sizes = p.clone();
+        sizes.sort_unstable_by(|x, y| y.cmp(x));
+        if sizes.len() >= 2 && sizes[1] >= min_side {
+            out.push(MergePoint {
+                heuristic: e.0.clone(),
+                evidence: e.1.clone(),
+                address_id: first_addr.get(ei).copied().unwrap_or_default(),
+                side_a: sizes[0],
+                side_b: sizes[1],
+            });
+        }
+    }
+    out
 }
 
 #[cfg(test)]

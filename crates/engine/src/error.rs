@@ -15,9 +15,10 @@ pub enum EngineError {
     /// DataFusion planning or execution failed.
     #[error(transparent)]
     DataFusion(Box<datafusion::error::DataFusionError>),
-    /// Writing a staged (intermediate) table failed.
-    #[error(transparent)]
-    Stage(Box<chainstat_cluster::ClusterError>),
+    /// An invariant did not hold, or a staged table's folder could not be managed
+    /// (names what and where).
+    #[error("engine: {0}")]
+    Internal(String),
     /// Ballista scheduler / executor failure.
     #[error("ballista: {0}")]
     Ballista(String),
@@ -39,9 +40,9 @@ pub enum EngineError {
 /// Result alias for this crate.
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 
-impl From<chainstat_cluster::ClusterError> for EngineError {
-    fn from(e: chainstat_cluster::ClusterError) -> Self {
-        EngineError::Stage(Box::new(e))
+impl From<arrow::error::ArrowError> for EngineError {
+    fn from(e: arrow::error::ArrowError) -> Self {
+        EngineError::DataFusion(Box::new(e.into()))
     }
 }
 

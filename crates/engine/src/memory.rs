@@ -1,32 +1,20 @@
 //! The memory pool behind `--memory-limit` / `[engine] memory_limit`.
 //!
-//! DataFusion's greedy pool (first come, first served) with two changes, both found by
-//! running the 10M-transfer job under 2 GB:
+//! DataFusion's greedy pool (first come, first served) with three changes, each found by
+//! a run that failed under a memory limit (docs/performance.md#memory---memory-limit):
 //!
-//! - Buffers of `RepartitionExec` are neither refused nor counted. DataFusion 55.2
-//!   spills a batch that a repartition cannot reserve memory for into a spill pool whose
-//!   reader can wait forever when two input tasks spill at the same time
-//!   (apache/datafusion#24883, fixed after 55.2): the job stopped in clustering with
-//!   every worker parked and no error. Counting them without refusing did not work
-//!   either: DataFusion charges a batch with every buffer it references, so a
-//!   repartition of slices of large string buffers was charged 2.8 GB (in a process
-//!   whose whole RSS was 2.9 GB) and starved the hash joins. They are batches in flight
-//!   between two operators.
-//! - No operator that can spill holds more than a quarter of the pool. Purely greedy,
-//!   one partition's sort took 1.9 GB without ever spilling, and its sibling could not
-//!   get memory for a single batch (which it needs before it has anything to spill):
-//!   the run failed or not depending on which partition started first. Capped at half,
-//!   that was solved, but a sort that ends within its share merges in memory, and that
-//!   merge cannot spill: at 30M transfers under 2 GB the two partitions' sorts behind
-//!   `address_clusters` held 0.6 + 0.8 GB while two hash-join build sides (which cannot
-//!   spill either) needed 0.6 GB. A quarter leaves half of the pool to what cannot
-//!   spill when both partitions sort.
+//! - Buffers of `RepartitionExec` (batches in flight between two operators) are neither
+//!   refused nor counted: refusing them deadlocks DataFusion 55.2
+//!   (apache/datafusion#24883, fixed after 55.2), and counting them charged shared string
+//!   buffers and starved the hash joins (docs/performance.md#repartition-buffers-not-counted).
+//! - No operator that can spill holds more than a quarter of the pool: a sort that ends
+//!   within its share merges in memory, which cannot spill, so a quarter leaves half of
+//!   the pool to what cannot spill when both partitions sort
+//!   (docs/performance.md#a-quarter-of-the-pool-per-spillable-operator).
 //! - Spillable operators together hold at most half of the pool, except each one's
-//!   first 1/32 (so a new sort or aggregation can always start). A greedy pool refuses
-//!   whoever asks last, and an operator that cannot spill — a hash join's build side —
-//!   then fails the query while aggregations that could have spilled keep their memory:
-//!   at 30M transfers under 2 GB three aggregations of `flows` held 1.0 GB and a build
-//!   side of 0.4 GB was refused.
+//!   first 1/32 (so a new sort or aggregation can always start): otherwise a hash join's
+//!   build side, which cannot spill, is refused while aggregations keep memory they could
+//!   have spilled (docs/performance.md#half-of-the-pool-for-all-spillable-operators).
 
 use std::fmt;
 use std::num::NonZeroUsize;

@@ -11,7 +11,7 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-use crate::config::{ChainstatConfig, EngineConfig};
+use crate::config::{EngineConfig, SessionSpec};
 use crate::error::Result;
 use crate::views;
 
@@ -23,31 +23,23 @@ pub fn object_stores(storage: &StorageConfig) -> Arc<dyn ObjectStoreRegistry> {
 /// DataFusion settings chainstat changes from DataFusion's defaults, with the reason.
 ///
 /// `execution.enable_migration_aggregate`: DataFusion 55's new ("migrated") grouped
-/// aggregation streams take an ordered path whenever a GROUP BY column is a known
-/// constant — e.g. the `chain` literal of a canonical view, or `chain` after
-/// `WHERE chain = 'ethereum'`. On 10M distinct groups that path took 57.9 s where the
-/// classic hash stream took 10.6 s (scripts/bench, 2 cores); with it off the same
-/// query on a non-constant key takes 5.2 s either way.
+/// aggregation streams take a much slower ordered path whenever a GROUP BY column is a
+/// known constant — e.g. the `chain` literal of a canonical view, or `chain` after
+/// `WHERE chain = 'ethereum'` (docs/performance.md#migrated-aggregation-off).
 ///
 /// `execution.skip_partial_aggregation_probe_ratio_threshold` = 0.5 (DataFusion: 0.8):
 /// a partial (per-partition) aggregation that keeps more than half of its input rows as
-/// groups is hashing every row twice for nothing, and is then skipped. The turnover
-/// tables count distinct counterparties per day/month/year (2.8M groups from 3.8M legs
-/// at 10M transfers, ratio 0.74): the daily table took 1.30 s instead of 1.67 s, with
-/// half the memory (scripts/bench, 2 cores).
+/// groups is hashing every row twice for nothing, and is then skipped, as in the turnover
+/// tables' counts of distinct counterparties
+/// (docs/performance.md#partial-aggregation-skipped-above-half).
 ///
 /// `optimizer.hash_join_single_partition_threshold` = 64 MB and `…_rows` = 2M (DataFusion:
 /// 1 MB and 128k): a hash join whose build side is below both is built once and shared
 /// by all partitions, so the probe side streams through instead of being
-/// hash-repartitioned. Every scan of a staged input passes an anti-join against its
-/// repeated keys (205k at 10M transfers: over DataFusion's thresholds), so each of the
-/// dozen scans of the transfers copied 10M rows with all their strings into partitions.
-/// Alternating 10M runs: 79.5 / 78.9 s against 90.5 / 93.4 s for the job (88.3 s against
-/// 93.6 s under `--memory-limit 2g`), the same published rows. Not larger: the
-/// attribution (2.6M rows at 10M transfers) stays partitioned except in the queries that
-/// share it on purpose (`-- set:` in `flows` and `coverage_days`); an earlier global
-/// 4M-row / 512 MB setting made `cluster_edges` sort strings taken from a shared
-/// 2.6M-row build side (245 s, 20 GB).
+/// hash-repartitioned, as every scan of a staged input was by its anti-join against its
+/// repeated keys. Not larger: the attribution stays partitioned except in the queries that
+/// share it on purpose (`-- set:` in `flows` and `coverage_days`)
+/// (docs/performance.md#shared-hash-join-build-sides).
 pub const DEFAULT_OPTIONS: &[(&str, &str)] = &[
     ("datafusion.execution.enable_migration_aggregate", "false"),
     (
@@ -92,19 +84,10 @@ pub fn check_options(
 /// `execution.batch_size` in `[engine.options]`; then `None`): 65536, or under a memory
 /// limit [`bounded_batch_size`]. Other sessions (the SQL shell) keep DataFusion's 8192.
 ///
-/// Why larger batches for the job: every operator pays per batch (building hash-join
-/// output, coalescing, repartitioning, one Parquet page write per column), and the job's
-/// steps stream tens of millions of narrow rows through scans and joins. 10M transfers in
-/// alternating runs: 63.5 / 64.1 s against 70.6–73.4 s at 8192 (16384: 69.7 s; 32768:
-/// 65.6–67.9 s; 131072: 64.6 s with 0.3 GB more peak RSS), the same published rows, and
-/// 74.2 s against 81.8 s under `--memory-limit 2g`.
-///
-/// Why not in every session: an analyst's aggregation over a published or staged table is
-/// faster with smaller batches (its per-batch intermediate arrays of 32-byte decimals stay
-/// in cache). The turnover queries with `chainstat sql` on the 10M `flows`: yearly
-/// 1.02–1.06 s at 8192 against 1.09–1.12 s at 65536, daily 1.08–1.13 s against
-/// 1.26–1.35 s. Inside the job the same queries showed no such difference (0.9–1.1 s either
-/// way, within the noise), so the job keeps one batch size.
+/// Why larger batches for the job: every operator pays per batch, and the job's steps
+/// stream tens of millions of narrow rows through scans and joins. Why not in every
+/// session: an analyst's aggregation is faster with smaller batches (its per-batch arrays
+/// of 32-byte decimals stay in cache) (docs/performance.md#65536-row-batches-for-the-job).
 pub fn job_batch_size(engine: &EngineConfig) -> Option<usize> {
     let user_set = engine.batch_size.is_some()
         || engine
@@ -125,10 +108,8 @@ pub fn job_batch_size(engine: &EngineConfig) -> Option<usize> {
 /// DataFusion's 8192 and the job's 65536 (reached at 1 GiB).
 ///
 /// Why: a sort or aggregation must hold a whole batch before it can spill, and the pool
-/// gives one such operator a quarter of the limit at most ([`crate::memory`]). The widest
-/// rows the job sorts take ≈ 300 bytes, so a batch stays under 2 % of the pool; with
-/// 65536-row batches a 64 MB limit failed ("ExternalSorter would hold 18 MB, more than a
-/// quarter").
+/// gives one such operator a quarter of the limit at most ([`crate::memory`]), so a batch
+/// must stay a small part of the pool (docs/performance.md#batch-size-under-a-memory-limit).
 pub fn bounded_batch_size(limit: u64) -> usize {
     usize::try_from(limit / (16 << 10))
         .unwrap_or(usize::MAX)
@@ -176,14 +157,11 @@ pub fn chainstat_state(
 /// [`chainstat_state`] with an optional memory bound (bytes): a greedy pool
 /// ([`crate::memory::BoundedPool`]: first come, first served, errors name the top
 /// consumers, repartition buffers never refused). Sorts and aggregations spill beyond
-/// it; hash joins stay the default (their build sides are counted but cannot spill).
-/// Sort-merge joins, which can spill, were the default here until measured: at 10M
-/// transfers under 2 GB their sorts' merge phases (which cannot spill) exhausted the
-/// pool in clustering, while with hash joins the whole job completes in the same time
-/// as unbounded. `[engine.options] "optimizer.prefer_hash_join" = "false"` still
-/// selects them. A fair spill pool was tried: it splits the pool between every
-/// spillable operator of a plan, and the flows query has so many that an
-/// aggregation's share was too small to spill at all, even at 1M.
+/// it; hash joins stay the default (their build sides are counted but cannot spill):
+/// sort-merge joins' merge phases cannot spill either and exhausted the pool, and a fair
+/// pool's shares were too small to spill
+/// (docs/performance.md#hash-joins-not-sort-merge-under-a-limit).
+/// `[engine.options] "optimizer.prefer_hash_join" = "false"` still selects sort-merge joins.
 pub fn chainstat_state_bounded(
     cfg: SessionConfig,
     stores: Arc<dyn ObjectStoreRegistry>,
@@ -220,8 +198,8 @@ pub struct Session {
     pub ctx: SessionContext,
     /// What was registered.
     pub tables: Vec<RegisteredTable>,
-    /// The config it was built from.
-    pub config: ChainstatConfig,
+    /// What it was opened from.
+    pub config: SessionSpec,
     /// The cluster URL, when remote.
     pub cluster: Option<String>,
     /// Where tables built in the client are staged as Parquet for the cluster (None:
@@ -231,7 +209,8 @@ pub struct Session {
 
 impl Session {
     /// Opens a session; `cluster` = `df://host:port` of a Ballista scheduler.
-    pub async fn open(config: ChainstatConfig, cluster: Option<&str>) -> Result<Session> {
+    pub async fn open(config: impl Into<SessionSpec>, cluster: Option<&str>) -> Result<Session> {
+        let config: SessionSpec = config.into();
         let stores = object_stores(&config.storage);
         let ctx = match cluster {
             None => {
@@ -284,5 +263,50 @@ impl Session {
             cluster: cluster.map(str::to_string),
             staging,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The job's batch size: 65536 rows, bounded by a memory limit, unless the user
+    /// chose one (typed or in `[engine.options]`).
+    #[test]
+    fn job_batch_size_follows_the_memory_limit_unless_set() {
+        assert_eq!(
+            bounded_batch_size(crate::config::parse_bytes("64m").unwrap()),
+            8192
+        );
+        assert_eq!(
+            bounded_batch_size(crate::config::parse_bytes("256m").unwrap()),
+            16384
+        );
+        assert_eq!(
+            bounded_batch_size(crate::config::parse_bytes("1g").unwrap()),
+            65536
+        );
+        assert_eq!(
+            bounded_batch_size(crate::config::parse_bytes("2g").unwrap()),
+            65536
+        );
+        assert_eq!(bounded_batch_size(u64::MAX), 65536);
+
+        assert_eq!(job_batch_size(&EngineConfig::default()), Some(65536));
+        let small = EngineConfig {
+            memory_limit: Some("64m".to_string()),
+            ..EngineConfig::default()
+        };
+        assert_eq!(job_batch_size(&small), Some(8192));
+        let mut in_options = small.clone();
+        in_options
+            .options
+            .insert("execution.batch_size".to_string(), "1234".to_string());
+        assert_eq!(job_batch_size(&in_options), None);
+        let typed = EngineConfig {
+            batch_size: Some(4096),
+            ..EngineConfig::default()
+        };
+        assert_eq!(job_batch_size(&typed), None);
     }
 }

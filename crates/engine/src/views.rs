@@ -7,7 +7,7 @@
 //! listing order; bad rows go to `rejects` with the file and row they came from. Because this is plain SQL over listing tables, the same views run on
 //! Ballista.
 
-use chainstat_cluster::input_strings;
+use crate::input_strings;
 use chainstat_io::format::{Lineage, SourceTable, TableKind};
 use chainstat_io::RegisteredTable;
 use datafusion::prelude::SessionContext;
@@ -263,9 +263,8 @@ fn unique_rows_sql(dups: &str, good: &str, cols: &[&str]) -> String {
 /// The winner is the first copy of its key in that order: the row whose predecessor
 /// has another key (`lag`). The window is partitioned into 64 buckets of the key hash
 /// (a key's copies share it), not one partition per key: DataFusion 55 handles window
-/// partitions one at a time, and `row_number()` over the 0.2M repeated keys at 10M
-/// transfers took 0.86 s of the window alone (the whole query 3.1–3.2 s against
-/// 3.3–3.5 s). The buckets keep the sort parallel, unlike an unpartitioned window.
+/// partitions one at a time, and the buckets keep the sort parallel, unlike an
+/// unpartitioned window (docs/performance.md#windows-over-hash-buckets).
 fn winners_sql(kind: TableKind, dups: &str, good: &str, cols: &[&str]) -> String {
     let g_cols: Vec<String> = cols.iter().map(|c| format!("g.{c}")).collect();
     let key = chain_key(kind);
@@ -314,11 +313,10 @@ fn view_sql(kind: TableKind, tables: &[RegisteredTable]) -> String {
 /// their 64-bit keys (`key_hash(chain, address)`, BIGINT, NULL where the address is).
 ///
 /// Why keys: every later step joins transfers with addresses (heuristics, attribution,
-/// flows, candidates, coverage), and a join on two strings hashes, copies and compares
-/// 42-to-66-byte values for every row (≈ 20 % of the job's CPU at 10M transfers). One
-/// integer is cheaper to hash, compare and carry. A key is exact only while no two
-/// distinct addresses share one: the job checks that once per run over all addresses
-/// (`keys_collide`) and its joins compare the strings too when they do.
+/// flows, candidates, coverage), and one integer is cheaper to hash, compare and carry
+/// than two 42-to-66-byte strings (docs/performance.md#address-keys). A key is exact
+/// only while no two distinct addresses share one: the job checks that once per run over
+/// all addresses (`keys_collide`) and its joins compare the strings too when they do.
 pub fn derived_columns(kind: TableKind) -> &'static [&'static str] {
     match kind {
         TableKind::Transfers => &["amount", "symbol", "from_key", "to_key"],
@@ -465,13 +463,13 @@ const STAGED_KINDS: &[TableKind] = &[
 /// the checks and the normalisation share the calls.
 ///
 /// `string_views`: also define each staged view with string views, for the queries that
-/// ask for them ([`chainstat_cluster::input_strings`]); false on Ballista, whose job
+/// ask for them ([`crate::input_strings`]); false on Ballista, whose job
 /// flattens the views into tables.
 ///
 /// `rejects` is recreated from the staged rows that have a reason (the pass names each
 /// one's file and row too, see [`chainstat_io::SourceTable::from_sql`]) and the unstaged
 /// tables' checks, so no staged table is validated a second time: that pass was most of
-/// what `rejects_summary` cost (≈ 2–3 s at 10M transfers with rejects).
+/// what `rejects_summary` cost (docs/performance.md#validate-once-rejects-included).
 pub async fn stage_canonical(
     ctx: &SessionContext,
     tables: &[RegisteredTable],
@@ -587,7 +585,7 @@ impl StagedChain<'_> {
             &["_kh", "_reason", "_file", "_row"],
         );
         let path = format!("{}/{checked}/", dir.trim_end_matches('/'));
-        chainstat_cluster::write_and_register_plain(ctx, &sql, &path, &checked).await?;
+        crate::staging::write_and_register_plain(ctx, &sql, &path, &checked).await?;
         let good = self.good();
         ctx.deregister_table(good.as_str())?;
         let cols = self.cols.join(", ");
@@ -597,8 +595,7 @@ impl StagedChain<'_> {
             // The same files, read with string views.
             let checked_sv = Self::viewed(&checked);
             let schema = schema_of(ctx, &checked).await?;
-            chainstat_cluster::pipeline::register_staged(ctx, &checked_sv, &path, &schema, true)
-                .await?;
+            crate::staging::register_staged(ctx, &checked_sv, &path, &schema, true).await?;
             let sql = format!("SELECT {cols}, _kh FROM {checked_sv} WHERE _reason IS NULL");
             create_view(ctx, &Self::viewed(&good), &sql).await?;
         }

@@ -10,8 +10,8 @@ use arrow::datatypes::{
 };
 use datafusion::common::{exec_err, Result};
 
-use crate::chain::uint256::{AmountError, U256};
 use crate::kernel::{is_text_or_binary, visit, Value};
+use chainstat_chain::uint256::{AmountError, U256};
 
 /// One parsed row: NULL, or the value / why it is not a uint256.
 pub type Amount = Option<std::result::Result<U256, AmountError>>;
@@ -54,7 +54,7 @@ fn from_i256_scaled(v: i256, scale: i8) -> std::result::Result<U256, AmountError
     } else {
         v
     };
-    crate::chain::uint256::from_decimal(integral).ok_or(AmountError::Negative)
+    chainstat_chain::uint256::from_decimal(integral).ok_or(AmountError::Negative)
 }
 
 macro_rules! visit_prim {

@@ -5,8 +5,8 @@
 use arrow::datatypes::DataType;
 use datafusion::logical_expr::ScalarUDF;
 
-use crate::chain::{bitcoin, ChainFamily};
 use crate::kernel::{Out, Value, ValueFunction};
+use chainstat_chain::{bitcoin, ChainFamily};
 
 fn row(_: Option<ChainFamily>, v: Value<'_>) -> Out {
     match v {

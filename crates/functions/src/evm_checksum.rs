@@ -4,8 +4,8 @@
 use arrow::datatypes::DataType;
 use datafusion::logical_expr::ScalarUDF;
 
-use crate::chain::{evm, ChainFamily};
 use crate::kernel::{Out, Value, ValueFunction};
+use chainstat_chain::{evm, ChainFamily};
 
 fn row(_: Option<ChainFamily>, v: Value<'_>) -> Out {
     let parsed = match v {

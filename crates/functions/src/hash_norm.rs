@@ -8,8 +8,8 @@
 use arrow::datatypes::DataType;
 use datafusion::logical_expr::ScalarUDF;
 
-use crate::chain::{hex, ChainFamily};
 use crate::kernel::{Out, Value, ValueFunction};
+use chainstat_chain::{hex, ChainFamily};
 
 fn row(chain: Option<ChainFamily>, v: Value<'_>) -> Out {
     let Some(family) = chain else {

@@ -4,8 +4,8 @@
 use arrow::datatypes::DataType;
 use datafusion::logical_expr::ScalarUDF;
 
-use crate::chain::{self, ChainFamily};
 use crate::kernel::{Out, Value, ValueFunction};
+use chainstat_chain::{self as chain, ChainFamily};
 
 fn row(chain: Option<ChainFamily>, v: Value<'_>) -> Out {
     let Some(family) = chain else {

@@ -14,7 +14,7 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
-use crate::chain::ChainFamily;
+use chainstat_chain::ChainFamily;
 
 /// One input value: text, or raw bytes as cryo and other binary exporters write them.
 #[derive(Debug, Clone, Copy)]

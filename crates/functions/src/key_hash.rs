@@ -1,24 +1,24 @@
-//! `key_hash(a, b, …)`: a 64-bit hash (as BIGINT) of the values of one row, the same in
-//! every process and run. Used to find duplicate natural keys cheaply: grouping by one
-//! integer instead of a 66-character transaction hash and an index keeps the hash table
-//! small. Equal hashes only *suggest* equal keys — callers compare the real key for the
-//! rows a hash groups (a 64-bit collision among a billion keys is likely enough to
-//! matter).
+//! `key_hash(a, b, …)`: a 64-bit key (as BIGINT) of the values of one row, the same in
+//! every process, build and run: the scheme `chainstat_chain::key` defines (XXH64 over
+//! a documented encoding of each value). Used to find duplicate natural keys cheaply and
+//! to split rows into passes. Equal keys only *suggest* equal values — callers compare
+//! the real values for the rows a key groups (a 64-bit collision among a billion keys
+//! is likely enough to matter).
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Int64Array};
-use arrow::datatypes::DataType;
-use datafusion::common::hash_utils::{create_hashes, RandomState};
-use datafusion::common::{plan_err, Result};
+use arrow::array::{Array, ArrayRef, AsArray, Int64Array};
+use arrow::datatypes::{
+    DataType, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type, UInt64Type,
+    UInt8Type,
+};
+use chainstat_chain::key::KeyHasher;
+use datafusion::common::{exec_err, plan_err, Result};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
-use crate::kernel::{finish, to_arrays};
-
-/// Fixed seed: hashes must agree between a scheduler's plan and every executor.
-const SEED: u64 = 0x6368_6169_6e73_7461; // "chainsta"
+use crate::kernel::{finish, to_arrays, visit, Value};
 
 /// The `key_hash` function.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -31,6 +31,14 @@ impl Default for KeyHash {
         Self {
             signature: Signature::variadic_any(Volatility::Immutable),
         }
+    }
+}
+
+/// True for the types the key scheme defines an encoding for.
+fn supported(t: &DataType) -> bool {
+    match t {
+        DataType::Dictionary(_, v) => supported(v),
+        t => t.is_integer() || *t == DataType::Boolean || crate::kernel::is_text_or_binary(t),
     }
 }
 
@@ -47,6 +55,12 @@ impl ScalarUDFImpl for KeyHash {
         if arg_types.is_empty() {
             return plan_err!("key_hash takes at least one argument");
         }
+        if let Some(t) = arg_types.iter().find(|t| !supported(t)) {
+            return plan_err!(
+                "key_hash: no key encoding for {t} (strings, binary, integers and booleans \
+                 have one)"
+            );
+        }
         Ok(DataType::Int64)
     }
 
@@ -56,14 +70,67 @@ impl ScalarUDFImpl for KeyHash {
     }
 }
 
-/// The hash of each row of `arrays` (all of one length).
+/// The key of each row of `arrays` (all of one length), column by column.
 pub fn hash_rows(arrays: &[ArrayRef]) -> Result<Int64Array> {
     let rows = arrays.first().map(|a| a.len()).unwrap_or(0);
-    let mut hashes = vec![0u64; rows];
-    create_hashes(arrays, &RandomState::with_seed(SEED), &mut hashes)?;
+    let mut hashers = vec![KeyHasher::new(); rows];
+    for array in arrays {
+        add_column(array, &mut hashers)?;
+    }
     Ok(Int64Array::from_iter_values(
-        hashes.into_iter().map(|h| h as i64),
+        hashers.iter().map(KeyHasher::finish),
     ))
+}
+
+fn add_column(array: &ArrayRef, hashers: &mut [KeyHasher]) -> Result<()> {
+    macro_rules! ints {
+        ($t:ty) => {
+            for (h, v) in hashers.iter_mut().zip(array.as_primitive::<$t>().iter()) {
+                match v {
+                    Some(v) => h.integer(i128::from(v)),
+                    None => h.null(),
+                }
+            }
+        };
+    }
+    match array.data_type() {
+        DataType::Dictionary(_, v) => {
+            let values = arrow::compute::cast(array, v)?;
+            add_column(&values, hashers)?;
+        }
+        DataType::Null => hashers.iter_mut().for_each(KeyHasher::null),
+        DataType::Boolean => {
+            for (h, v) in hashers.iter_mut().zip(array.as_boolean().iter()) {
+                match v {
+                    Some(v) => h.boolean(v),
+                    None => h.null(),
+                }
+            }
+        }
+        DataType::Int8 => ints!(Int8Type),
+        DataType::Int16 => ints!(Int16Type),
+        DataType::Int32 => ints!(Int32Type),
+        DataType::Int64 => ints!(Int64Type),
+        DataType::UInt8 => ints!(UInt8Type),
+        DataType::UInt16 => ints!(UInt16Type),
+        DataType::UInt32 => ints!(UInt32Type),
+        DataType::UInt64 => ints!(UInt64Type),
+        t if crate::kernel::is_text_or_binary(t) => {
+            let mut row = hashers.iter_mut();
+            let mut missing = false;
+            visit(array, |v| match (row.next(), v) {
+                (Some(h), Some(Value::Text(s))) => h.string(s),
+                (Some(h), Some(Value::Bytes(b))) => h.binary(b),
+                (Some(h), None) => h.null(),
+                (None, _) => missing = true,
+            })?;
+            if missing {
+                return exec_err!("key_hash: arguments of different lengths");
+            }
+        }
+        t => return exec_err!("key_hash: no key encoding for {t}"),
+    }
+    Ok(())
 }
 
 /// The `key_hash` UDF.
@@ -90,6 +157,25 @@ mod tests {
             Arc::new(Int64Array::from(vec![1])) as ArrayRef,
         ])?;
         assert_eq!(again.value(0), k.value(0));
+        Ok(())
+    }
+
+    #[test]
+    fn a_value_hashes_the_same_however_arrow_stores_it() -> Result<()> {
+        use arrow::array::{Int32Array, StringViewArray};
+        let utf8: ArrayRef = Arc::new(StringArray::from(vec![Some("tron"), None]));
+        let view: ArrayRef = Arc::new(StringViewArray::from(vec![Some("tron"), None]));
+        let i64s: ArrayRef = Arc::new(Int64Array::from(vec![Some(7), None]));
+        let i32s: ArrayRef = Arc::new(Int32Array::from(vec![Some(7), None]));
+        assert_eq!(
+            hash_rows(&[utf8.clone(), i64s.clone()])?,
+            hash_rows(&[view, i32s])?
+        );
+        // The documented scheme, value by value.
+        let mut h = KeyHasher::new();
+        h.string("tron");
+        h.integer(7);
+        assert_eq!(hash_rows(&[utf8, i64s])?.value(0), h.finish());
         Ok(())
     }
 }

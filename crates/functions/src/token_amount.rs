@@ -19,9 +19,9 @@ use datafusion::logical_expr::{
 };
 
 use crate::amount::visit_amounts;
-use crate::chain::uint256::DECIMAL_PRECISION;
 use crate::kernel::{finish, to_arrays, undictionary};
 use crate::uint256::check_amount_arg;
+use chainstat_chain::uint256::DECIMAL_PRECISION;
 
 /// Output scale when decimals vary per row and no `scale` is given.
 pub const DEFAULT_SCALE: i8 = 18;

@@ -4,8 +4,8 @@
 use arrow::datatypes::DataType;
 use datafusion::logical_expr::ScalarUDF;
 
-use crate::chain::{tron, ChainFamily};
 use crate::kernel::{Out, Value, ValueFunction};
+use chainstat_chain::{tron, ChainFamily};
 
 fn row(_: Option<ChainFamily>, v: Value<'_>) -> Out {
     let parsed = match v {

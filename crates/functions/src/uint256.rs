@@ -12,8 +12,8 @@ use datafusion::logical_expr::{
 };
 
 use crate::amount::{is_amount_type, visit_amounts};
-use crate::chain::uint256::DECIMAL_PRECISION;
 use crate::kernel::{finish, to_arrays, undictionary};
+use chainstat_chain::uint256::DECIMAL_PRECISION;
 
 /// `DECIMAL(76, 0)`, the SQL type of raw token amounts.
 pub const RAW_AMOUNT_TYPE: DataType = DataType::Decimal256(DECIMAL_PRECISION, 0);

@@ -13,9 +13,9 @@ use datafusion::logical_expr::{
 };
 
 use crate::amount::visit_amounts;
-use crate::chain::uint256::AmountError;
 use crate::kernel::{finish, to_arrays};
 use crate::uint256::check_amount_arg;
+use chainstat_chain::uint256::AmountError;
 
 /// The `uint256_error` function.
 #[derive(Debug, PartialEq, Eq, Hash)]

@@ -2,7 +2,7 @@
 //! salt and a counter. Deriving instead of storing keeps memory at O(users + UTXOs) even
 //! for 100M transfers, and the salts make different seeds give different economies.
 
-use chainstat_functions::chain::{base58check, hex};
+use chainstat_chain::{base58check, hex};
 
 use crate::rng::mix64;
 

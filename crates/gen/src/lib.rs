@@ -24,6 +24,7 @@
 //! Output is streamed month by month, so memory is O(users + UTXOs), never O(transfers):
 //! 100M transfers fit on an ordinary machine.
 
+#![cfg_attr(test, allow(unused_crate_dependencies))]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod bitcoin;

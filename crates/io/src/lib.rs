@@ -1,6 +1,8 @@
 //! chainstat's reading layer: object stores for table URLs, the exporter formats it
 //! recognises, and registration of input tables in a DataFusion session.
 
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 pub mod error;
 pub mod format;
 pub mod labels;

@@ -93,6 +93,23 @@ pub struct TableSpec {
 }
 
 impl TableSpec {
+    /// Checks the closed-set fields (format, chain, type) without touching the data, so a
+    /// typo fails when the config is loaded, naming the table.
+    pub fn validate(&self) -> Result<()> {
+        let named = |e: IoError| IoError::Config(format!("table '{}': {e}", self.name));
+        if let Some(f) = &self.format {
+            Format::from_name(f).map_err(named)?;
+        }
+        if let Some(c) = &self.chain {
+            c.parse::<chainstat_chain::ChainFamily>()
+                .map_err(|e| IoError::Config(format!("table '{}': {e}", self.name)))?;
+        }
+        if let Some(t) = &self.file_type {
+            FileType::from_name(t).map_err(named)?;
+        }
+        Ok(())
+    }
+
     /// Parses `name=URL[,format=…][,chain=…][,type=…]`.
     pub fn parse_arg(arg: &str) -> Result<TableSpec> {
         let (name, rest) = arg.split_once('=').ok_or_else(|| {
@@ -128,6 +145,7 @@ impl TableSpec {
                 "--table '{arg}': expected name=URL[,format=…,chain=…]"
             )));
         }
+        spec.validate()?;
         Ok(spec)
     }
 }
@@ -370,7 +388,7 @@ pub async fn register(
     };
     let chain = match &spec.chain {
         Some(c) => {
-            c.parse::<chainstat_functions::chain::ChainFamily>()
+            c.parse::<chainstat_chain::ChainFamily>()
                 .map_err(|e| IoError::Config(format!("table '{}': {e}", spec.name)))?;
             c.to_ascii_lowercase()
         }

@@ -3,7 +3,7 @@
 //! the inventory of every input object (size, ETag, mtime) for the run manifest and for
 //! deciding what an incremental run must recompute.
 
-use chainstat_engine::{ChainstatConfig, JobParams};
+use crate::config::{ChainstatConfig, JobParams};
 use chainstat_io::{InputObject, TableSpec};
 use datafusion::prelude::SessionContext;
 use futures::TryStreamExt;

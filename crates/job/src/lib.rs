@@ -3,6 +3,9 @@
 //! with a run manifest → report. Incremental runs recompute only the periods whose
 //! inputs or attributions changed and carry the rest over from the previous run.
 
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
+pub mod config;
 pub mod error;
 pub mod gate;
 pub mod inputs;
@@ -15,5 +18,6 @@ pub mod report;
 pub mod run;
 pub mod scope;
 
+pub use config::{ChainstatConfig, JobParams};
 pub use error::{JobError, Result};
 pub use run::{run, RunOptions, RunSummary};

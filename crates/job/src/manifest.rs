@@ -82,7 +82,7 @@ pub struct RejectCount {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScopeRecord {
     /// `full` or `incremental`.
-    pub mode: String,
+    pub mode: ScopeMode,
     /// Why this mode / these periods.
     pub reason: String,
     /// The run the rest was carried over from.
@@ -91,6 +91,26 @@ pub struct ScopeRecord {
     pub months: Vec<String>,
     /// Years recomputed.
     pub years: Vec<i32>,
+}
+
+/// Whether a run recomputed everything or only what changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScopeMode {
+    /// Every month and year present in the data.
+    #[default]
+    Full,
+    /// The months and years that changed; the rest carried over from the previous run.
+    Incremental,
+}
+
+impl std::fmt::Display for ScopeMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ScopeMode::Full => "full",
+            ScopeMode::Incremental => "incremental",
+        })
+    }
 }
 
 /// The run manifest.
@@ -114,6 +134,10 @@ pub struct RunManifest {
     pub config_fingerprint: String,
     /// Digest of the query set.
     pub queries_fingerprint: String,
+    /// The row-key scheme (`chainstat_chain::key::KEY_SCHEME`) the state's keys were made
+    /// with; empty for runs made before it was recorded.
+    #[serde(default)]
+    pub key_scheme: String,
     /// What was recomputed.
     pub scope: ScopeRecord,
     /// Every input object.

@@ -20,7 +20,7 @@
 //! staged table is their union. `-- strings: views` has a stage query read the inputs
 //! (`transfers`, `utxo_inputs`, `utxo_outputs`) with Arrow string views when memory is
 //! unbounded, for queries that stream them through joins
-//! ([`chainstat_cluster::input_strings`] says when that pays). Files run in file-name
+//! ([`chainstat_engine::input_strings`] says when that pays). Files run in file-name
 //! order.
 
 use std::collections::BTreeMap;
@@ -28,7 +28,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use chainstat_cluster::passes::Pass;
+use chainstat_engine::passes::Pass;
 
 use crate::error::{JobError, Result};
 
@@ -104,6 +104,21 @@ const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
+/// The built-in templates (`queries/templates/NAME.sql`), which `-- template: NAME`
+/// instantiates.
+const BUILTIN_TEMPLATES: &[(&str, &str)] = &[(
+    "exchange_turnover",
+    include_str!("../../../queries/templates/exchange_turnover.sql"),
+)];
+
+/// A built-in template's text.
+fn builtin_template(name: &str) -> Option<String> {
+    BUILTIN_TEMPLATES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| t.to_string())
+}
+
 /// What a query produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueryKind {
@@ -171,64 +186,42 @@ pub struct Query {
 const SLICE: &str = "slice:";
 const IF: &str = "if:";
 
-/// Parses one query file's header.
+/// The header keys, in the order the docs list them (docs/queries.md).
+const HEADER_KEYS: &[&str] = &[
+    "publish",
+    "stage",
+    "view",
+    "partition",
+    "set",
+    "strings",
+    "template",
+    "param",
+];
+
+/// The key of a comment line that has the form of a header line (`-- word: value`):
+/// the word when it is an identifier directly followed by a colon, else `None` (prose).
+fn header_key(comment: &str) -> Option<&str> {
+    let c = comment.trim_start();
+    let end = c
+        .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+        .unwrap_or(c.len());
+    (end > 0 && c[end..].trim_start().starts_with(':')).then(|| &c[..end])
+}
+
+/// Parses one query file's header, with the built-in templates.
 pub fn parse(file: &str, text: &str) -> Result<Query> {
+    parse_with(file, text, &builtin_template)
+}
+
+/// Parses one query file's header; `templates` gives a template's text by name.
+pub fn parse_with(
+    file: &str,
+    text: &str,
+    templates: &dyn Fn(&str) -> Option<String>,
+) -> Result<Query> {
     let bad = |m: String| JobError::Config(format!("query {file}: {m}"));
-    let mut kind = None;
-    let mut partition = None;
-    let mut settings = Vec::new();
-    let mut string_views = false;
-    for line in text.lines() {
-        let Some(comment) = line.trim().strip_prefix("--") else {
-            if line.trim().is_empty() {
-                continue;
-            }
-            break;
-        };
-        let Some((key, value)) = comment.split_once(':') else {
-            continue;
-        };
-        let value = value.trim();
-        match key.trim() {
-            "publish" => kind = Some((QueryKind::Publish, value.to_string())),
-            "stage" => kind = Some((QueryKind::Stage, value.to_string())),
-            "view" => kind = Some((QueryKind::View, value.to_string())),
-            "set" => {
-                let (k, v) = value
-                    .split_once('=')
-                    .ok_or_else(|| bad(format!("`-- set: {value}`: expected `key = value`")))?;
-                let (k, v) = (chainstat_engine::session::option_key(k.trim()), v.trim());
-                chainstat_engine::session::check_option(&k, v)
-                    .map_err(|e| bad(format!("`-- set: {value}`: {e}")))?;
-                settings.push((k, v.to_string()));
-            }
-            "strings" => {
-                string_views = match value {
-                    "views" => true,
-                    "plain" => false,
-                    other => {
-                        return Err(bad(format!(
-                            "strings must be views or plain, got '{other}'"
-                        )))
-                    }
-                }
-            }
-            "partition" => {
-                partition = Some(match value {
-                    "none" => Partition::None,
-                    "month" => Partition::Month,
-                    "year" => Partition::Year,
-                    other => {
-                        return Err(bad(format!(
-                            "partition must be month, year or none, got '{other}'"
-                        )))
-                    }
-                })
-            }
-            _ => {}
-        }
-    }
-    let (kind, name) = kind.ok_or_else(|| {
+    let header = Header::read(file, text)?;
+    let (kind, name) = header.kind.clone().ok_or_else(|| {
         bad(
             "the header must name it: `-- publish: NAME`, `-- stage: NAME` or `-- view: NAME`"
                 .into(),
@@ -237,24 +230,15 @@ pub fn parse(file: &str, text: &str) -> Result<Query> {
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(bad(format!("'{name}' is not a plain table name")));
     }
-    let partition = partition.unwrap_or(Partition::None);
-    if kind != QueryKind::Publish && partition != Partition::None {
-        return Err(bad("only published tables are partitioned".into()));
-    }
-    if kind == QueryKind::View && !settings.is_empty() {
-        return Err(bad(
-            "a view is planned into its readers: `-- set:` only applies to stage and publish queries"
-                .into(),
-        ));
-    }
-    if string_views && kind != QueryKind::Stage {
-        return Err(bad(
-            "`-- strings: views` only applies to stage queries: their strings are written \
-             plain, never published as views"
-                .into(),
-        ));
-    }
-    let sliced = text.contains(&format!("${{{SLICE}"));
+    header.check(kind).map_err(bad)?;
+    let sql = match &header.template {
+        Some(t) => instantiate(file, text, t, &header.params, templates)?,
+        None if !header.params.is_empty() => {
+            return Err(bad("`-- param:` needs a `-- template:`".into()))
+        }
+        None => text.to_string(),
+    };
+    let sliced = sql.contains(&format!("${{{SLICE}"));
     if sliced && kind != QueryKind::Stage {
         return Err(bad(
             "`${slice:…}` runs a query in passes whose rows are unioned: only stage queries can"
@@ -265,12 +249,181 @@ pub fn parse(file: &str, text: &str) -> Result<Query> {
         file: file.to_string(),
         name,
         kind,
-        partition,
-        settings,
-        sql: text.to_string(),
+        partition: header.partition.unwrap_or(Partition::None),
+        settings: header.settings,
+        sql,
         sliced,
-        string_views,
+        string_views: header.string_views,
     })
+}
+
+/// What a query file's header lines say, as read.
+#[derive(Default)]
+struct Header {
+    kind: Option<(QueryKind, String)>,
+    partition: Option<Partition>,
+    settings: Vec<(String, String)>,
+    string_views: bool,
+    template: Option<String>,
+    params: Vec<(String, String)>,
+    seen: Vec<String>,
+}
+
+impl Header {
+    /// Reads the leading comment block of `text`. Prose comments are free; a line of the
+    /// form `-- word: …` is a header line and its key must be known (a typo such as
+    /// `partiton` must not publish unpartitioned).
+    fn read(file: &str, text: &str) -> Result<Header> {
+        let mut header = Header::default();
+        for (i, line) in text.lines().enumerate() {
+            let Some(comment) = line.trim().strip_prefix("--") else {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                break;
+            };
+            let Some(key) = header_key(comment) else {
+                continue;
+            };
+            let value = comment
+                .split_once(':')
+                .map(|(_, v)| v.trim())
+                .unwrap_or_default();
+            header
+                .line(key, value)
+                .map_err(|m| JobError::Config(format!("query {file}: line {}: {m}", i + 1)))?;
+        }
+        Ok(header)
+    }
+
+    /// Takes one `-- key: value` line.
+    fn line(&mut self, key: &str, value: &str) -> std::result::Result<(), String> {
+        if !HEADER_KEYS.contains(&key) {
+            let lower = key.to_ascii_lowercase();
+            return match key.chars().any(|c| c.is_ascii_uppercase()) {
+                true if HEADER_KEYS.contains(&lower.as_str()) => {
+                    Err(format!("header keys are lowercase: `{key}`"))
+                }
+                // Prose that starts with a capitalised word and a colon.
+                true => Ok(()),
+                false => Err(format!(
+                    "unknown header key '{key}' (known: {})",
+                    HEADER_KEYS.join(", ")
+                )),
+            };
+        }
+        if !["set", "param"].contains(&key) && self.seen.iter().any(|k| k == key) {
+            return Err(format!("`-- {key}:` appears twice"));
+        }
+        self.seen.push(key.to_string());
+        let pair = |what: &str| {
+            value
+                .split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .ok_or_else(|| format!("`-- {key}: {value}`: expected `{what} = value`"))
+        };
+        match key {
+            "publish" | "stage" | "view" if self.kind.is_some() => {
+                return Err(
+                    "a file defines one table: only one of `publish`, `stage`, `view`".into(),
+                )
+            }
+            "publish" => self.kind = Some((QueryKind::Publish, value.to_string())),
+            "stage" => self.kind = Some((QueryKind::Stage, value.to_string())),
+            "view" => self.kind = Some((QueryKind::View, value.to_string())),
+            "set" => {
+                let (k, v) = pair("key")?;
+                let k = chainstat_engine::session::option_key(&k);
+                chainstat_engine::session::check_option(&k, &v)
+                    .map_err(|e| format!("`-- set: {value}`: {e}"))?;
+                self.settings.push((k, v));
+            }
+            "template" => self.template = Some(value.to_string()),
+            "param" => {
+                let (k, v) = pair("name")?;
+                if self.params.iter().any(|(p, _)| *p == k) {
+                    return Err(format!("parameter `{k}` is set twice"));
+                }
+                self.params.push((k, v));
+            }
+            "strings" => {
+                self.string_views = match value {
+                    "views" => true,
+                    "plain" => false,
+                    other => return Err(format!("strings must be views or plain, got '{other}'")),
+                }
+            }
+            "partition" => {
+                self.partition = Some(match value {
+                    "none" => Partition::None,
+                    "month" => Partition::Month,
+                    "year" => Partition::Year,
+                    other => {
+                        return Err(format!(
+                            "partition must be month, year or none, got '{other}'"
+                        ))
+                    }
+                })
+            }
+            _ => return Err(format!("unhandled header key '{key}'")),
+        }
+        Ok(())
+    }
+
+    /// The combinations that make no sense for a query of `kind`.
+    fn check(&self, kind: QueryKind) -> std::result::Result<(), String> {
+        let partitioned = self.partition.is_some_and(|p| p != Partition::None);
+        if kind != QueryKind::Publish && partitioned {
+            return Err("only published tables are partitioned".into());
+        }
+        if kind == QueryKind::View && !self.settings.is_empty() {
+            return Err(
+                "a view is planned into its readers: `-- set:` only applies to stage \
+                        and publish queries"
+                    .into(),
+            );
+        }
+        if self.string_views && kind != QueryKind::Stage {
+            return Err(
+                "`-- strings: views` only applies to stage queries: their strings are \
+                        written plain, never published as views"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The text of a `-- template:` query: its own header, then the template with the
+/// file's `-- param:` values in place of their `${name}` placeholders (the job's
+/// parameters are filled in later, by [`render`]). The file holds no SQL of its own, and
+/// every parameter it sets must be used.
+fn instantiate(
+    file: &str,
+    text: &str,
+    name: &str,
+    params: &[(String, String)],
+    templates: &dyn Fn(&str) -> Option<String>,
+) -> Result<String> {
+    let bad = |m: String| JobError::Config(format!("query {file}: {m}"));
+    let own_sql = text
+        .lines()
+        .map(str::trim)
+        .any(|l| !l.is_empty() && !l.starts_with("--"));
+    if own_sql {
+        return Err(bad(format!(
+            "a query made from template '{name}' holds no SQL of its own"
+        )));
+    }
+    let mut body = templates(name).ok_or_else(|| bad(format!("no template '{name}'")))?;
+    for (k, v) in params {
+        let placeholder = format!("${{{k}}}");
+        if !body.contains(&placeholder) {
+            return Err(bad(format!("template '{name}' has no parameter `{k}`")));
+        }
+        body = body.replace(&placeholder, v);
+    }
+    Ok(format!("{text}\n{body}"))
 }
 
 /// The built-in set.
@@ -287,6 +440,12 @@ pub fn from_dir(dir: &Path) -> Result<Vec<Query>> {
         .filter(|p| p.extension().is_some_and(|x| x == "sql"))
         .collect();
     files.sort();
+    // `templates/NAME.sql` next to the queries, else the built-in one of that name.
+    let templates = |name: &str| {
+        std::fs::read_to_string(dir.join("templates").join(format!("{name}.sql")))
+            .ok()
+            .or_else(|| builtin_template(name))
+    };
     if files.is_empty() {
         return Err(JobError::Config(format!(
             "{}: no .sql files",
@@ -301,7 +460,7 @@ pub fn from_dir(dir: &Path) -> Result<Vec<Query>> {
                 .file_name()
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_default();
-            parse(&name, &text)
+            parse_with(&name, &text, &templates)
         })
         .collect()
 }
@@ -392,7 +551,7 @@ pub fn fingerprint(queries: &[Query]) -> String {
         h.update(q.sql.as_bytes());
         h.update([0]);
     }
-    chainstat_functions::chain::hex::encode(&h.finalize())
+    chainstat_chain::hex::encode(&h.finalize())
 }
 
 #[cfg(test)]
@@ -409,6 +568,67 @@ mod tests {
             names(&on_disk),
             names(&built),
             "add new query files to BUILTIN"
+        );
+        let sql = |v: &[Query]| v.iter().map(|q| q.sql.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            sql(&on_disk),
+            sql(&built),
+            "templates/ and BUILTIN_TEMPLATES"
+        );
+    }
+
+    /// Turnover per day, month and year is one definition: the three files hold only
+    /// their parameters, and what they produce differs only where the period does.
+    #[test]
+    fn turnover_is_one_template_for_three_periods() {
+        let all = builtin().unwrap();
+        let turnover: Vec<&Query> = all
+            .iter()
+            .filter(|q| q.name.starts_with("exchange_turnover_"))
+            .collect();
+        assert_eq!(turnover.len(), 3);
+        for q in &turnover {
+            assert!(q
+                .sql
+                .contains("sum(CASE WHEN direction = 'in' THEN amount END)"));
+            assert!(!q.sql.contains("${period}") && !q.sql.contains("${in_scope}"));
+        }
+        let period = |q: &Query| {
+            ["day", "month", "year"].into_iter().find(|p| {
+                q.sql
+                    .contains(&format!("GROUP BY {p}, entity, chain, asset"))
+            })
+        };
+        let found: Vec<_> = turnover.iter().map(|q| period(q)).collect();
+        assert_eq!(found, vec![Some("day"), Some("month"), Some("year")]);
+        assert!(turnover[2]
+            .sql
+            .contains("year IN (SELECT year FROM scope_years)"));
+    }
+
+    #[test]
+    fn templates_are_checked() {
+        let templates = |name: &str| (name == "t").then(|| "SELECT ${a} FROM ${b}".to_string());
+        let q = parse_with(
+            "q.sql",
+            "-- publish: q\n-- template: t\n-- param: a = x, y\n",
+            &templates,
+        )
+        .unwrap();
+        assert!(q.sql.ends_with("SELECT x, y FROM ${b}"), "{}", q.sql);
+        let err = |text: &str| {
+            parse_with("q.sql", text, &templates)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err("-- publish: q\n-- template: u\n").contains("no template 'u'"));
+        assert!(err("-- publish: q\n-- template: t\n-- param: c = 1\n")
+            .contains("template 't' has no parameter `c`"));
+        assert!(err("-- publish: q\n-- template: t\nSELECT 1\n").contains("no SQL of its own"));
+        assert!(err("-- publish: q\n-- param: a = 1\nSELECT 1").contains("needs a `-- template:`"));
+        assert!(
+            err("-- publish: q\n-- template: t\n-- param: a = 1\n-- param: a = 2\n")
+                .contains("`a` is set twice")
         );
     }
 
@@ -436,6 +656,32 @@ mod tests {
         assert!(!parse("g.sql", "-- stage: g\nSELECT 1").unwrap().sliced);
         let e = parse("h.sql", "-- publish: h\nSELECT 1 WHERE ${slice:a}").unwrap_err();
         assert!(e.to_string().contains("only stage queries"), "{e}");
+    }
+
+    /// A misspelled or repeated header key is an error naming the file and line; prose
+    /// comments (capitalised, or with words before the colon) are not header lines.
+    #[test]
+    fn header_keys_are_strict() {
+        let err = |text: &str| parse("q.sql", text).unwrap_err().to_string();
+        let e = err("-- publish: t\n-- partiton: month\nSELECT 1");
+        assert!(
+            e.contains("query q.sql: line 2: unknown header key 'partiton'"),
+            "{e}"
+        );
+        let e = err("-- publish: t\n-- Partition: month\nSELECT 1");
+        assert!(e.contains("line 2: header keys are lowercase"), "{e}");
+        let e = err("-- publish: t\n-- partition: month\n-- partition: year\nSELECT 1");
+        assert!(e.contains("line 3: `-- partition:` appears twice"), "{e}");
+        let e = err("-- publish: t\n-- stage: u\nSELECT 1");
+        assert!(e.contains("line 2: a file defines one table"), "{e}");
+        let e = err("-- stage: s\n-- strings: view\nSELECT 1");
+        assert!(e.contains("line 2: strings must be views or plain"), "{e}");
+        let q = parse(
+            "p.sql",
+            "-- publish: t\n-- partition: month\n-- Columns: a, b\n-- the USD value: x\nSELECT 1",
+        )
+        .unwrap();
+        assert_eq!(q.partition, Partition::Month);
     }
 
     #[test]

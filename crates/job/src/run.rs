@@ -12,15 +12,17 @@ use std::sync::Arc;
 
 use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int64Type};
-use chainstat_engine::{ChainstatConfig, Session};
+use chainstat_engine::Session;
+
+use crate::config::ChainstatConfig;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use sha2::{Digest, Sha256};
 
 use crate::error::{JobError, Result};
 use crate::gate;
 use crate::lease::Lease;
-use crate::manifest::{RejectCount, RunManifest, MANIFEST_VERSION};
-use crate::progress::Progress;
+use crate::manifest::{RejectCount, RunManifest, ScopeMode, MANIFEST_VERSION};
+use crate::progress::{Progress, Stage};
 use crate::publish::{self, Root};
 use crate::queries::{self, Partition, Query, QueryKind};
 use crate::report;
@@ -80,40 +82,124 @@ async fn run_inner(
     let run_id = format!(
         "{}-{}",
         started.format("%Y%m%dT%H%M%S%3fZ"),
-        &chainstat_functions::chain::hex::encode(&Sha256::digest(format!(
+        &chainstat_chain::hex::encode(&Sha256::digest(format!(
             "{config_fp}{}",
             started.timestamp_nanos_opt().unwrap_or(0)
         )))[..8]
     );
-    let run_dir = format!("runs/{run_id}");
-
     let st = progress.stage("open inputs");
-    let session = Session::open(config.clone(), opts.cluster.as_deref()).await?;
-    let ctx = &session.ctx;
+    let session = Session::open(&config, opts.cluster.as_deref()).await?;
     // The job's batch size (larger than a plain session's, see `job_batch_size`).
     if let Some(rows) = chainstat_engine::session::job_batch_size(&config.engine) {
-        ctx.state_ref()
+        session
+            .ctx
+            .state_ref()
             .write()
             .config_mut()
             .options_mut()
             .set("datafusion.execution.batch_size", &rows.to_string())
             .map_err(|e| JobError::Config(format!("execution.batch_size = {rows}: {e}")))?;
     }
-    let staging = session.staging.clone();
-    let root = Root::open(ctx, &opts.out)?;
+    let root = Root::open(&session.ctx, &opts.out)?;
     // One writer per output root, from before the first write until after pruning.
-    let lease = Lease::acquire(
-        &root,
-        &run_id,
-        std::time::Duration::from_secs(config.job.lease_seconds),
-    )
-    .await?;
+    let lease_ttl = std::time::Duration::from_secs(config.job.lease_seconds);
+    let lease = Lease::acquire(&root, &run_id, lease_ttl).await?;
+    let job = Job {
+        config: &config,
+        opts,
+        progress,
+        session: &session,
+        root: &root,
+        run_dir: format!("runs/{run_id}"),
+        work_rel: format!("_work/{run_id}"),
+        work: root.location_of(&format!("_work/{run_id}")),
+        run_id,
+        queries,
+        config_fp,
+        queries_fp,
+        started,
+    };
     // Boxed: the rest of the run is one large future, kept off the caller's stack.
-    let result = Box::pin(async {
-        // The run's work folder, relative to the root (`work` is its URL).
-        let work_rel = format!("_work/{run_id}");
-        let work = root.location_of(&work_rel);
-        match publish::sweep_work(&root, &run_id).await {
+    let result = Box::pin(job.run(st, &lease)).await;
+    lease.release().await;
+    result
+}
+
+/// One run, once its session, output root and lease are in hand: what every stage needs.
+struct Job<'a> {
+    config: &'a ChainstatConfig,
+    opts: &'a RunOptions,
+    progress: &'a Progress,
+    session: &'a Session,
+    root: &'a Root,
+    run_id: String,
+    /// The run's folder, relative to the root.
+    run_dir: String,
+    /// The run's work folder, relative to the root, and its URL.
+    work_rel: String,
+    work: String,
+    queries: Vec<Query>,
+    config_fp: String,
+    queries_fp: String,
+    started: chrono::DateTime<chrono::Utc>,
+}
+
+/// The clustering figures a run records, and how many address keys collided.
+struct Clustered {
+    summary: chainstat_cluster::ClusterSummary,
+    collisions: u64,
+}
+
+impl Job<'_> {
+    fn ctx(&self) -> &SessionContext {
+        &self.session.ctx
+    }
+
+    fn staging(&self) -> Option<&str> {
+        self.session.staging.as_deref()
+    }
+
+    /// The stages after "open inputs" (`st`, finished here), up to the commit.
+    async fn run(&self, st: Stage<'_>, lease: &Lease) -> Result<RunSummary> {
+        self.sweep_work().await;
+        // What the commit will replace, read once the lease keeps other writers out.
+        let predecessor = publish::Predecessor::read(self.root).await?;
+        let published = publish::current(self.root).await?;
+        let reference =
+            crate::inputs::register_reference(self.ctx(), &self.config.job, self.staging()).await?;
+        let tables = &self.session.tables;
+        let inputs = crate::inputs::inventory(self.ctx(), self.config, tables, reference).await?;
+        st.done(format!(
+            "{} tables, {} input files",
+            tables.len(),
+            inputs.iter().map(|s| s.objects.len()).sum::<usize>()
+        ));
+        let input_rows = self.stage_inputs().await?;
+        self.define_prices().await?;
+        let clustered = self.cluster().await?;
+        let previous = if self.opts.incremental {
+            published.clone()
+        } else {
+            None
+        };
+        let (tables, scope) = self
+            .run_queries(&clustered, input_rows, &inputs, previous.as_ref())
+            .await?;
+        let state = self.save_state().await?;
+        let mut manifest = self
+            .manifest(inputs, tables, state, &scope, &clustered, &predecessor)
+            .await?;
+        if !self.opts.no_report {
+            self.report(&mut manifest).await?;
+        }
+        self.gate(&mut manifest, &clustered, published.as_ref())
+            .await?;
+        self.commit(manifest, &predecessor, lease).await
+    }
+
+    /// Deletes the work folders of runs that did not finish.
+    async fn sweep_work(&self) {
+        match publish::sweep_work(self.root, &self.run_id).await {
             Ok(swept) if !swept.is_empty() => {
                 log::info!(
                     "deleted work folders of runs that did not finish: {}",
@@ -123,266 +209,314 @@ async fn run_inner(
             Ok(_) => {}
             Err(e) => log::warn!("work folders of earlier runs not deleted: {e}"),
         }
-        // What the commit will replace, read once the lease keeps other writers out.
-        let predecessor = publish::Predecessor::read(&root).await?;
-        let published = publish::current(&root).await?;
-        let reference =
-            crate::inputs::register_reference(ctx, &config.job, staging.as_deref()).await?;
-        let inputs = crate::inputs::inventory(ctx, &config, &session.tables, reference).await?;
-        st.done(format!(
-            "{} tables, {} input files",
-            session.tables.len(),
-            inputs.iter().map(|s| s.objects.len()).sum::<usize>()
-        ));
+    }
 
-        // Every later step reads the canonical views many times (heuristics, flows,
-        // candidates, coverage); validate and deduplicate the inputs once and read Parquet.
-        let st = progress.stage("canonical views");
+    /// Validates and deduplicates the inputs once, as Parquet in the work folder: every
+    /// later step reads the canonical views many times (heuristics, flows, candidates,
+    /// coverage). Returns the number of input rows.
+    async fn stage_inputs(&self) -> Result<u64> {
+        let (ctx, work) = (self.ctx(), &self.work);
+        let embedded = self.opts.cluster.is_none();
+        let st = self.progress.stage("canonical views");
         let repeated = chainstat_engine::views::stage_canonical(
             ctx,
-            &session.tables,
-            staging.as_deref(),
+            &self.session.tables,
+            self.staging(),
             &format!("{work}/canonical"),
             // `rejects` names the Parquet row except on Ballista (see create_views).
-            opts.cluster.is_none(),
+            embedded,
             // String views for the queries that ask (`-- strings: views`); on Ballista the
             // views are flattened into tables below.
-            opts.cluster.is_none(),
+            embedded,
         )
         .await?;
         let mut staged = Vec::new();
         let mut input_rows = 0;
         for view in ["transfers", "utxo_inputs", "utxo_outputs"] {
-            if opts.cluster.is_some() {
+            if !embedded {
                 // Ballista ships each query's logical plan as protobuf: a query reading these
                 // views (staged rows, anti-join, winners, per chain) three times went past the
                 // decoder's recursion limit, so on a cluster they are flattened into tables.
                 let path = format!("{work}/canonical/{view}/");
                 let sql = format!("SELECT * FROM {view}");
-                chainstat_cluster::write_and_register_plain(ctx, &sql, &path, view).await?;
+                chainstat_engine::staging::write_and_register_plain(ctx, &sql, &path, view).await?;
             }
-            let n = chainstat_cluster::count(ctx, &format!("SELECT count(*) FROM {view}")).await?;
+            let count = format!("SELECT count(*) FROM {view}");
+            let n = chainstat_engine::staging::count(ctx, &count).await?;
             input_rows += n;
             staged.push(format!("{n} {view}"));
         }
         st.done(format!("{} ({repeated} repeated keys)", staged.join(", ")));
+        Ok(input_rows)
+    }
 
-        let previous = if opts.incremental {
-            published.clone()
-        } else {
-            None
-        };
-
-        // The deposit heuristic's dust floor is in USD: the `prices` view (a plain view over
-        // the prices file, no clustering in it) is defined before the clustering needs it.
-        if let Some(q) = queries
+    /// The deposit heuristic's dust floor is in USD: the `prices` view (a plain view over
+    /// the prices file, no clustering in it) is defined before the clustering needs it.
+    async fn define_prices(&self) -> Result<()> {
+        let Some(q) = self
+            .queries
             .iter()
             .find(|q| q.name == "prices" && q.kind == QueryKind::View)
-        {
-            let sql = queries::render(q, &placeholders(&config))?;
-            ctx.sql(&format!("CREATE OR REPLACE VIEW prices AS {sql}"))
-                .await
-                .map_err(|e| JobError::Query {
-                    file: q.file.clone(),
-                    source: Box::new(e),
-                })?
-                .collect()
-                .await
-                .map_err(|e| JobError::Query {
-                    file: q.file.clone(),
-                    source: Box::new(e),
-                })?;
-        }
+        else {
+            return Ok(());
+        };
+        let qerr = |e| JobError::Query {
+            file: q.file.clone(),
+            source: Box::new(e),
+        };
+        let sql = queries::render(q, &placeholders(self.config))?;
+        let create = format!("CREATE OR REPLACE VIEW prices AS {sql}");
+        self.ctx()
+            .sql(&create)
+            .await
+            .map_err(qerr)?
+            .collect()
+            .await
+            .map_err(qerr)?;
+        Ok(())
+    }
 
-        let st = progress.stage("cluster");
+    /// Address clustering, and the check for address keys two addresses share.
+    async fn cluster(&self) -> Result<Clustered> {
+        let work = &self.work;
+        let st = self.progress.stage("cluster");
         // The cluster tables are scratch unless the work folder is kept: the evidence table
         // (which nothing in the job reads) and the tables' key order are for a kept folder.
-        let cs = chainstat_cluster::run_with(
-            ctx,
-            &config.cluster,
+        let outputs = match self.opts.keep_work {
+            true => chainstat_cluster::Outputs::ALL,
+            false => chainstat_cluster::Outputs::SCRATCH,
+        };
+        let summary = chainstat_cluster::run_with(
+            self.ctx(),
+            &self.config.cluster,
             &format!("{work}/cluster_work"),
             &format!("{work}/cluster"),
-            if opts.keep_work {
-                chainstat_cluster::Outputs::ALL
-            } else {
-                chainstat_cluster::Outputs::SCRATCH
-            },
+            outputs,
         )
         .await?;
         st.done(format!(
             "{} addresses, {} clusters, {} edges",
-            cs.nodes, cs.clusters, cs.edges
+            summary.nodes, summary.clusters, summary.edges
         ));
-
-        let mut params = placeholders(&config);
-        let collisions = key_collisions(ctx).await?;
+        let collisions = key_collisions(self.ctx()).await?;
         if collisions > 0 {
             log::warn!(
                 "{collisions} address key(s) shared by distinct addresses: address joins compare \
-             the strings as well this run"
+                 the strings as well this run"
             );
         }
-        params.insert(
-            "keys_collide".to_string(),
-            (collisions > 0 || config.job.exact_address_joins).to_string(),
-        );
-        let passes = slice_passes(ctx, &config, input_rows);
+        Ok(Clustered {
+            summary,
+            collisions,
+        })
+    }
+
+    /// The queries of `queries/` in order; the recompute scope is decided just before the
+    /// first one that reads it. Returns the published tables and the scope.
+    async fn run_queries(
+        &self,
+        clustered: &Clustered,
+        input_rows: u64,
+        inputs: &[crate::inputs::InputSet],
+        previous: Option<&(String, RunManifest)>,
+    ) -> Result<(BTreeMap<String, crate::manifest::PublishedTable>, Scope)> {
+        let ctx = self.ctx();
+        let mut params = placeholders(self.config);
+        let collide = clustered.collisions > 0 || self.config.job.exact_address_joins;
+        params.insert("keys_collide".to_string(), collide.to_string());
+        let passes = slice_passes(ctx, self.config, input_rows);
         let mut tables = BTreeMap::new();
         let mut scope: Option<Scope> = None;
-        for q in &queries {
+        for q in &self.queries {
             let sql = queries::render(q, &params)?;
             if scope.is_none() && (sql.contains("scope_months") || sql.contains("scope_years")) {
-                let st = progress.stage("decide scope");
-                let s = decide_scope(
-                    &session,
-                    &root,
-                    &inputs,
-                    previous.as_ref(),
-                    &config_fp,
-                    &queries_fp,
-                )
-                .await?;
-                scope::register(ctx, &s, staging.as_deref()).await?;
-                st.done(format!("{}: {}", s.record.mode, s.record.reason));
-                scope = Some(s);
+                scope = Some(self.decide_scope(inputs, previous).await?);
             }
-            let st = progress.stage(&q.name);
+            let st = self.progress.stage(&q.name);
             let before = set_options(ctx, &q.settings)?;
-            let work = run_query(
-                ctx,
-                q,
-                &sql,
-                &params,
+            let target = QueryTarget {
+                root: self.root,
+                run_dir: &self.run_dir,
+                work: &self.work,
                 passes,
-                &work,
-                &root,
-                &run_dir,
-                scope.as_ref(),
-                previous.as_ref(),
-                &mut tables,
-            );
+                scope: scope.as_ref(),
+                previous,
+            };
+            let work = run_query(ctx, q, &sql, &params, &target, &mut tables);
             let detail = match q.string_views {
-                true => chainstat_cluster::with_views_unless_bounded(ctx, work).await,
+                true => chainstat_engine::input_strings::with_views_unless_bounded(ctx, work).await,
                 false => work.await,
             };
             restore_options(ctx, before);
-            let detail = detail?;
-            st.done(detail);
+            st.done(detail?);
             failpoint("publish", tables.len());
         }
         let scope = match scope {
             Some(s) => s,
             None => scope::full(ctx, "no query reads the scope").await?,
         };
+        Ok((tables, scope))
+    }
 
-        let st = progress.stage("state for incremental runs");
+    /// Decides and registers the recompute scope.
+    async fn decide_scope(
+        &self,
+        inputs: &[crate::inputs::InputSet],
+        previous: Option<&(String, RunManifest)>,
+    ) -> Result<Scope> {
+        let st = self.progress.stage("decide scope");
+        let fingerprints = Fingerprints {
+            config: &self.config_fp,
+            queries: &self.queries_fp,
+        };
+        let s = decide_scope(self.session, self.root, inputs, previous, &fingerprints).await?;
+        scope::register(self.ctx(), &s, self.staging()).await?;
+        st.done(format!("{}: {}", s.record.mode, s.record.reason));
+        Ok(s)
+    }
+
+    /// The state the next incremental run compares against, under `_state/`.
+    async fn save_state(&self) -> Result<BTreeMap<String, String>> {
+        let ctx = self.ctx();
+        let st = self.progress.stage("state for incremental runs");
         let mut state = BTreeMap::new();
-        for (name, sql) in [
-            ("address_attribution", "SELECT * FROM address_attribution"),
-            ("prices", "SELECT * FROM prices"),
-        ] {
-            if ctx.table_exist(name)? {
-                let rel = format!("{run_dir}/_state/{name}/");
-                let staged = queries
-                    .iter()
-                    .any(|q| q.name == name && q.kind == QueryKind::Stage);
-                if staged {
-                    // Already Parquet in the work folder, exactly `SELECT * FROM {name}`: copy
-                    // the files instead of decoding and encoding 2.6M rows again (0.9 s at 10M
-                    // transfers; a server-side copy on object stores).
-                    let files = root
-                        .copy_prefix(&staged_folder(&work_rel, name), &rel)
-                        .await?;
-                    log::debug!("{name}: {files} state file(s) copied");
-                } else {
-                    chainstat_cluster::write_and_register(
-                        ctx,
-                        sql,
-                        &root.location_of(&rel),
-                        &format!("_state_{name}"),
-                    )
-                    .await?;
-                }
-                state.insert(name.to_string(), rel);
+        for name in ["address_attribution", "prices"] {
+            if !ctx.table_exist(name)? {
+                continue;
             }
+            let rel = format!("{}/_state/{name}/", self.run_dir);
+            let staged = self
+                .queries
+                .iter()
+                .any(|q| q.name == name && q.kind == QueryKind::Stage);
+            if staged {
+                // Already Parquet in the work folder, exactly `SELECT * FROM {name}`: copy
+                // the files instead of decoding and encoding them again (a server-side copy
+                // on object stores).
+                let from = staged_folder(&self.work_rel, name);
+                let files = self.root.copy_prefix(&from, &rel).await?;
+                log::debug!("{name}: {files} state file(s) copied");
+            } else {
+                chainstat_engine::staging::write_and_register(
+                    ctx,
+                    &format!("SELECT * FROM {name}"),
+                    &self.root.location_of(&rel),
+                    &format!("_state_{name}"),
+                )
+                .await?;
+            }
+            state.insert(name.to_string(), rel);
         }
         st.done(format!("{} tables", state.len()));
+        Ok(state)
+    }
 
-        let rejects = if ctx.table_exist("rejects_summary")? {
-            reject_counts(ctx).await?
-        } else {
-            Vec::new()
+    /// The run manifest, before the report, the figures and the timings.
+    async fn manifest(
+        &self,
+        inputs: Vec<crate::inputs::InputSet>,
+        tables: BTreeMap<String, crate::manifest::PublishedTable>,
+        state: BTreeMap<String, String>,
+        scope: &Scope,
+        clustered: &Clustered,
+        predecessor: &publish::Predecessor,
+    ) -> Result<RunManifest> {
+        let rejects = match self.ctx().table_exist("rejects_summary")? {
+            true => reject_counts(self.ctx()).await?,
+            false => Vec::new(),
         };
-        let mut manifest = RunManifest {
+        let cs = &clustered.summary;
+        let clustering = [
+            ("edges", cs.edges),
+            ("addresses", cs.nodes),
+            ("clusters", cs.clusters),
+            ("label_conflicts", cs.conflicts),
+            ("warnings", cs.warnings),
+            ("shared_address_keys", clustered.collisions),
+            ("service_senders", cs.services),
+            ("treasury_wallets", cs.treasury_wallets),
+            ("superclusters", cs.superclusters),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .chain(
+            cs.coinjoins
+                .iter()
+                .map(|(rule, n)| (format!("coinjoin_{rule}"), *n)),
+        )
+        .collect();
+        Ok(RunManifest {
             manifest_version: MANIFEST_VERSION,
-            run_id: run_id.clone(),
+            run_id: self.run_id.clone(),
             chainstat_version: env!("CARGO_PKG_VERSION").to_string(),
-            started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            key_scheme: chainstat_chain::key::KEY_SCHEME.to_string(),
+            started_at: self
+                .started
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             finished_at: String::new(),
-            engine: opts.cluster.clone().unwrap_or_else(|| "embedded".into()),
-            config: redacted_config(&config)?,
-            config_fingerprint: config_fp,
-            queries_fingerprint: queries_fp,
+            engine: self
+                .opts
+                .cluster
+                .clone()
+                .unwrap_or_else(|| "embedded".into()),
+            config: redacted_config(self.config)?,
+            config_fingerprint: self.config_fp.clone(),
+            queries_fingerprint: self.queries_fp.clone(),
             scope: scope.record.clone(),
             inputs,
             tables,
             state,
-            clustering: BTreeMap::from([
-                ("edges".to_string(), cs.edges),
-                ("addresses".to_string(), cs.nodes),
-                ("clusters".to_string(), cs.clusters),
-                ("label_conflicts".to_string(), cs.conflicts),
-                ("warnings".to_string(), cs.warnings),
-                ("shared_address_keys".to_string(), collisions),
-                ("service_senders".to_string(), cs.services),
-                ("treasury_wallets".to_string(), cs.treasury_wallets),
-                ("superclusters".to_string(), cs.superclusters),
-            ])
-            .into_iter()
-            .chain(
-                cs.coinjoins
-                    .iter()
-                    .map(|(rule, n)| (format!("coinjoin_{rule}"), *n)),
-            )
-            .collect(),
+            clustering,
             cluster_sizes: cs.sizes.clone(),
             previous_run: predecessor.run_id().map(str::to_string),
             figures: None,
             rejects,
             timings: Vec::new(),
             reports: Vec::new(),
+        })
+    }
+
+    /// The annual report (HTML and Markdown) into the run folder, when there is a year.
+    async fn report(&self, manifest: &mut RunManifest) -> Result<()> {
+        let st = self.progress.stage("report");
+        let meta = report::load::Meta::of_run(manifest, self.config.job.threshold_usd);
+        let Some(data) =
+            report::load::build(self.ctx(), &meta, self.config.job.report_year).await?
+        else {
+            st.done("no yearly data: no report");
+            return Ok(());
         };
-
-        if !opts.no_report {
-            let st = progress.stage("report");
-            let meta = report::load::Meta::of_run(&manifest, config.job.threshold_usd);
-            match report::load::build(ctx, &meta, config.job.report_year).await? {
-                Some(data) => {
-                    for (file, body) in [
-                        ("report.html", report::render_html(&data)),
-                        ("report.md", report::render_markdown(&data)),
-                    ] {
-                        root.put(&format!("{run_dir}/{file}"), body.into_bytes())
-                            .await?;
-                        manifest.reports.push(file.to_string());
-                    }
-                    st.done(format!("year {}", data.year));
-                }
-                None => st.done("no yearly data: no report"),
-            }
+        for (file, body) in [
+            ("report.html", report::render_html(&data)),
+            ("report.md", report::render_markdown(&data)),
+        ] {
+            let path = format!("{}/{file}", self.run_dir);
+            self.root.put(&path, body.into_bytes()).await?;
+            manifest.reports.push(file.to_string());
         }
+        st.done(format!("year {}", data.year));
+        Ok(())
+    }
 
-        let figures = gate::figures(ctx, cs.nodes, !manifest.reports.is_empty()).await?;
+    /// The sanity gates against the published run: refuse unless `--accept-change`.
+    async fn gate(
+        &self,
+        manifest: &mut RunManifest,
+        clustered: &Clustered,
+        published: Option<&(String, RunManifest)>,
+    ) -> Result<()> {
+        let has_report = !manifest.reports.is_empty();
+        let figures = gate::figures(self.ctx(), clustered.summary.nodes, has_report).await?;
         let reasons = gate::check(
             &figures,
-            published.as_ref().and_then(|(_, m)| m.figures.as_ref()),
-            config.job.max_change_factor,
-            !opts.no_report,
+            published.and_then(|(_, m)| m.figures.as_ref()),
+            self.config.job.max_change_factor,
+            !self.opts.no_report,
         );
         if !reasons.is_empty() {
-            if !opts.accept_change {
+            if !self.opts.accept_change {
                 return Err(JobError::Refused {
-                    run_id: run_id.clone(),
+                    run_id: self.run_id.clone(),
                     reasons,
                 });
             }
@@ -392,49 +526,65 @@ async fn run_inner(
             );
         }
         manifest.figures = Some(figures);
+        Ok(())
+    }
+
+    /// Commits (moves the pointer), then prunes old runs and deletes the work folder.
+    async fn commit(
+        &self,
+        mut manifest: RunManifest,
+        predecessor: &publish::Predecessor,
+        lease: &Lease,
+    ) -> Result<RunSummary> {
+        let run_id = &self.run_id;
         manifest.finished_at =
             chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        manifest.timings = progress.timings();
+        manifest.timings = self.progress.timings();
         failpoint("commit", 0);
         lease.check().await?;
-        publish::commit(&root, &manifest, &predecessor).await?;
+        publish::commit(self.root, &manifest, predecessor).await?;
         failpoint("committed", 0);
         // Committed: housekeeping failures from here on are warnings, not a failed run.
-        match publish::prune(&root, &run_id, config.job.keep_runs).await {
+        match publish::prune(self.root, run_id, self.config.job.keep_runs).await {
             Ok(pruned) if !pruned.is_empty() => {
                 log::info!("deleted old runs: {}", pruned.join(", "))
             }
             Ok(_) => {}
             Err(e) => log::warn!("run {run_id} committed, but pruning old runs failed: {e}"),
         }
-        if !opts.keep_work {
-            if let Err(e) = root.delete_prefix(&work_rel).await {
+        if !self.opts.keep_work {
+            if let Err(e) = self.root.delete_prefix(&self.work_rel).await {
                 log::warn!("run {run_id} committed, but its work folder was not deleted: {e}");
             }
         }
         Ok(RunSummary {
-            run_url: root.url_of(&run_dir),
-            root_url: root.url.clone(),
+            run_url: self.root.url_of(&self.run_dir),
+            root_url: self.root.url.clone(),
             manifest,
         })
-    })
-    .await;
-    lease.release().await;
-    result
+    }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Where a query's output goes and what it may carry over.
+struct QueryTarget<'a> {
+    root: &'a Root,
+    run_dir: &'a str,
+    /// The work folder's URL (staged tables).
+    work: &'a str,
+    /// Passes a sliced stage query starts with.
+    passes: usize,
+    scope: Option<&'a Scope>,
+    previous: Option<&'a (String, RunManifest)>,
+}
+
+/// Runs one query of `queries/`: a view is created, a stage query written to the work
+/// folder, a published table written into the run folder. Returns what it did, in words.
 async fn run_query(
     ctx: &SessionContext,
     q: &Query,
     sql: &str,
     params: &BTreeMap<String, String>,
-    passes: usize,
-    work: &str,
-    root: &Root,
-    run_dir: &str,
-    scope: Option<&Scope>,
-    previous: Option<&(String, RunManifest)>,
+    target: &QueryTarget<'_>,
     tables: &mut BTreeMap<String, crate::manifest::PublishedTable>,
 ) -> Result<String> {
     let qerr = |e: datafusion::error::DataFusionError| JobError::Query {
@@ -452,21 +602,24 @@ async fn run_query(
             Ok("view".into())
         }
         QueryKind::Stage => {
-            let path = staged_folder(work, &q.name);
+            let path = staged_folder(target.work, &q.name);
+            let passes = target.passes;
             let written = if q.sliced {
                 let template = queries::render_params(q, params)?;
                 let render = |pass| queries::slice(&template, pass);
-                chainstat_cluster::write_sliced_and_register(ctx, &render, passes, &path, &q.name)
-                    .await
+                chainstat_engine::staging::write_sliced_and_register(
+                    ctx, &render, passes, &path, &q.name,
+                )
+                .await
             } else {
-                chainstat_cluster::write_and_register(ctx, sql, &path, &q.name).await
+                chainstat_engine::staging::write_and_register(ctx, sql, &path, &q.name).await
             };
             written.map_err(|e| match e {
-                chainstat_cluster::ClusterError::DataFusion(d) => qerr(*d),
+                chainstat_engine::EngineError::DataFusion(d) => qerr(*d),
                 other => JobError::from(other),
             })?;
-            let n =
-                chainstat_cluster::count(ctx, &format!("SELECT count(*) FROM {}", q.name)).await?;
+            let count = format!("SELECT count(*) FROM {}", q.name);
+            let n = chainstat_engine::staging::count(ctx, &count).await?;
             Ok(match (q.sliced, passes) {
                 (true, k) if k > 1 => format!("{n} rows staged in {k}+ passes"),
                 _ => format!("{n} rows staged"),
@@ -477,58 +630,15 @@ async fn run_query(
             let planned = Arc::new(df.schema().as_arrow().clone());
             let batches: Vec<RecordBatch> = df.collect().await.map_err(qerr)?;
             let schema = batches.first().map(|b| b.schema()).unwrap_or(planned);
-            let mut files =
-                publish::write_table(root, run_dir, &q.name, q.partition, &schema, &batches)
-                    .await?;
-            let mut carried = Vec::new();
-            if let (Some(s), Some((prev_dir, prev)), true) =
-                (scope, previous, q.partition != Partition::None)
-            {
-                if s.record.mode == "incremental" {
-                    if let Some(t) = prev.tables.get(&q.name) {
-                        let fresh: std::collections::BTreeSet<String> =
-                            files.iter().filter_map(|f| f.partition.clone()).collect();
-                        for f in &t.files {
-                            let Some(p) = &f.partition else { continue };
-                            // Recomputed (in scope, or emitted anyway by the query): keep
-                            // the fresh file, never overwrite it with the old one.
-                            if s.covers(p) || fresh.contains(p) {
-                                continue;
-                            }
-                            root.copy(
-                                &format!("{prev_dir}/{}", f.path),
-                                &format!("{run_dir}/{}", f.path),
-                            )
-                            .await?;
-                            files.push(f.clone());
-                            carried.push(p.clone());
-                        }
-                    }
-                }
-            }
-            if files.len() > 1 {
-                files.retain(|f| f.partition.is_some() || q.partition == Partition::None);
-            }
-            files.sort_by(|a, b| a.path.cmp(&b.path));
-            publish::register_files(
-                ctx,
-                root,
-                run_dir,
-                &q.name,
-                &files,
-                Some(Arc::clone(&schema)),
-            )
-            .await?;
-            let record = publish::table_record(q.partition, &schema, files, carried);
+            let record = publish_table(ctx, q, target, &schema, &batches).await?;
+            let carried = match record.carried_over.len() {
+                0 => String::new(),
+                n => format!(", {n} partition(s) carried over"),
+            };
             let detail = format!(
-                "{} rows in {} file(s){}",
+                "{} rows in {} file(s){carried}",
                 record.rows,
-                record.files.len(),
-                if record.carried_over.is_empty() {
-                    String::new()
-                } else {
-                    format!(", {} partition(s) carried over", record.carried_over.len())
-                }
+                record.files.len()
             );
             tables.insert(q.name.clone(), record);
             Ok(detail)
@@ -536,13 +646,71 @@ async fn run_query(
     }
 }
 
+/// Writes a published query's rows into the run folder, carries the partitions an
+/// incremental run did not recompute over from the previous run, and registers the table.
+async fn publish_table(
+    ctx: &SessionContext,
+    q: &Query,
+    target: &QueryTarget<'_>,
+    schema: &arrow::datatypes::SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<crate::manifest::PublishedTable> {
+    let (root, run_dir) = (target.root, target.run_dir);
+    let mut files =
+        publish::write_table(root, run_dir, &q.name, q.partition, schema, batches).await?;
+    let carried = carry_over(q, target, &mut files).await?;
+    if files.len() > 1 {
+        files.retain(|f| f.partition.is_some() || q.partition == Partition::None);
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let read_as = Some(Arc::clone(schema));
+    publish::register_files(ctx, root, run_dir, &q.name, &files, read_as).await?;
+    Ok(publish::table_record(q.partition, schema, files, carried))
+}
+
+/// In an incremental run, copies the previous run's partitions of `q`'s table that this
+/// run neither recomputed nor emitted, adds them to `files`, and returns their names.
+async fn carry_over(
+    q: &Query,
+    target: &QueryTarget<'_>,
+    files: &mut Vec<crate::manifest::PublishedFile>,
+) -> Result<Vec<String>> {
+    let mut carried = Vec::new();
+    let (Some(s), Some((prev_dir, prev))) = (target.scope, target.previous) else {
+        return Ok(carried);
+    };
+    if q.partition == Partition::None || s.record.mode != ScopeMode::Incremental {
+        return Ok(carried);
+    }
+    let Some(t) = prev.tables.get(&q.name) else {
+        return Ok(carried);
+    };
+    let fresh: std::collections::BTreeSet<String> =
+        files.iter().filter_map(|f| f.partition.clone()).collect();
+    for f in &t.files {
+        let Some(p) = &f.partition else { continue };
+        // Recomputed (in scope, or emitted anyway by the query): keep the fresh file,
+        // never overwrite it with the old one.
+        if s.covers(p) || fresh.contains(p) {
+            continue;
+        }
+        let (from, to) = (
+            format!("{prev_dir}/{}", f.path),
+            format!("{}/{}", target.run_dir, f.path),
+        );
+        target.root.copy(&from, &to).await?;
+        files.push(f.clone());
+        carried.push(p.clone());
+    }
+    Ok(carried)
+}
+
 async fn decide_scope(
     session: &Session,
     root: &Root,
     inputs: &[crate::inputs::InputSet],
     previous: Option<&(String, RunManifest)>,
-    config_fp: &str,
-    queries_fp: &str,
+    fingerprints: &Fingerprints<'_>,
 ) -> Result<Scope> {
     let ctx = &session.ctx;
     let Some((_, prev)) = previous else {
@@ -570,16 +738,7 @@ async fn decide_scope(
         )
         .await?;
     }
-    scope::incremental(
-        session,
-        inputs,
-        prev,
-        &Fingerprints {
-            config: config_fp,
-            queries: queries_fp,
-        },
-    )
-    .await
+    scope::incremental(session, inputs, prev, fingerprints).await
 }
 
 /// The folder a staged query's table is written to under the work folder `work` (a URL or
@@ -595,7 +754,7 @@ fn staged_folder(work: &str, name: &str) -> String {
 /// strings as well (`${if:keys_collide:…}`) in a run where one is. At 2.6M addresses a
 /// collision has a chance of about 2·10⁻⁷; at a billion, a few percent.
 async fn key_collisions(ctx: &SessionContext) -> Result<u64> {
-    Ok(chainstat_cluster::count(
+    Ok(chainstat_engine::staging::count(
         ctx,
         "SELECT count(*) FROM (SELECT key_hash(chain, address) AS k FROM address_clusters \
          GROUP BY key_hash(chain, address) HAVING count(*) > 1)",
@@ -649,7 +808,7 @@ fn placeholders(config: &ChainstatConfig) -> BTreeMap<String, String> {
         ("exchange_categories".to_string(), cats.join(", ")),
         (
             "known_chains".to_string(),
-            chainstat_functions::chain::CHAINS
+            chainstat_chain::CHAINS
                 .iter()
                 .map(|(name, _)| quote(name))
                 .collect::<Vec<_>>()
@@ -685,17 +844,15 @@ fn redacted_config(config: &ChainstatConfig) -> Result<serde_json::Value> {
 /// Bytes of hash tables per input row (transfers, UTXO inputs and outputs) that a
 /// sliced query is first assumed to hold: what [`slice_passes`] starts from. A pass
 /// that runs out of memory is split in two and run again
-/// ([`chainstat_cluster::write_sliced_and_register`]), so this only has to be right on
-/// average: at 10M transfers under 2 GB one pass fits; at 30M (42.7M input rows)
-/// `flows` built 4.0 GB of hash tables over the Bitcoin groups, ≈ 95 bytes per input
-/// row, so its 3 starting passes split once.
+/// ([`chainstat_engine::staging::write_sliced_and_register`]), so this only has to be right on
+/// average (docs/performance.md#pass-sizes).
 const SLICE_ROW_BYTES: u64 = 32;
 
 /// Passes for sliced queries: `[engine] passes` when set, else as many as keep one
 /// pass's hash tables within a quarter of the memory limit (one without a limit).
 fn slice_passes(ctx: &SessionContext, config: &ChainstatConfig, input_rows: u64) -> usize {
     match config.engine.passes {
-        0 => chainstat_cluster::passes::needed(ctx, input_rows * SLICE_ROW_BYTES),
+        0 => chainstat_engine::passes::needed(ctx, input_rows * SLICE_ROW_BYTES),
         n => n,
     }
 }
@@ -712,9 +869,7 @@ fn config_fingerprint(config: &ChainstatConfig) -> Result<String> {
     c.cluster.node_passes = 0;
     c.storage = Default::default();
     let json = serde_json::to_vec(&c).map_err(|e| JobError::Config(e.to_string()))?;
-    Ok(chainstat_functions::chain::hex::encode(&Sha256::digest(
-        json,
-    )))
+    Ok(chainstat_chain::hex::encode(&Sha256::digest(json)))
 }
 
 async fn reject_counts(ctx: &SessionContext) -> Result<Vec<RejectCount>> {

@@ -19,14 +19,14 @@ use std::sync::Arc;
 
 use arrow::array::{Date32Array, Int32Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema};
-use chainstat_engine::{ChainstatConfig, Session};
+use chainstat_engine::{Session, SessionSpec};
 use chainstat_io::{InputObject, TableKind, TableSpec};
 use chrono::{Datelike, NaiveDate};
 use datafusion::prelude::SessionContext;
 
 use crate::error::{JobError, Result};
 use crate::inputs::InputSet;
-use crate::manifest::{RunManifest, ScopeRecord};
+use crate::manifest::{RunManifest, ScopeMode, ScopeRecord};
 
 /// The periods to compute.
 #[derive(Debug, Clone, Default)]
@@ -42,7 +42,7 @@ pub struct Scope {
 impl Scope {
     fn new(
         months: BTreeSet<NaiveDate>,
-        mode: &str,
+        mode: ScopeMode,
         reason: String,
         previous: Option<String>,
     ) -> Scope {
@@ -51,7 +51,7 @@ impl Scope {
             months,
             years,
             record: ScopeRecord {
-                mode: mode.to_string(),
+                mode,
                 reason,
                 previous_run: previous,
                 ..Default::default()
@@ -96,9 +96,8 @@ pub async fn all_months(ctx: &SessionContext) -> Result<BTreeSet<NaiveDate>> {
 
 /// The months of the days `sql` returns (its first column, a date or a timestamp).
 ///
-/// The queries return distinct UTC days and the months are taken here: DataFusion 55's
-/// `date_trunc('month', …)` on a UTC timestamp costs 1.2 s per 10M rows where the cast to
-/// a date costs 0.15 s, and a full run asks this of every row once.
+/// The queries return distinct UTC days and the months are taken here: a `date_trunc` of
+/// every row costs several times the cast (docs/performance.md#months-from-utc-days).
 async fn months_of(ctx: &SessionContext, sql: &str) -> Result<BTreeSet<NaiveDate>> {
     let batches = ctx.sql(sql).await?.collect().await?;
     let mut out = BTreeSet::new();
@@ -122,7 +121,7 @@ async fn months_of(ctx: &SessionContext, sql: &str) -> Result<BTreeSet<NaiveDate
 pub async fn full(ctx: &SessionContext, reason: &str) -> Result<Scope> {
     Ok(Scope::new(
         all_months(ctx).await?,
-        "full",
+        ScopeMode::Full,
         reason.to_string(),
         None,
     ))
@@ -138,76 +137,13 @@ pub async fn incremental(
     now: &Fingerprints<'_>,
 ) -> Result<Scope> {
     let ctx = &session.ctx;
-    let full_because = |why: String| async move { full(ctx, &why).await };
-    if pm.chainstat_version != env!("CARGO_PKG_VERSION") {
-        return full_because(format!(
-            "previous run {} was made by chainstat {}",
-            pm.run_id, pm.chainstat_version
-        ))
-        .await;
+    if let Some(why) = incompatible(pm, now) {
+        return full(ctx, &why).await;
     }
-    if pm.config_fingerprint != now.config {
-        return full_because(format!("config changed since run {}", pm.run_id)).await;
-    }
-    if pm.queries_fingerprint != now.queries {
-        return full_because(format!("queries changed since run {}", pm.run_id)).await;
-    }
-    let key = |s: &InputSet| (s.role.clone(), s.name.clone());
-    let before: BTreeMap<_, _> = pm.inputs.iter().map(|s| (key(s), s)).collect();
-    let kinds: BTreeMap<&str, TableKind> = session
-        .tables
-        .iter()
-        .map(|t| (t.spec.name.as_str(), t.format.kind()))
-        .collect();
-    let mut new_files: BTreeMap<String, Vec<InputObject>> = BTreeMap::new();
-    for set in inputs {
-        let old = before
-            .get(&key(set))
-            .map(|s| s.objects.as_slice())
-            .unwrap_or(&[]);
-        let old_by_url: BTreeMap<&str, &InputObject> =
-            old.iter().map(|o| (o.url.as_str(), o)).collect();
-        let now_urls: BTreeSet<&str> = set.objects.iter().map(|o| o.url.as_str()).collect();
-        if let Some(gone) = old.iter().find(|o| !now_urls.contains(o.url.as_str())) {
-            return full_because(format!("input {} was removed", gone.url)).await;
-        }
-        for o in &set.objects {
-            match old_by_url.get(o.url.as_str()) {
-                Some(p) if same_content(p, o) => {}
-                Some(_) => {
-                    // Prices are compared row by row below; anything else is unbounded.
-                    if set.role != "prices" && set.role != "labels" {
-                        return full_because(format!("input {} changed", o.url)).await;
-                    }
-                }
-                None => {
-                    let period_table = set.role == "table"
-                        && matches!(
-                            kinds.get(set.name.as_str()),
-                            Some(
-                                TableKind::Transfers
-                                    | TableKind::UtxoInputs
-                                    | TableKind::UtxoOutputs
-                                    | TableKind::Blocks
-                            )
-                        );
-                    if set.role == "table" && !period_table {
-                        return full_because(format!("new input {} in table {}", o.url, set.name))
-                            .await;
-                    }
-                    if set.role == "registry" {
-                        return full_because(format!("registry {} changed", o.url)).await;
-                    }
-                    if period_table {
-                        new_files
-                            .entry(set.name.clone())
-                            .or_default()
-                            .push(o.clone());
-                    }
-                }
-            }
-        }
-    }
+    let new_files = match new_period_files(session, inputs, pm) {
+        Ok(files) => files,
+        Err(why) => return full(ctx, &why).await,
+    };
     let mut months = BTreeSet::new();
     let mut reasons = Vec::new();
     if !new_files.is_empty() {
@@ -219,24 +155,7 @@ pub async fn incremental(
         ));
         months.extend(m);
     }
-    let changed = months_of(
-        ctx,
-        "WITH changed AS ( \
-           SELECT COALESCE(a.chain, b.chain) AS chain, COALESCE(a.address, b.address) AS address \
-           FROM address_attribution a FULL OUTER JOIN prev_attribution b \
-             ON a.chain = b.chain AND a.address = b.address \
-           WHERE a.address IS NULL OR b.address IS NULL \
-              OR (a.party IS DISTINCT FROM b.party) OR (a.entity IS DISTINCT FROM b.entity) \
-              OR (a.category IS DISTINCT FROM b.category) \
-              OR (a.labelled_entity IS DISTINCT FROM b.labelled_entity)) \
-         SELECT DISTINCT CAST(block_time AS DATE) FROM ( \
-           SELECT t.block_time FROM transfers t JOIN changed c ON c.chain = t.chain AND c.address = t.from_address \
-           UNION ALL SELECT t.block_time FROM transfers t JOIN changed c ON c.chain = t.chain AND c.address = t.to_address \
-           UNION ALL SELECT i.block_time FROM utxo_inputs i JOIN changed c ON c.chain = i.chain AND c.address = i.address \
-           UNION ALL SELECT o.block_time FROM utxo_outputs o JOIN changed c ON c.chain = o.chain AND c.address = o.address) \
-         WHERE block_time IS NOT NULL",
-    )
-    .await?;
+    let changed = months_of(ctx, include_str!("sql/attribution_changes.sql")).await?;
     if !changed.is_empty() {
         reasons.push(format!(
             "attribution changes touching {} month(s)",
@@ -244,14 +163,7 @@ pub async fn incremental(
         ));
         months.extend(changed);
     }
-    let priced = months_of(
-        ctx,
-        "SELECT DISTINCT day FROM ( \
-           (SELECT day, chain, asset, price_usd FROM prices EXCEPT SELECT day, chain, asset, price_usd FROM prev_prices) \
-           UNION ALL \
-           (SELECT day, chain, asset, price_usd FROM prev_prices EXCEPT SELECT day, chain, asset, price_usd FROM prices))",
-    )
-    .await?;
+    let priced = months_of(ctx, include_str!("sql/price_changes.sql")).await?;
     if !priced.is_empty() {
         reasons.push(format!("price changes in {} month(s)", priced.len()));
         months.extend(priced);
@@ -261,10 +173,96 @@ pub async fn incremental(
     }
     Ok(Scope::new(
         months,
-        "incremental",
+        ScopeMode::Incremental,
         reasons.join("; "),
         Some(pm.run_id.clone()),
     ))
+}
+
+/// Why the previous run's results cannot be carried over whatever the inputs: another
+/// chainstat version, key scheme, config or query set.
+fn incompatible(pm: &RunManifest, now: &Fingerprints<'_>) -> Option<String> {
+    let key_scheme = chainstat_chain::key::KEY_SCHEME;
+    if pm.chainstat_version != env!("CARGO_PKG_VERSION") {
+        Some(format!(
+            "previous run {} was made by chainstat {}",
+            pm.run_id, pm.chainstat_version
+        ))
+    } else if pm.key_scheme != key_scheme {
+        Some(format!(
+            "previous run {} keyed its state with scheme '{}', this build uses '{key_scheme}'",
+            pm.run_id, pm.key_scheme
+        ))
+    } else if pm.config_fingerprint != now.config {
+        Some(format!("config changed since run {}", pm.run_id))
+    } else if pm.queries_fingerprint != now.queries {
+        Some(format!("queries changed since run {}", pm.run_id))
+    } else {
+        None
+    }
+}
+
+/// The input files new since `pm` in tables whose rows are dated (transfers, UTXO
+/// inputs and outputs, blocks), by table; `Err(why)` when a change cannot be bounded
+/// to periods (a file removed or rewritten, a new file in another table, a new
+/// registry), which makes a full run.
+fn new_period_files(
+    session: &Session,
+    inputs: &[InputSet],
+    pm: &RunManifest,
+) -> std::result::Result<BTreeMap<String, Vec<InputObject>>, String> {
+    let key = |s: &InputSet| (s.role.clone(), s.name.clone());
+    let before: BTreeMap<_, _> = pm.inputs.iter().map(|s| (key(s), s)).collect();
+    let kinds: BTreeMap<&str, TableKind> = session
+        .tables
+        .iter()
+        .map(|t| (t.spec.name.as_str(), t.format.kind()))
+        .collect();
+    let dated = |name: &str| {
+        matches!(
+            kinds.get(name),
+            Some(
+                TableKind::Transfers
+                    | TableKind::UtxoInputs
+                    | TableKind::UtxoOutputs
+                    | TableKind::Blocks
+            )
+        )
+    };
+    let mut new_files: BTreeMap<String, Vec<InputObject>> = BTreeMap::new();
+    for set in inputs {
+        let old = before
+            .get(&key(set))
+            .map(|s| s.objects.as_slice())
+            .unwrap_or(&[]);
+        let old_by_url: BTreeMap<&str, &InputObject> =
+            old.iter().map(|o| (o.url.as_str(), o)).collect();
+        let now_urls: BTreeSet<&str> = set.objects.iter().map(|o| o.url.as_str()).collect();
+        if let Some(gone) = old.iter().find(|o| !now_urls.contains(o.url.as_str())) {
+            return Err(format!("input {} was removed", gone.url));
+        }
+        let period_table = set.role == "table" && dated(&set.name);
+        for o in &set.objects {
+            match old_by_url.get(o.url.as_str()) {
+                Some(p) if same_content(p, o) => {}
+                // Prices and labels are compared row by row; anything else is unbounded.
+                Some(_) if set.role == "prices" || set.role == "labels" => {}
+                Some(_) => return Err(format!("input {} changed", o.url)),
+                None if set.role == "table" && !period_table => {
+                    return Err(format!("new input {} in table {}", o.url, set.name))
+                }
+                None if set.role == "registry" => {
+                    return Err(format!("registry {} changed", o.url))
+                }
+                None if period_table => new_files
+                    .entry(set.name.clone())
+                    .or_default()
+                    .push(o.clone()),
+                None => {}
+            }
+        }
+    }
+    Ok(new_files)
 }
 
 fn same_content(a: &InputObject, b: &InputObject) -> bool {
@@ -279,13 +277,13 @@ fn same_content(a: &InputObject, b: &InputObject) -> bool {
 /// every blocks and tokens table, which give rows their time), so the cost is the new
 /// data's, not the history's.
 async fn months_of_new_files(
-    config: &ChainstatConfig,
+    config: &SessionSpec,
     tables: &[chainstat_io::RegisteredTable],
     new_files: &BTreeMap<String, Vec<InputObject>>,
 ) -> Result<BTreeSet<NaiveDate>> {
     let mut months = BTreeSet::new();
     // New rows of transfer/UTXO tables, dated through the (complete) blocks tables.
-    let mut rows_cfg = ChainstatConfig {
+    let mut rows_cfg = SessionSpec {
         tables: Vec::new(),
         labels: Vec::new(),
         ..config.clone()

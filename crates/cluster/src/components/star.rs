@@ -14,7 +14,7 @@ use datafusion::prelude::SessionContext;
 
 use super::CcStats;
 use crate::error::{ClusterError, Result};
-use crate::pipeline::count;
+use chainstat_engine::staging::count;
 
 /// Large-star: every node u links each larger neighbour to u's smallest neighbour
 /// (or itself).
@@ -40,7 +40,7 @@ fn small_star(t: &str) -> String {
 
 async fn checkpoint(ctx: &SessionContext, sql: &str, dir: &str, name: &str) -> Result<()> {
     let path = format!("{}/{name}/", dir.trim_end_matches('/'));
-    crate::pipeline::write_and_register(ctx, sql, &path, name).await
+    Ok(chainstat_engine::staging::write_and_register(ctx, sql, &path, name).await?)
 }
 
 /// Runs the star iterations and registers `out_table(id, root)`.

@@ -9,7 +9,7 @@
 //! non-round output is a false merge — which is why it is off unless asked for.
 
 use crate::params::ClusterParams;
-use crate::passes::Pass;
+use chainstat_engine::passes::Pass;
 
 /// Edges: the change output's address to the transaction's smallest input address.
 ///

@@ -26,7 +26,7 @@
 //! threshold tests, not amounts.
 
 use crate::params::ClusterParams;
-use crate::passes::Pass;
+use chainstat_engine::passes::Pass;
 
 /// The time bucket of a transfer for window joins: `window`-second buckets of its time,
 /// or (negative, so the two never meet) `blocks`-block buckets of its block number when

@@ -25,7 +25,7 @@ use crate::params::ClusterParams;
 /// edges of that pass's slice of transactions, the deposit senders' edges of its slice
 /// of deposit addresses, and in the first pass the label and treasury edges (few: one
 /// per labelled address or treasury wallet).
-pub fn edges_sql(p: &ClusterParams, pass: Option<crate::passes::Pass>) -> String {
+pub fn edges_sql(p: &ClusterParams, pass: Option<chainstat_engine::passes::Pass>) -> String {
     let first = pass.is_none_or(|pass| pass.index == 0);
     let mut parts = Vec::new();
     if p.multi_input {

@@ -24,7 +24,7 @@
 //! standard address (bare multisig, non-standard) link nothing.
 
 use crate::params::{ClusterParams, CoinJoinRule};
-use crate::passes::Pass;
+use chainstat_engine::passes::Pass;
 
 /// Per transaction and input address (NULL: inputs without a single standard address),
 /// how many inputs: `(chain, tx_hash, address, n)`. Both the edges and the CoinJoin test

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use chainstat_functions::chain::{self, ChainFamily};
+use chainstat_chain::{self as chain, ChainFamily};
 use object_store::ObjectStoreExt;
 use serde::{Deserialize, Serialize};
 
@@ -55,6 +55,24 @@ pub struct LabelsSpec {
     /// `csv` or `tagpack`; from the extension when absent.
     #[serde(default)]
     pub format: Option<String>,
+}
+
+impl LabelsSpec {
+    /// Checks `format` when the config is loaded.
+    pub fn validate(&self) -> Result<()> {
+        match self
+            .format
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("csv" | "tagpack" | "yaml") => Ok(()),
+            Some(other) => Err(IoError::Config(format!(
+                "labels '{}': unknown format '{other}' (known: csv, tagpack)",
+                self.url
+            ))),
+        }
+    }
 }
 
 /// The chain an address most likely belongs to, from its form alone: `0x` + 40 hex is

@@ -161,9 +161,26 @@ pub async fn build(
         generated_at: meta.generated_at.clone(),
         version: env!("CARGO_PKG_VERSION").into(),
         threshold_usd: meta.threshold_usd,
+        enforcement: enforcement(ctx, year).await?,
+        exchanges: exchanges(ctx, year).await?,
+        monthly: monthly(ctx, year).await?,
+        candidates: candidates(ctx).await?,
+        coverage: coverage(ctx, year).await?,
         ..Default::default()
     };
+    d.notes = notes(meta);
+    Ok(Some(d))
+}
 
+/// One licence status per exchange: licensed anywhere wins, then unlicensed.
+const STATUS_SQL: &str = "SELECT entity, \
+       CASE WHEN bool_or(licence_status = 'licensed') THEN 'licensed' \
+            WHEN bool_or(licence_status = 'unlicensed') THEN 'unlicensed' ELSE 'unknown' END AS status, \
+       array_to_string(array_agg(DISTINCT jurisdiction ORDER BY jurisdiction), ', ') AS jurisdictions \
+     FROM entities GROUP BY entity";
+
+/// The enforcement statistics of `year`, per jurisdiction.
+async fn enforcement(ctx: &SessionContext, year: i32) -> Result<Vec<EnforcementRow>> {
     let r = Rows::query(
         ctx,
         &format!(
@@ -179,8 +196,8 @@ pub async fn build(
         (1..=6).map(|i| r.ints(i)).collect::<Result<Vec<_>>>()?,
         (7..=10).map(|i| r.floats(i)).collect::<Result<Vec<_>>>()?,
     );
-    for i in 0..j.len() {
-        d.enforcement.push(EnforcementRow {
+    Ok((0..j.len())
+        .map(|i| EnforcementRow {
             jurisdiction: s(&j, i),
             exchanges: n(&ints[0], i),
             licensed: n(&ints[1], i),
@@ -192,19 +209,16 @@ pub async fn build(
             lower_turnover_usd: f(&fl[1], i),
             unlicensed_turnover_usd: f(&fl[2], i),
             unlicensed_lower_turnover_usd: f(&fl[3], i),
-        });
-    }
+        })
+        .collect())
+}
 
-    // One licence status per exchange: licensed anywhere wins, then unlicensed.
-    let status_sql = "SELECT entity, \
-           CASE WHEN bool_or(licence_status = 'licensed') THEN 'licensed' \
-                WHEN bool_or(licence_status = 'unlicensed') THEN 'unlicensed' ELSE 'unknown' END AS status, \
-           array_to_string(array_agg(DISTINCT jurisdiction ORDER BY jurisdiction), ', ') AS jurisdictions \
-         FROM entities GROUP BY entity";
+/// Every exchange's figures for `year`, largest turnover first.
+async fn exchanges(ctx: &SessionContext, year: i32) -> Result<Vec<ExchangeRow>> {
     let r = Rows::query(
         ctx,
         &format!(
-            "WITH st AS ({status_sql}) \
+            "WITH st AS ({STATUS_SQL}) \
              SELECT y.entity, st.jurisdictions, COALESCE(st.status, 'unknown'), \
                     sum(y.inflow_usd), sum(y.outflow_usd), \
                     sum(y.turnover_usd) AS turnover, sum(y.lower_turnover_usd), \
@@ -220,8 +234,8 @@ pub async fn build(
     let (e, jur, st) = (r.strings(0)?, r.strings(1)?, r.strings(2)?);
     let fl = (3..=6).map(|i| r.floats(i)).collect::<Result<Vec<_>>>()?;
     let ints = (7..=9).map(|i| r.ints(i)).collect::<Result<Vec<_>>>()?;
-    for i in 0..e.len() {
-        d.exchanges.push(ExchangeRow {
+    Ok((0..e.len())
+        .map(|i| ExchangeRow {
             entity: s(&e, i),
             jurisdiction: jur.get(i).cloned().flatten().filter(|x| !x.is_empty()),
             licence_status: s(&st, i),
@@ -232,13 +246,16 @@ pub async fn build(
             depositors: n(&ints[0], i),
             transfers: n(&ints[1], i),
             unpriced_transfers: n(&ints[2], i),
-        });
-    }
+        })
+        .collect())
+}
 
+/// Turnover per exchange and month of `year`.
+async fn monthly(ctx: &SessionContext, year: i32) -> Result<Vec<MonthlyRow>> {
     let r = Rows::query(
         ctx,
         &format!(
-            "WITH st AS ({status_sql}) \
+            "WITH st AS ({STATUS_SQL}) \
              SELECT m.entity, COALESCE(st.status, 'unknown'), CAST(date_part('month', m.month) AS BIGINT) AS mo, \
                     COALESCE(sum(m.turnover_usd), 0) \
              FROM exchange_turnover_monthly m LEFT JOIN st ON st.entity = m.entity \
@@ -248,15 +265,18 @@ pub async fn build(
     )
     .await?;
     let (e, st, mo, t) = (r.strings(0)?, r.strings(1)?, r.ints(2)?, r.floats(3)?);
-    for i in 0..e.len() {
-        d.monthly.push(MonthlyRow {
+    Ok((0..e.len())
+        .map(|i| MonthlyRow {
             entity: s(&e, i),
             licence_status: s(&st, i),
             month: n(&mo, i).clamp(1, 12) as u32,
             turnover_usd: f(&t, i),
-        });
-    }
+        })
+        .collect())
+}
 
+/// Unlabelled clusters that behave like exchanges.
+async fn candidates(ctx: &SessionContext) -> Result<Vec<CandidateRow>> {
     let r = Rows::query(
         ctx,
         "SELECT cluster_id, chain, hub, deposit_addresses, depositors, inflow_usd, evidence \
@@ -272,8 +292,8 @@ pub async fn build(
         r.floats(5)?,
         r.strings(6)?,
     );
-    for i in 0..c.len() {
-        d.candidates.push(CandidateRow {
+    Ok((0..c.len())
+        .map(|i| CandidateRow {
             cluster_id: s(&c, i),
             chain: s(&ch, i),
             hub: s(&h, i),
@@ -281,9 +301,12 @@ pub async fn build(
             depositors: n(&dp, i),
             inflow_usd: iu.get(i).copied().flatten(),
             evidence: s(&ev, i),
-        });
-    }
+        })
+        .collect())
+}
 
+/// Price and attribution coverage of the 25 assets with most transfers in `year`.
+async fn coverage(ctx: &SessionContext, year: i32) -> Result<Vec<CoverageRow>> {
     let r = Rows::query(
         ctx,
         &format!(
@@ -300,18 +323,21 @@ pub async fn build(
         r.floats(4)?,
         r.ints(5)?,
     );
-    for i in 0..ch.len() {
-        d.coverage.push(CoverageRow {
+    Ok((0..ch.len())
+        .map(|i| CoverageRow {
             chain: s(&ch, i),
             asset: s(&a, i),
             transfers: n(&t, i),
             priced_share: f(&ps, i),
             attributed_share: f(&at, i),
             missing_price_days: n(&mp, i),
-        });
-    }
+        })
+        .collect())
+}
 
-    d.notes = vec![
+/// The method notes, with the clustering's warnings (a supercluster warning first).
+fn notes(meta: &Meta) -> Vec<String> {
+    let mut notes: Vec<String> = vec![
         "Turnover = inflow + outflow in USD of value crossing an exchange's boundary; transfers inside one exchange (deposit sweeps, hot/cold rebalancing) are excluded, transfers between two exchanges count for both.".into(),
         "Estimate: addresses attributed through clustering (multi-input with CoinJoin exclusion, deposit-address reuse, seed labels). Lower bound: only addresses named by a seed label.".into(),
         "USD: the asset's price on the transfer's UTC day; transfers without a price are counted as unpriced, not as zero.".into(),
@@ -322,8 +348,8 @@ pub async fn build(
     let mut clusters = cluster_notes(meta);
     if meta.superclusters > 0 {
         // The warning goes first: before the method, before any figure is read.
-        d.notes.insert(0, clusters.remove(0));
+        notes.insert(0, clusters.remove(0));
     }
-    d.notes.extend(clusters);
-    Ok(Some(d))
+    notes.extend(clusters);
+    notes
 }

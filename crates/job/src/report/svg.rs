@@ -371,21 +371,14 @@ pub(crate) fn line_chart(
     draw_x_labels(&mut body, &frame, x_labels, x_of);
 
     let desc = match &axis {
-        None if !has_series => {
-            draw_message(&mut body, &frame, "No data");
-            "No data.".to_string()
-        }
-        None => {
-            draw_message(
-                &mut body,
-                &frame,
-                "No activity recorded (all values are zero)",
-            );
-            format!(
-                "Line chart of {} series; all values are zero.",
-                series.len()
-            )
-        }
+        None => nothing_to_draw(
+            &mut body,
+            &frame,
+            has_series,
+            "Line chart",
+            "series",
+            series.len(),
+        ),
         Some(axis) => {
             for (k, (label, values)) in series.iter().enumerate() {
                 let colour = PALETTE[k % PALETTE.len()];
@@ -413,13 +406,42 @@ pub(crate) fn line_chart(
             dash: Some(DASHES[k % DASHES.len()]),
         })
         .collect();
-    let bottom = draw_legend(&mut body, &legend, frame.bottom() + LEGEND_OFFSET);
+    finish_with_legend(title, &desc, &frame, &legend, body)
+}
+
+/// The message of a chart with no axis: "No data" when there is nothing to draw
+/// (`any` false), else every value was zero. Returns the chart's description.
+fn nothing_to_draw(
+    body: &mut String,
+    frame: &Frame,
+    any: bool,
+    chart: &str,
+    what: &str,
+    n: usize,
+) -> String {
+    if !any {
+        draw_message(body, frame, "No data");
+        return "No data.".to_string();
+    }
+    draw_message(body, frame, "No activity recorded (all values are zero)");
+    format!("{chart} of {n} {what}; all values are zero.")
+}
+
+/// The legend below the plot, then the whole SVG.
+fn finish_with_legend(
+    title: &str,
+    desc: &str,
+    frame: &Frame,
+    legend: &[LegendItem<'_>],
+    mut body: String,
+) -> String {
+    let bottom = draw_legend(&mut body, legend, frame.bottom() + LEGEND_OFFSET);
     let height = if legend.is_empty() {
         frame.bottom() + X_LABEL_OFFSET + 12.0
     } else {
         bottom + 4.0
     };
-    finish(title, &desc, height, &body)
+    finish(title, desc, height, &body)
 }
 
 /// One series: a path broken at non-finite values, plus a marker with a tooltip
@@ -479,11 +501,9 @@ fn draw_line(
 pub(crate) fn bar_chart(title: &str, bars: &[(String, Vec<(String, f64)>)]) -> String {
     let frame = Frame::standard();
     let mut keys: Vec<&str> = Vec::new();
-    for (_, segments) in bars {
-        for (key, _) in segments {
-            if !keys.contains(&key.as_str()) {
-                keys.push(key.as_str());
-            }
+    for (key, _) in bars.iter().flat_map(|(_, segments)| segments) {
+        if !keys.contains(&key.as_str()) {
+            keys.push(key.as_str());
         }
     }
     let colour_of = |key: &str| -> &'static str {
@@ -516,21 +536,14 @@ pub(crate) fn bar_chart(title: &str, bars: &[(String, Vec<(String, f64)>)]) -> S
     draw_x_labels(&mut body, &frame, &labels, centre);
 
     let desc = match &axis {
-        None if bars.is_empty() => {
-            draw_message(&mut body, &frame, "No data");
-            "No data.".to_string()
-        }
-        None => {
-            draw_message(
-                &mut body,
-                &frame,
-                "No activity recorded (all values are zero)",
-            );
-            format!(
-                "Stacked bar chart of {} bars; all values are zero.",
-                bars.len()
-            )
-        }
+        None => nothing_to_draw(
+            &mut body,
+            &frame,
+            !bars.is_empty(),
+            "Stacked bar chart",
+            "bars",
+            bars.len(),
+        ),
         Some(axis) => {
             for (i, ((bar_label, segments), total)) in bars.iter().zip(&totals).enumerate() {
                 let x = px(centre(i) - bar_width / 2.0);
@@ -574,13 +587,7 @@ pub(crate) fn bar_chart(title: &str, bars: &[(String, Vec<(String, f64)>)]) -> S
             dash: None,
         })
         .collect();
-    let bottom = draw_legend(&mut body, &legend, frame.bottom() + LEGEND_OFFSET);
-    let height = if legend.is_empty() {
-        frame.bottom() + X_LABEL_OFFSET + 12.0
-    } else {
-        bottom + 4.0
-    };
-    finish(title, &desc, height, &body)
+    finish_with_legend(title, &desc, &frame, &legend, body)
 }
 
 #[cfg(test)]

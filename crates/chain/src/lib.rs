@@ -1,13 +1,18 @@
 //! Pure, allocation-light codecs for the value types that blockchain exports carry:
-//! addresses of each chain family and uint256 token amounts.
+//! addresses of each chain family, uint256 token amounts, and the key hash that
+//! deduplication and passes use.
 //!
-//! Nothing here knows about Arrow or DataFusion; the SQL functions in the parent module
-//! are thin adapters over these, so the rules are testable (and fuzzable) on their own.
+//! Nothing here knows about DataFusion: `chainstat-functions` wraps these as SQL
+//! functions, and the generator (`chainstat-gen`) and the readers (`chainstat-io`) use
+//! them directly, so the rules are testable (and fuzzable) on their own.
+
+#![cfg_attr(test, allow(unused_crate_dependencies))]
 
 pub mod base58check;
 pub mod bitcoin;
 pub mod evm;
 pub mod hex;
+pub mod key;
 pub mod tron;
 pub mod uint256;
 

@@ -25,7 +25,7 @@ use std::sync::OnceLock;
 
 use ballista::prelude::SessionConfigExt;
 
-use crate::config::ChainstatConfig;
+use crate::config::SessionSpec;
 use crate::error::{EngineError, Result};
 use crate::fail_closed::FailClosed;
 use crate::session::{chainstat_state, object_stores, tune};
@@ -85,7 +85,8 @@ fn warn_if_exposed(what: &str, bind: &str) {
 }
 
 /// Runs a scheduler until the process is stopped.
-pub async fn run_scheduler(config: ChainstatConfig, opts: SchedulerOptions) -> Result<()> {
+pub async fn run_scheduler(config: impl Into<SessionSpec>, opts: SchedulerOptions) -> Result<()> {
+    let config: SessionSpec = config.into();
     let stores = object_stores(&config.storage);
     let engine = config.engine.clone();
     let builder: SessionBuilder = Arc::new(move |cfg: SessionConfig| {
@@ -155,7 +156,8 @@ pub struct ExecutorOptions {
 }
 
 /// Runs an executor until the process is stopped (or the scheduler says stop).
-pub async fn run_executor(config: ChainstatConfig, opts: ExecutorOptions) -> Result<()> {
+pub async fn run_executor(config: impl Into<SessionSpec>, opts: ExecutorOptions) -> Result<()> {
+    let config: SessionSpec = config.into();
     std::fs::create_dir_all(&opts.work_dir).map_err(|source| EngineError::Fs {
         path: opts.work_dir.display().to_string(),
         source,

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use arrow::datatypes::i256;
+use arrow_buffer::i256;
 
 use super::hex;
 

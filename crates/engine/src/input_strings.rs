@@ -1,21 +1,13 @@
 //! How a job's staged inputs (`transfers`, `utxo_inputs`, `utxo_outputs`) hand their
 //! strings to a query: as plain `Utf8` arrays or as Arrow string views (`Utf8View`).
 //!
-//! A query that streams the inputs through joins copies every address, hash and asset
-//! string of every row into each join's output, repartition and coalesced batch; with
-//! views only 16-byte views are copied and the bytes stay in the pages they were
-//! decoded into. Measured at 10M transfers (each query alone, on the same staged files,
-//! plain against views): `flows` 9.6 / 8.8 s against 8.0 / 8.3 s, `candidate_deposits`
-//! 7.9 / 7.6 s against 6.7 / 6.5 s, `coverage_days` 3.4 / 3.6 s against 3.0 / 3.1 s, the
-//! deposit self-join 4.9 / 4.7 s against 4.3 / 4.4 s, the node dictionary 4.2 / 4.5 s
-//! against 4.0 / 4.0 s, at the same peak memory.
+//! A query that streams the inputs through joins copies every string of every row into
+//! each join output and repartition; with views only 16-byte views are copied.
 //!
 //! But a view keeps its whole page alive, and DataFusion 55's memory pool charges a batch
-//! for every buffer its views point into. So views are opt-in per query: the deposits'
-//! senders, grouped from a join of the transfers, held 2.9 GB instead of 0.9 GB with
-//! them, and took longer. And under a memory limit every query reads plain strings (as
-//! the staged work tables do, see [`crate::pipeline`]): there the over-counting made
-//! passes run out of memory.
+//! for every buffer its views point into: so views are opt-in per query, and under a
+//! memory limit every query reads plain strings (as the staged work tables do, see
+//! [`crate::staging`]) (docs/performance.md#input-strings-as-views-per-query).
 //!
 //! The job defines each input view twice, `_plain_<view>` and `_views_<view>`, and
 //! [`read_inputs_with`] points the view itself at one of them ([`with_views_unless_bounded`]
@@ -25,7 +17,7 @@
 
 use datafusion::prelude::SessionContext;
 
-use crate::error::{ClusterError, Result};
+use crate::error::{EngineError, Result};
 
 /// The input views whose strings can be read either way.
 pub const INPUT_VIEWS: &[&str] = &["transfers", "utxo_inputs", "utxo_outputs"];
@@ -72,7 +64,7 @@ pub async fn read_inputs_with(ctx: &SessionContext, strings: InputStrings) -> Re
 /// Runs `work` (not yet started: futures are lazy) with the input views' strings as
 /// views ([`InputStrings::ViewsUnlessBounded`]), then points them back at plain strings
 /// whatever `work` returned; `work`'s own error is returned first.
-pub async fn with_views_unless_bounded<T, E: From<ClusterError>>(
+pub async fn with_views_unless_bounded<T, E: From<EngineError>>(
     ctx: &SessionContext,
     work: impl std::future::Future<Output = std::result::Result<T, E>>,
 ) -> std::result::Result<T, E> {
