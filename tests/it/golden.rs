@@ -1,7 +1,8 @@
 //! One golden file per published query: the job runs over the hand-built economy (two
-//! exchanges, two users, an overlapping re-export, a day without a price; `job.rs`), and
-//! every published table must equal `tests/golden/<table>.txt` — its schema, then its rows
-//! sorted. The job renders and runs the queries exactly as in production, so a change to
+//! exchanges, two users, an overlapping re-export, a day without a price; `job.rs`) plus an
+//! exchange nobody labelled (gamma: three customers' deposit addresses swept into one hot
+//! wallet, so `exchange_candidates` has a row), and every published table must equal
+//! `tests/golden/<table>.txt` — its schema, then its rows sorted. The job renders and runs the queries exactly as in production, so a change to
 //! a query, a template or a function shows up here as a diff to review.
 //!
 //! `CHAINSTAT_BLESS=1` rewrites the files after an intended change; review the diff
@@ -14,7 +15,31 @@ use chainstat_job::{publish, RunOptions};
 use datafusion::prelude::SessionContext;
 
 use crate::common::to_text;
-use crate::job::hand_built;
+use crate::job::{hand_built, write_transfers};
+
+/// Gamma, an exchange no label names: three customers each pay into their own deposit
+/// address, which forwards the amount to gamma's hot wallet within the hour.
+fn unlabelled_exchange(dir: &Path) {
+    let hot = "0x3333333333333333333333333333333333333333";
+    let deposits = [
+        "0xdddddddddddddddddddddddddddddddddddd0003",
+        "0xdddddddddddddddddddddddddddddddddddd0004",
+        "0xdddddddddddddddddddddddddddddddddddd0005",
+    ];
+    let users = [
+        "0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa0003",
+        "0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa0004",
+        "0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa0005",
+    ];
+    let txs = [("e1", "e2"), ("e3", "e4"), ("e5", "e6")];
+    let mut rows = Vec::new();
+    for (i, ((user, deposit), (pay, sweep))) in users.iter().zip(deposits).zip(txs).enumerate() {
+        let amount = 40 + 10 * i as u64;
+        rows.push((*user, deposit, amount, pay, 0, "2025-03-01 15:00"));
+        rows.push((deposit, hot, amount, sweep, 0, "2025-03-01 15:30"));
+    }
+    write_transfers(&dir.join("transfers/part-3-gamma.parquet"), &rows);
+}
 
 fn golden_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
@@ -42,6 +67,7 @@ async fn every_published_query_matches_its_golden_file() {
     let dir = tempfile::tempdir().expect("tmp");
     let out = dir.path().join("out");
     let config = hand_built(dir.path());
+    unlabelled_exchange(dir.path());
     chainstat_job::run(
         config,
         &RunOptions {

@@ -24,10 +24,10 @@ const USER2: &str = "0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa0002";
 const DEPOSIT1: &str = "0xdddddddddddddddddddddddddddddddddddd0001";
 
 /// One BigQuery-style token transfer: (from, to, USDT units, tx, log index, UTC time).
-type Row<'a> = (&'a str, &'a str, u64, &'a str, i64, &'a str);
+pub(crate) type Row<'a> = (&'a str, &'a str, u64, &'a str, i64, &'a str);
 
 /// Writes rows as a BigQuery `token_transfers` Parquet file.
-fn write_transfers(path: &Path, rows: &[Row<'_>]) {
+pub(crate) fn write_transfers(path: &Path, rows: &[Row<'_>]) {
     let schema = Arc::new(Schema::new(vec![
         Field::new("token_address", DataType::Utf8, false),
         Field::new("from_address", DataType::Utf8, false),

@@ -24,7 +24,7 @@
 //! `Utf8` or `Utf8View` agrees. The length prefix keeps `('ab','c')` apart from
 //! `('a','bc')`. Golden values are pinned in the tests below and in `key_hash.slt`.
 
-use xxhash_rust::xxh64::Xxh64;
+use xxhash_rust::xxh64::xxh64;
 
 /// The name of the scheme; the run manifest records it, and a run whose predecessor
 /// used another scheme recomputes everything.
@@ -36,14 +36,12 @@ const TAG_BINARY: u8 = 0x02;
 const TAG_INTEGER: u8 = 0x03;
 const TAG_BOOLEAN: u8 = 0x04;
 
-/// Accumulates one row's key values, in order.
-#[derive(Clone)]
-pub struct KeyHasher(Xxh64);
-
-impl Default for KeyHasher {
-    fn default() -> Self {
-        Self(Xxh64::new(0))
-    }
+/// Accumulates one row's key values, in order, as their encoding; [`KeyHasher::finish`]
+/// hashes it in one call (faster than streaming many short pieces) and
+/// [`KeyHasher::clear`] makes it ready for the next row without reallocating.
+#[derive(Clone, Default)]
+pub struct KeyHasher {
+    buf: Vec<u8>,
 }
 
 impl KeyHasher {
@@ -52,9 +50,14 @@ impl KeyHasher {
         Self::default()
     }
 
+    /// Forgets the values added so far.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+    }
+
     /// Adds a NULL.
     pub fn null(&mut self) {
-        self.0.update(&[TAG_NULL]);
+        self.buf.push(TAG_NULL);
     }
 
     /// Adds a string.
@@ -69,24 +72,25 @@ impl KeyHasher {
 
     /// Adds an integer of any width.
     pub fn integer(&mut self, v: i128) {
-        self.0.update(&[TAG_INTEGER]);
-        self.0.update(&v.to_le_bytes());
+        self.buf.push(TAG_INTEGER);
+        self.buf.extend_from_slice(&v.to_le_bytes());
     }
 
     /// Adds a boolean.
     pub fn boolean(&mut self, v: bool) {
-        self.0.update(&[TAG_BOOLEAN, u8::from(v)]);
+        self.buf.extend_from_slice(&[TAG_BOOLEAN, u8::from(v)]);
     }
 
     /// The key of the values added so far.
     pub fn finish(&self) -> i64 {
-        i64::from_le_bytes(self.0.digest().to_le_bytes())
+        i64::from_le_bytes(xxh64(&self.buf, 0).to_le_bytes())
     }
 
     fn prefixed(&mut self, tag: u8, bytes: &[u8]) {
-        self.0.update(&[tag]);
-        self.0.update(&(bytes.len() as u64).to_le_bytes());
-        self.0.update(bytes);
+        self.buf.push(tag);
+        self.buf
+            .extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        self.buf.extend_from_slice(bytes);
     }
 }
 

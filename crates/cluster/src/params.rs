@@ -18,7 +18,7 @@ pub enum CcEngine {
 
 /// A rule that recognises a CoinJoin (several owners signing one transaction), whose
 /// inputs the multi-input heuristic must then not merge. See
-/// [`crate::heuristics::multi_input`] for each rule's exact test.
+/// `heuristics::multi_input` for each rule's exact test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CoinJoinRule {
@@ -110,7 +110,7 @@ pub struct ClusterParams {
     /// Deposit: forwarded amount within (1 ± tolerance) × received amount.
     pub deposit_amount_tolerance: f64,
     /// Deposit: a receipt counts only when worth at least this many USD on its day
-    /// (dust floor); needs the job's prices, see [`crate::heuristics::deposit_reuse`].
+    /// (dust floor); needs the job's prices, see `heuristics::deposit_reuse`.
     pub deposit_min_usd: f64,
     /// A sender into deposit addresses of at least this many entities is a service
     /// (exchange hot wallet, payment processor, airdropper), never a co-depositor.

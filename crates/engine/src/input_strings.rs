@@ -7,7 +7,7 @@
 //! But a view keeps its whole page alive, and DataFusion 55's memory pool charges a batch
 //! for every buffer its views point into: so views are opt-in per query, and under a
 //! memory limit every query reads plain strings (as the staged work tables do, see
-//! [`crate::staging`]) (docs/performance.md#input-strings-as-views-per-query).
+//! `staging`) (docs/performance.md#input-strings-as-views-per-query).
 //!
 //! The job defines each input view twice, `_plain_<view>` and `_views_<view>`, and
 //! [`read_inputs_with`] points the view itself at one of them ([`with_views_unless_bounded`]

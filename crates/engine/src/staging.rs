@@ -53,7 +53,7 @@ pub enum Strings {
     ViewsUnlessBounded,
     /// Always plain. For the validated inputs, whose rows kept by some queries (groups of
     /// input strings) would hold their pages' buffers as views; the job also defines them
-    /// with views for the queries that do not: [`crate::input_strings`]. And for the
+    /// with views for the queries that do not: `input_strings`. And for the
     /// clustering's own tables, where views did not help
     /// (docs/performance.md#staged-tables-plain-strings-views-only-when-unbounded).
     Plain,

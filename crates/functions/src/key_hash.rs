@@ -18,7 +18,7 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
-use crate::kernel::{finish, to_arrays, visit, Value};
+use crate::kernel::{finish, to_arrays};
 
 /// The `key_hash` function.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -70,67 +70,81 @@ impl ScalarUDFImpl for KeyHash {
     }
 }
 
-/// The key of each row of `arrays` (all of one length), column by column.
+/// The key of each row of `arrays` (all of one length).
 pub fn hash_rows(arrays: &[ArrayRef]) -> Result<Int64Array> {
     let rows = arrays.first().map(|a| a.len()).unwrap_or(0);
-    let mut hashers = vec![KeyHasher::new(); rows];
-    for array in arrays {
-        add_column(array, &mut hashers)?;
+    if arrays.iter().any(|a| a.len() != rows) {
+        return exec_err!("key_hash: arguments of different lengths");
     }
-    Ok(Int64Array::from_iter_values(
-        hashers.iter().map(KeyHasher::finish),
-    ))
+    // Dictionary-encoded columns hash as their values.
+    let resolved = arrays
+        .iter()
+        .map(|a| match a.data_type() {
+            DataType::Dictionary(_, v) => Ok(arrow::compute::cast(a, v)?),
+            _ => Ok(Arc::clone(a)),
+        })
+        .collect::<Result<Vec<ArrayRef>>>()?;
+    let encoders = resolved
+        .iter()
+        .map(|a| encoder(a.as_ref()))
+        .collect::<Result<Vec<_>>>()?;
+    let mut key = KeyHasher::new();
+    let mut out = Vec::with_capacity(rows);
+    for row in 0..rows {
+        key.clear();
+        for encode in &encoders {
+            encode(row, &mut key);
+        }
+        out.push(key.finish());
+    }
+    Ok(Int64Array::from(out))
 }
 
-fn add_column(array: &ArrayRef, hashers: &mut [KeyHasher]) -> Result<()> {
-    macro_rules! ints {
-        ($t:ty) => {
-            for (h, v) in hashers.iter_mut().zip(array.as_primitive::<$t>().iter()) {
-                match v {
-                    Some(v) => h.integer(i128::from(v)),
-                    None => h.null(),
+/// Adds one column's value at a row to a key.
+type Encoder<'a> = Box<dyn Fn(usize, &mut KeyHasher) + 'a>;
+
+/// The encoder of a column, by its Arrow type (see the scheme in `chainstat_chain::key`).
+fn encoder(array: &dyn Array) -> Result<Encoder<'_>> {
+    macro_rules! each {
+        ($a:expr, |$h:ident, $v:ident| $add:expr) => {{
+            let a = $a;
+            Box::new(move |row: usize, $h: &mut KeyHasher| {
+                if a.is_null(row) {
+                    $h.null()
+                } else {
+                    let $v = a.value(row);
+                    $add
                 }
-            }
+            })
+        }};
+    }
+    macro_rules! int {
+        ($t:ty) => {
+            each!(array.as_primitive::<$t>(), |h, v| h.integer(i128::from(v)))
         };
     }
-    match array.data_type() {
-        DataType::Dictionary(_, v) => {
-            let values = arrow::compute::cast(array, v)?;
-            add_column(&values, hashers)?;
-        }
-        DataType::Null => hashers.iter_mut().for_each(KeyHasher::null),
-        DataType::Boolean => {
-            for (h, v) in hashers.iter_mut().zip(array.as_boolean().iter()) {
-                match v {
-                    Some(v) => h.boolean(v),
-                    None => h.null(),
-                }
-            }
-        }
-        DataType::Int8 => ints!(Int8Type),
-        DataType::Int16 => ints!(Int16Type),
-        DataType::Int32 => ints!(Int32Type),
-        DataType::Int64 => ints!(Int64Type),
-        DataType::UInt8 => ints!(UInt8Type),
-        DataType::UInt16 => ints!(UInt16Type),
-        DataType::UInt32 => ints!(UInt32Type),
-        DataType::UInt64 => ints!(UInt64Type),
-        t if crate::kernel::is_text_or_binary(t) => {
-            let mut row = hashers.iter_mut();
-            let mut missing = false;
-            visit(array, |v| match (row.next(), v) {
-                (Some(h), Some(Value::Text(s))) => h.string(s),
-                (Some(h), Some(Value::Bytes(b))) => h.binary(b),
-                (Some(h), None) => h.null(),
-                (None, _) => missing = true,
-            })?;
-            if missing {
-                return exec_err!("key_hash: arguments of different lengths");
-            }
+    Ok(match array.data_type() {
+        DataType::Null => Box::new(|_, h: &mut KeyHasher| h.null()),
+        DataType::Boolean => each!(array.as_boolean(), |h, v| h.boolean(v)),
+        DataType::Int8 => int!(Int8Type),
+        DataType::Int16 => int!(Int16Type),
+        DataType::Int32 => int!(Int32Type),
+        DataType::Int64 => int!(Int64Type),
+        DataType::UInt8 => int!(UInt8Type),
+        DataType::UInt16 => int!(UInt16Type),
+        DataType::UInt32 => int!(UInt32Type),
+        DataType::UInt64 => int!(UInt64Type),
+        DataType::Utf8 => each!(array.as_string::<i32>(), |h, v| h.string(v)),
+        DataType::LargeUtf8 => each!(array.as_string::<i64>(), |h, v| h.string(v)),
+        DataType::Utf8View => each!(array.as_string_view(), |h, v| h.string(v)),
+        DataType::Binary => each!(array.as_binary::<i32>(), |h, v| h.binary(v)),
+        DataType::LargeBinary => each!(array.as_binary::<i64>(), |h, v| h.binary(v)),
+        DataType::BinaryView => each!(array.as_binary_view(), |h, v| h.binary(v)),
+        DataType::FixedSizeBinary(_) => {
+            each!(array.as_fixed_size_binary(), |h, v| h.binary(v))
         }
         t => return exec_err!("key_hash: no key encoding for {t}"),
-    }
-    Ok(())
+    })
 }
 
 /// The `key_hash` UDF.
