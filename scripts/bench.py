@@ -78,8 +78,20 @@ def timed(cmd, env=None, stages=None):
 
 
 def turnover_sql(name):
-    """A turnover query of queries/ with the incremental scope filter taken out."""
+    """A turnover query of queries/ with the incremental scope filter taken out: the
+    file's template (`-- template:`) with its `-- param:` values, `in_scope` = true."""
     text = (ROOT / "queries" / name).read_text()
+    header = [l.strip()[2:].strip() for l in text.splitlines() if l.strip().startswith("--")]
+    template = next((h.split(":", 1)[1].strip() for h in header if h.startswith("template:")), None)
+    if template:
+        params = dict(
+            (k.strip(), v.strip())
+            for k, v in (h.split(":", 1)[1].split("=", 1) for h in header if h.startswith("param:"))
+        )
+        params["in_scope"] = "true"
+        text = (ROOT / "queries" / "templates" / f"{template}.sql").read_text()
+        for k, v in params.items():
+            text = text.replace("${" + k + "}", v)
     sql = "\n".join(l for l in text.splitlines() if not l.lstrip().startswith("--"))
     sql = re.sub(r"AND \w+ IN \(SELECT \w+ FROM scope_\w+\)", "", sql)
     return sql.replace("${exchange_categories}", "'exchange'")
