@@ -538,9 +538,13 @@ async fn components_without_conflicts(
         return Ok(("cl_cc1", "cl_int_edges"));
     }
     let render = |pass| {
-        crate::sql::CONFLICT_FREE_EDGES
-            .replace("${slice_a}", &Pass::and(pass, "e.a"))
-            .replace("${slice_c}", &Pass::and(pass, "c.id"))
+        crate::sql::substitute(
+            crate::sql::CONFLICT_FREE_EDGES,
+            &[
+                ("slice_a", &Pass::and(pass, "e.a")),
+                ("slice_c", &Pass::and(pass, "c.id")),
+            ],
+        )
     };
     materialize_sliced(ctx, &render, node_passes, work_dir, "cl_int_edges2").await?;
     let cc2 = components::run(
@@ -693,21 +697,16 @@ async fn write_outputs(
     let clusters = crate::sql::fill(crate::sql::CLUSTERS, &[("cc", cc), ("order_by", &order)])?;
     summary.clusters = materialize(ctx, &clusters, out_dir, "clusters").await?;
     if result.outputs.cluster_edges {
-        crate::sql::fill(
-            crate::sql::CLUSTER_EDGES,
-            &[
-                ("r_pass", ""),
-                ("root_pass", ""),
-                ("cc", cc),
-                ("edges", result.edges),
-            ],
-        )?;
         let render = |pass| {
-            crate::sql::CLUSTER_EDGES
-                .replace("${r_pass}", &Pass::and(pass, "id"))
-                .replace("${root_pass}", &Pass::and(pass, "root"))
-                .replace("${cc}", cc)
-                .replace("${edges}", result.edges)
+            crate::sql::substitute(
+                crate::sql::CLUSTER_EDGES,
+                &[
+                    ("r_pass", &Pass::and(pass, "id")),
+                    ("root_pass", &Pass::and(pass, "root")),
+                    ("cc", cc),
+                    ("edges", result.edges),
+                ],
+            )
         };
         materialize_sliced(ctx, &render, passes, out_dir, "cluster_edges").await?;
     }

@@ -20,19 +20,28 @@ pub const CLUSTER_EDGES: &str = include_str!("sql/cluster_edges.sql");
 /// `cluster_warnings`; placeholders `max`, `cc`, `verdict`, `hub_verdict`.
 pub const CLUSTER_WARNINGS: &str = include_str!("sql/cluster_warnings.sql");
 
+/// `template` with each `${name}` replaced by its value, unchecked: for the per-pass
+/// renderers, which cannot fail; the tests below check their templates' placeholders.
+pub fn substitute(template: &str, values: &[(&str, &str)]) -> String {
+    values
+        .iter()
+        .fold(template.to_string(), |sql, (name, value)| {
+            sql.replace(&format!("${{{name}}}"), value)
+        })
+}
+
 /// `template` with each `${name}` replaced by its value. Every value must be used and no
 /// placeholder may remain: a mismatch is a bug, reported rather than run.
 pub fn fill(template: &str, values: &[(&str, &str)]) -> Result<String> {
-    let mut sql = template.to_string();
-    for (name, value) in values {
-        let placeholder = format!("${{{name}}}");
-        if !sql.contains(&placeholder) {
-            return Err(ClusterError::Internal(format!(
-                "SQL template has no placeholder {placeholder}"
-            )));
-        }
-        sql = sql.replace(&placeholder, value);
+    if let Some((name, _)) = values
+        .iter()
+        .find(|(name, _)| !template.contains(&format!("${{{name}}}")))
+    {
+        return Err(ClusterError::Internal(format!(
+            "SQL template has no placeholder ${{{name}}}"
+        )));
     }
+    let sql = substitute(template, values);
     if let Some(at) = sql.find("${") {
         let rest: String = sql[at..].chars().take(40).collect();
         return Err(ClusterError::Internal(format!(
