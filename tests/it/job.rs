@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use arrow::array::{Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
-use chainstat_job::manifest::ScopeMode;
+use chainstat_job::manifest::{RunManifest, ScopeMode};
 use chainstat_job::ChainstatConfig;
 use chainstat_job::{publish, RunOptions};
 use datafusion::prelude::SessionContext;
@@ -28,6 +28,18 @@ pub(crate) type Row<'a> = (&'a str, &'a str, u64, &'a str, i64, &'a str);
 
 /// Writes rows as a BigQuery `token_transfers` Parquet file.
 pub(crate) fn write_transfers(path: &Path, rows: &[Row<'_>]) {
+    let raw: Vec<RawRow<'_>> = rows
+        .iter()
+        .map(|r| (r.0, r.1, (r.2 * 1_000_000).to_string(), r.3, r.4, r.5))
+        .collect();
+    write_token_transfers(path, USDT, &raw);
+}
+
+/// A transfer with its raw uint256 value as text: (from, to, value, tx, log index, time).
+pub(crate) type RawRow<'a> = (&'a str, &'a str, String, &'a str, i64, &'a str);
+
+/// Writes transfers of `token` as a BigQuery `token_transfers` Parquet file.
+pub(crate) fn write_token_transfers(path: &Path, token: &str, rows: &[RawRow<'_>]) {
     let schema = Arc::new(Schema::new(vec![
         Field::new("token_address", DataType::Utf8, false),
         Field::new("from_address", DataType::Utf8, false),
@@ -54,12 +66,10 @@ pub(crate) fn write_transfers(path: &Path, rows: &[Row<'_>]) {
     let batch = RecordBatch::try_new(
         Arc::clone(&schema),
         vec![
-            Arc::new(StringArray::from(vec![USDT; rows.len()])),
+            Arc::new(StringArray::from(vec![token; rows.len()])),
             Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))),
             Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|r| (r.2 * 1_000_000).to_string()),
-            )),
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.2))),
             Arc::new(StringArray::from_iter_values(
                 rows.iter().map(|r| format!("0x{:0>64}", r.3)),
             )),
@@ -138,7 +148,7 @@ pub(crate) fn hand_built(dir: &Path) -> ChainstatConfig {
     ChainstatConfig::load(&dir.join("chainstat.toml")).expect("config")
 }
 
-async fn run_job(
+pub(crate) async fn run_job(
     config: ChainstatConfig,
     out: &Path,
     incremental: bool,
@@ -816,20 +826,31 @@ async fn incremental_run_carries_unaffected_months_over() {
 /// DataFusion's ahash) cannot be continued: the next incremental run recomputes all.
 #[tokio::test]
 async fn an_incremental_run_after_another_key_scheme_is_a_full_run() {
+    let manifest = after_a_tampered_manifest("key_scheme", "ahash-datafusion-55").await;
+    assert_eq!(manifest.key_scheme, chainstat_chain::key::KEY_SCHEME);
+}
+
+/// Partitions published in another layout (`month=…/` folders, DECIMAL(76,18) amounts)
+/// are never carried into a run that writes the portable one.
+#[tokio::test]
+async fn an_incremental_run_after_another_table_layout_is_a_full_run() {
+    let manifest = after_a_tampered_manifest("table_layout", "hive-decimal76").await;
+    assert_eq!(manifest.table_layout, chainstat_job::publish::TABLE_LAYOUT);
+}
+
+/// Runs twice incrementally (the second must be incremental), sets `field` of the
+/// published manifest to `value`, and checks that the third run is a full one that
+/// names the value; returns its manifest.
+async fn after_a_tampered_manifest(field: &str, value: &str) -> RunManifest {
     let dir = tempfile::tempdir().expect("tmp");
     let cfg = hand_built(dir.path());
     let out = dir.path().join("out");
-    let first = run_job(cfg.clone(), &out, true).await;
-    assert_eq!(
-        first.manifest.key_scheme,
-        chainstat_chain::key::KEY_SCHEME,
-        "the manifest records the scheme"
-    );
+    run_job(cfg.clone(), &out, true).await;
     let again = run_job(cfg.clone(), &out, true).await;
     assert_eq!(
         again.manifest.scope.mode,
         ScopeMode::Incremental,
-        "same scheme"
+        "nothing changed"
     );
     let manifest = out
         .join("runs")
@@ -837,7 +858,7 @@ async fn an_incremental_run_after_another_key_scheme_is_a_full_run() {
         .join("manifest.json");
     let text = std::fs::read_to_string(&manifest).expect("manifest");
     let mut json: serde_json::Value = serde_json::from_str(&text).expect("json");
-    json["key_scheme"] = serde_json::Value::String("ahash-datafusion-55".into());
+    json[field] = serde_json::Value::String(value.into());
     std::fs::write(
         &manifest,
         serde_json::to_string_pretty(&json).expect("json"),
@@ -846,7 +867,8 @@ async fn an_incremental_run_after_another_key_scheme_is_a_full_run() {
     let third = run_job(cfg, &out, true).await;
     let scope = &third.manifest.scope;
     assert_eq!(scope.mode, ScopeMode::Full, "{scope:?}");
-    assert!(scope.reason.contains("ahash-datafusion-55"), "{scope:?}");
+    assert!(scope.reason.contains(value), "{scope:?}");
+    third.manifest
 }
 
 /// `-- strings: views` holds for its own query only: the stage query that asks reads the
@@ -1088,18 +1110,115 @@ async fn two_runs_at_once_on_disk_one_commits_the_other_is_refused() {
     .await;
 }
 
-/// A published table's folder read with `-t` failed with "duplicate field month": the
-/// month is both a `month=` folder and a column of the files. It reads back the rows
-/// `--published` gives.
+/// A `latest` that chainstat did not make (a folder someone copied there) is never
+/// replaced: the run says so and fails, instead of leaving outside tools on old figures.
 #[tokio::test]
-async fn a_published_table_folder_reads_back_with_a_table_flag() {
+async fn a_latest_folder_that_is_not_the_link_fails_the_run() {
     let dir = tempfile::tempdir().expect("tmp");
     let out = dir.path().join("out");
-    let done = run_job(hand_built(dir.path()), &out, false).await;
-    let folder = out
-        .join("runs")
-        .join(&done.manifest.run_id)
-        .join("exchange_turnover_monthly");
+    std::fs::create_dir_all(out.join(publish::LATEST)).expect("mkdir");
+    let Err(err) = chainstat_job::run(
+        hand_built(dir.path()),
+        &RunOptions {
+            out: out.display().to_string(),
+            quiet: true,
+            ..Default::default()
+        },
+    )
+    .await
+    else {
+        panic!("the run must fail");
+    };
+    let text = err.to_string();
+    assert!(
+        text.contains("latest") && text.contains("not the link"),
+        "{text}"
+    );
+    assert!(
+        out.join(publish::LATEST).is_dir(),
+        "the folder is left alone"
+    );
+}
+
+const SPAM: &str = "0x5555555555555555555555555555555555555555";
+
+/// The hand-built economy plus a token that mints absurd amounts (spam tokens do): user1
+/// sends 3 * 10^20 of it to alpha's hot wallet, which pays 5 back out.
+pub(crate) fn with_an_absurd_token(dir: &Path) -> ChainstatConfig {
+    let config = hand_built(dir);
+    write_token_transfers(
+        &dir.join("transfers/part-3-spam.parquet"),
+        SPAM,
+        &[
+            (
+                USER1,
+                ALPHA_HOT,
+                "3".to_string() + &"0".repeat(20),
+                "c1",
+                0,
+                "2025-03-05 10:00",
+            ),
+            (
+                ALPHA_HOT,
+                USER2,
+                "5".to_string(),
+                "c2",
+                0,
+                "2025-03-05 11:00",
+            ),
+        ],
+    );
+    let tokens = dir.join("tokens.csv");
+    let mut text = std::fs::read_to_string(&tokens).expect("tokens");
+    text.push_str(&format!("{SPAM},SPAM,Spam,0\n"));
+    std::fs::write(&tokens, text).expect("tokens");
+    config
+}
+
+/// A token amount wider than DECIMAL(38, 18) is published as NULL in the decimal column
+/// (which DuckDB and Spark read exactly) and exactly, as text, in `<column>_overflow`.
+#[tokio::test]
+async fn an_amount_beyond_38_digits_is_published_as_exact_text() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("out");
+    let done = run_job(with_an_absurd_token(dir.path()), &out, false).await;
+    let yearly = &done.manifest.tables["exchange_turnover_yearly"].schema;
+    assert!(
+        yearly.contains(&"inflow_amount: Decimal128(38, 18)".to_string())
+            && yearly.contains(&"inflow_amount_overflow: Utf8".to_string()),
+        "{yearly:?}"
+    );
+    let rows = published(
+        &out,
+        "SELECT symbol, inflow_amount, inflow_amount_overflow, outflow_amount, \
+         outflow_amount_overflow FROM exchange_turnover_yearly WHERE entity = 'alpha'",
+    )
+    .await;
+    assert_eq!(
+        rows,
+        vec![
+            "SPAM|NULL|300000000000000000000.000000000000000000|5.000000000000000000|NULL",
+            "USDT|100.000000000000000000|NULL|50.000000000000000000|NULL",
+        ]
+    );
+}
+
+/// A published table's folder, read with `-t` through the `latest` link, gives the rows
+/// `--published` gives (it once failed with "duplicate field month", when the month was
+/// both a `month=` folder and a column of the files), and the link follows each commit.
+#[tokio::test]
+async fn a_published_table_folder_reads_back_through_the_latest_link() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("out");
+    let config = hand_built(dir.path());
+    let first = run_job(config.clone(), &out, false).await;
+    let done = run_job(config, &out, false).await;
+    assert_ne!(first.manifest.run_id, done.manifest.run_id);
+    assert_eq!(
+        std::fs::read_link(out.join(publish::LATEST)).expect("latest is a link"),
+        Path::new("runs").join(&done.manifest.run_id)
+    );
+    let folder = out.join(publish::LATEST).join("exchange_turnover_monthly");
     let sql = "SELECT CAST(month AS VARCHAR) AS month, entity, count(*) AS n FROM m \
                GROUP BY 1, 2 ORDER BY 1, 2";
     let read = std::process::Command::new(chainstat_bin())

@@ -230,16 +230,6 @@ pub fn resolve(base: &Path, url: &str) -> String {
     }
 }
 
-/// The config of the embedded sample (`data/sample/chainstat.toml`): found next to the
-/// working directory, else in the source tree this binary was built from.
-pub fn sample_config_path() -> Option<PathBuf> {
-    let candidates = [
-        PathBuf::from("data/sample/chainstat.toml"),
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sample/chainstat.toml"),
-    ];
-    candidates.into_iter().find(|p| p.exists())
-}
-
 impl From<ChainstatConfig> for SessionSpec {
     fn from(c: ChainstatConfig) -> Self {
         SessionSpec {

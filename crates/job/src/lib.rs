@@ -11,6 +11,7 @@ pub mod gate;
 pub mod inputs;
 pub mod lease;
 pub mod manifest;
+pub mod portable;
 pub mod progress;
 pub mod publish;
 pub mod queries;

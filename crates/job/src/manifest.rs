@@ -138,6 +138,10 @@ pub struct RunManifest {
     /// with; empty for runs made before it was recorded.
     #[serde(default)]
     pub key_scheme: String,
+    /// How the published tables are laid out and typed (`publish::TABLE_LAYOUT`); empty
+    /// for runs made before it was recorded.
+    #[serde(default)]
+    pub table_layout: String,
     /// What was recomputed.
     pub scope: ScopeRecord,
     /// Every input object.

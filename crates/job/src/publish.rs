@@ -5,10 +5,16 @@
 //! ```text
 //! _published.json                 the pointer: the committed run (written last, read first)
 //! runs/<run_id>/manifest.json     the run manifest
-//! runs/<run_id>/<table>/month=2025-03/part-0.parquet   (or year=2025/, or no partition)
+//! runs/<run_id>/<table>/month_2025-03.parquet   (year_2025.parquet, or part-0.parquet)
 //! runs/<run_id>/report.html, report.md
 //! runs/<run_id>/_state/…          what the next incremental run compares against
+//! latest -> runs/<run_id>          local roots only: the committed run, for outside tools
 //! ```
+//!
+//! Partitions are flat files named after their value, not `key=value/` folders: the
+//! partition column stays inside the files with its own type, and readers that infer
+//! Hive partitions (pyarrow, DuckDB, Spark) would otherwise add a second, differently
+//! typed copy of it.
 //!
 //! A run writes everything into its own folder and only then replaces the pointer — a
 //! single-object put, atomic on object stores and (write-then-rename) on local disks.
@@ -36,6 +42,13 @@ use crate::queries::Partition;
 
 /// The pointer object's name.
 pub const POINTER: &str = "_published.json";
+
+/// The link to the committed run that local roots keep for outside tools.
+pub const LATEST: &str = "latest";
+
+/// How published tables are laid out and typed (flat partition files, portable column
+/// types: `crate::portable`). A run made with another layout is never carried over.
+pub const TABLE_LAYOUT: &str = "flat-portable-v1";
 
 /// An output root: a store and the path prefix inside it.
 #[derive(Debug, Clone)]
@@ -370,6 +383,57 @@ pub async fn commit(root: &Root, manifest: &RunManifest, from: &Predecessor) -> 
     root.sync_local(POINTER)
 }
 
+/// Points the `latest` link of a local root at `runs/<run_id>` (object stores have no
+/// links: docs/job.md#reading-published-tables). The new link is made beside the old one
+/// and renamed over it, so a reader of `latest/` sees one whole run or the other.
+pub fn link_latest(root: &Root, run_id: &str) -> Result<()> {
+    let Some(dir) = root.local_dir("") else {
+        return Ok(());
+    };
+    let link = dir.join(LATEST);
+    let target = std::path::Path::new("runs").join(run_id);
+    let fail = |e: std::io::Error| JobError::publish(root.url_of(LATEST), e);
+    match std::fs::symlink_metadata(&link) {
+        Ok(m) if m.file_type().is_symlink() => {
+            if std::fs::read_link(&link).map_err(fail)? == target {
+                return Ok(());
+            }
+        }
+        Ok(_) => {
+            return Err(JobError::publish(
+                root.url_of(LATEST),
+                "exists and is not the link chainstat keeps to the published run; move it away",
+            ))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(fail(e)),
+    }
+    let staged = dir.join(format!(".{LATEST}.{run_id}"));
+    match std::fs::remove_file(&staged) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(fail(e)),
+        _ => {}
+    }
+    make_link(&target, &staged).map_err(fail)?;
+    std::fs::rename(&staged, &link).map_err(fail)?;
+    // The rename is durable once the root folder's entry is.
+    std::fs::File::open(&dir)
+        .and_then(|f| f.sync_all())
+        .map_err(fail)
+}
+
+#[cfg(unix)]
+fn make_link(target: &std::path::Path, link: &std::path::Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(not(unix))]
+fn make_link(_: &std::path::Path, _: &std::path::Path) -> std::io::Result<()> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "the latest link needs a Unix file system",
+    ))
+}
+
 /// Every file of every table, state folder and report the manifest lists must exist
 /// with the recorded size before a pointer may name the run.
 async fn check_files(root: &Root, run_dir: &str, manifest: &RunManifest) -> Result<()> {
@@ -533,7 +597,7 @@ pub async fn write_table(
             ));
         }
         let slice = all.slice(start, end - start);
-        let rel = format!("{table}/{col}={value}/part-0.parquet");
+        let rel = format!("{table}/{col}_{value}.parquet");
         let bytes = encode(&location, schema, &[slice])?;
         let size = bytes.len() as u64;
         root.put(&format!("{run_dir}/{rel}"), bytes).await?;

@@ -135,9 +135,9 @@ pub enum QueryKind {
 pub enum Partition {
     /// One folder.
     None,
-    /// `month=YYYY-MM/` by the DATE column `month`.
+    /// `month_YYYY-MM.parquet` by the DATE column `month`.
     Month,
-    /// `year=YYYY/` by the INT column `year`.
+    /// `year_YYYY.parquet` by the INT column `year`.
     Year,
 }
 

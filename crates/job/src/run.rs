@@ -164,6 +164,10 @@ impl Job<'_> {
         self.sweep_work().await;
         // What the commit will replace, read once the lease keeps other writers out.
         let predecessor = publish::Predecessor::read(self.root).await?;
+        if let Some(id) = predecessor.run_id() {
+            // A run killed between its commit and its link left `latest` behind.
+            publish::link_latest(self.root, id)?;
+        }
         let published = publish::current(self.root).await?;
         let reference =
             crate::inputs::register_reference(self.ctx(), &self.config.job, self.staging()).await?;
@@ -450,6 +454,7 @@ impl Job<'_> {
             run_id: self.run_id.clone(),
             chainstat_version: env!("CARGO_PKG_VERSION").to_string(),
             key_scheme: chainstat_chain::key::KEY_SCHEME.to_string(),
+            table_layout: publish::TABLE_LAYOUT.to_string(),
             started_at: self
                 .started
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -544,6 +549,14 @@ impl Job<'_> {
         lease.check().await?;
         publish::commit(self.root, &manifest, predecessor).await?;
         failpoint("committed", 0);
+        // Outside tools read `latest/`: a stale link is a wrong figure, so this fails the
+        // run (the commit stands, and the next run repairs the link first).
+        publish::link_latest(self.root, run_id).map_err(|e| {
+            JobError::publish(
+                self.root.url_of(publish::LATEST),
+                format!("run {run_id} committed, but the latest link was not updated: {e}"),
+            )
+        })?;
         // Committed: housekeeping failures from here on are warnings, not a failed run.
         match publish::prune(self.root, run_id, self.config.job.keep_runs).await {
             Ok(pruned) if !pruned.is_empty() => {
@@ -627,8 +640,10 @@ async fn run_query(
         }
         QueryKind::Publish => {
             let df = ctx.sql(sql).await.map_err(qerr)?;
+            let df = crate::portable::portable(df).map_err(qerr)?;
             let planned = Arc::new(df.schema().as_arrow().clone());
             let batches: Vec<RecordBatch> = df.collect().await.map_err(qerr)?;
+            let batches = crate::portable::strings_as_utf8(batches).map_err(qerr)?;
             let schema = batches.first().map(|b| b.schema()).unwrap_or(planned);
             let record = publish_table(ctx, q, target, &schema, &batches).await?;
             let carried = match record.carried_over.len() {

@@ -193,6 +193,13 @@ fn incompatible(pm: &RunManifest, now: &Fingerprints<'_>) -> Option<String> {
             "previous run {} keyed its state with scheme '{}', this build uses '{key_scheme}'",
             pm.run_id, pm.key_scheme
         ))
+    } else if pm.table_layout != crate::publish::TABLE_LAYOUT {
+        Some(format!(
+            "previous run {} published its tables in layout '{}', this build writes '{}'",
+            pm.run_id,
+            pm.table_layout,
+            crate::publish::TABLE_LAYOUT
+        ))
     } else if pm.config_fingerprint != now.config {
         Some(format!("config changed since run {}", pm.run_id))
     } else if pm.queries_fingerprint != now.queries {

@@ -9,7 +9,7 @@ use datafusion::prelude::SessionContext;
 use super::model::{
     CandidateRow, CoverageRow, EnforcementRow, ExchangeRow, MonthlyRow, ReportData,
 };
-use crate::error::Result;
+use crate::error::{JobError, Result};
 
 /// Facts about the run the tables do not hold.
 #[derive(Debug, Clone, Default)]
@@ -141,7 +141,22 @@ pub async fn build(
     year: Option<i32>,
 ) -> Result<Option<ReportData>> {
     let year = match year {
-        Some(y) => y,
+        Some(y) => {
+            let r = Rows::query(
+                ctx,
+                "SELECT DISTINCT CAST(year AS BIGINT) FROM exchange_turnover_yearly ORDER BY 1",
+            )
+            .await?;
+            let years: Vec<i64> = r.ints(0)?.into_iter().flatten().collect();
+            if !years.contains(&i64::from(y)) {
+                let have: Vec<String> = years.iter().map(i64::to_string).collect();
+                return Err(JobError::Config(format!(
+                    "the published run has no exchange turnover in {y} (years with data: {}): no report",
+                    if have.is_empty() { "none".to_string() } else { have.join(", ") }
+                )));
+            }
+            y
+        }
         None => {
             let r = Rows::query(
                 ctx,
@@ -164,7 +179,7 @@ pub async fn build(
         enforcement: enforcement(ctx, year).await?,
         exchanges: exchanges(ctx, year).await?,
         monthly: monthly(ctx, year).await?,
-        candidates: candidates(ctx).await?,
+        candidates: candidates(ctx, year).await?,
         coverage: coverage(ctx, year).await?,
         ..Default::default()
     };
@@ -276,11 +291,16 @@ async fn monthly(ctx: &SessionContext, year: i32) -> Result<Vec<MonthlyRow>> {
 }
 
 /// Unlabelled clusters that behave like exchanges.
-async fn candidates(ctx: &SessionContext) -> Result<Vec<CandidateRow>> {
+/// Candidates active in `year` (seen first before its end and last after its start).
+async fn candidates(ctx: &SessionContext, year: i32) -> Result<Vec<CandidateRow>> {
     let r = Rows::query(
         ctx,
-        "SELECT cluster_id, chain, hub, deposit_addresses, depositors, inflow_usd, evidence \
-         FROM exchange_candidates ORDER BY depositors DESC, deposit_addresses DESC, hub",
+        &format!(
+            "SELECT cluster_id, chain, hub, deposit_addresses, depositors, inflow_usd, evidence \
+             FROM exchange_candidates \
+             WHERE date_part('year', first_seen) <= {year} AND date_part('year', last_seen) >= {year} \
+             ORDER BY depositors DESC, deposit_addresses DESC, hub"
+        ),
     )
     .await?;
     let (c, ch, h, da, dp, iu, ev) = (
