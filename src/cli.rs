@@ -20,16 +20,17 @@ pub enum Command {
     /// Run SQL over the configured tables (like datafusion-cli).
     Sql(SqlArgs),
     /// List registered tables and views with their formats.
-    Tables(InputArgs),
+    Tables(QueryInput),
     /// Show the schema and detected format of a table or view.
     Describe {
         /// Table or view name.
         name: String,
         #[command(flatten)]
-        input: InputArgs,
+        input: QueryInput,
     },
-    /// List chainstat's SQL functions.
-    Functions,
+    /// chainstat's SQL functions with signature, return type and description; with a
+    /// PATTERN (or --all), DataFusion's built-ins too.
+    Functions(FunctionsArgs),
     /// Cluster addresses into entities; writes address_clusters, clusters,
     /// cluster_edges and cluster_warnings (Parquet) under --out.
     Cluster(ClusterArgs),
@@ -74,10 +75,31 @@ pub struct InputArgs {
     /// Bound query memory (e.g. 2g): operators spill to disk beyond it.
     #[arg(long, help_heading = "Engine")]
     pub memory_limit: Option<String>,
+}
+
+/// Where the tables of `sql`, `tables` and `describe` come from: the inputs, and
+/// optionally a published run.
+#[derive(Debug, Args, Clone)]
+pub struct QueryInput {
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Also register every table of the run published under this output root
     /// (`chainstat run --out`), e.g. exchange_turnover_yearly.
     #[arg(long, help_heading = "Input")]
     pub published: Option<String>,
+}
+
+/// `chainstat functions`.
+#[derive(Debug, Args)]
+pub struct FunctionsArgs {
+    /// Only functions whose name contains this.
+    pub pattern: Option<String>,
+    /// Also DataFusion's built-in functions.
+    #[arg(long)]
+    pub all: bool,
+    /// chainstat's functions as the Markdown table of docs/functions.md.
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 /// Output formats.
@@ -93,6 +115,18 @@ pub enum OutputFormat {
     Parquet,
 }
 
+impl OutputFormat {
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputFormat::Table => "table",
+            OutputFormat::Csv => "csv",
+            OutputFormat::Json => "json",
+            OutputFormat::Parquet => "parquet",
+        }
+    }
+}
+
 /// `chainstat sql`.
 #[derive(Debug, Args)]
 pub struct SqlArgs {
@@ -102,10 +136,11 @@ pub struct SqlArgs {
     /// SQL file(s) to run.
     #[arg(short = 'f', long = "file", help_heading = "Query")]
     pub files: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table", help_heading = "Output")]
-    pub format: OutputFormat,
-    /// Write the (last) result to this local path or object-store URL instead of stdout.
+    /// Output format (default: a table on the terminal; with -o, the file's extension).
+    #[arg(long, value_enum, help_heading = "Output")]
+    pub format: Option<OutputFormat>,
+    /// Write the (last) result to this local path or object-store URL instead of stdout,
+    /// in the format its extension names (.csv, .json, .parquet).
     #[arg(short = 'o', long, help_heading = "Output")]
     pub output: Option<String>,
     /// Allow statements that write or register files (COPY, INSERT, CREATE EXTERNAL
@@ -113,7 +148,7 @@ pub struct SqlArgs {
     #[arg(long, help_heading = "Query")]
     pub allow_writes: bool,
     #[command(flatten)]
-    pub input: InputArgs,
+    pub input: QueryInput,
 }
 
 /// `chainstat run`.

@@ -4,10 +4,13 @@
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
 mod cli;
+mod functions;
+mod prompt;
 mod run_accuracy;
 mod run_cluster;
 mod run_job;
 mod run_sql;
+mod sample;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -16,11 +19,10 @@ use anyhow::{Context, Result};
 use chainstat_engine::ballista::{ExecutorOptions, SchedulerOptions};
 use chainstat_engine::{EngineError, Session};
 use chainstat_io::TableSpec;
-use chainstat_job::config::sample_config_path;
 use chainstat_job::ChainstatConfig;
 use clap::Parser;
 
-use cli::{Cli, Command, InputArgs};
+use cli::{Cli, Command, InputArgs, QueryInput};
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
@@ -55,14 +57,47 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`| head`): what it wanted was written.
+        Err(e) if broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_text(&e));
             if let Some(hint) = hint(&e) {
                 eprintln!("hint: {hint}");
             }
             ExitCode::from(exit_code(&e))
         }
     }
+}
+
+/// The error and its causes on one line, each message once: a wrapper whose text
+/// already ends with its cause's (DataFusion's and thiserror's `{0}` do) is not followed
+/// by that cause again.
+pub(crate) fn error_text(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if parts.last().is_some_and(|p| p.contains(text.trim())) {
+            continue;
+        }
+        if let Some(last) = parts.last_mut() {
+            if text.contains(last.trim()) {
+                // The cause repeats its wrapper and adds to it: keep the longer text.
+                *last = text;
+                continue;
+            }
+        }
+        parts.push(text);
+    }
+    parts.join(": ")
+}
+
+/// Whether writing to stdout failed because its reader closed the pipe.
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.to_string().contains("Broken pipe (os error 32)")
+    })
 }
 
 /// Exit codes, one per failure class.
@@ -200,12 +235,20 @@ fn cluster_code(err: &chainstat_cluster::ClusterError) -> u8 {
     }
 }
 
-/// Config from --config, ./chainstat.toml, or the sample; then --table flags on top.
+/// Config from --config, ./chainstat.toml, or the embedded sample (said on stderr); then
+/// --table flags on top.
 pub(crate) fn load_config(input: &InputArgs) -> Result<ChainstatConfig> {
     let path = match &input.config {
         Some(p) => Some(p.clone()),
         None if Path::new("chainstat.toml").exists() => Some("chainstat.toml".into()),
-        None if input.tables.is_empty() => sample_config_path(),
+        None if input.tables.is_empty() => {
+            let sample = sample::config()?;
+            eprintln!(
+                "chainstat: no --config, ./chainstat.toml or --table: using the embedded sample ({})",
+                sample.parent().unwrap_or(&sample).display()
+            );
+            Some(sample)
+        }
         None => None,
     };
     let mut cfg = match path {
@@ -233,16 +276,17 @@ fn load_service_config(path: &Option<std::path::PathBuf>) -> Result<ChainstatCon
 }
 
 pub(crate) async fn open_with(input: &InputArgs, cfg: ChainstatConfig) -> Result<Session> {
-    let session = Session::open(cfg, input.cluster.as_deref()).await?;
-    if let Some(out) = &input.published {
+    Ok(Session::open(cfg, input.cluster.as_deref()).await?)
+}
+
+/// The session of `sql`, `tables` and `describe`: the inputs, plus the published run.
+async fn open(q: &QueryInput) -> Result<Session> {
+    let cfg = load_config(&q.input)?;
+    let session = open_with(&q.input, cfg).await?;
+    if let Some(out) = &q.published {
         chainstat_job::publish::register_published(&session.ctx, out).await?;
     }
     Ok(session)
-}
-
-async fn open(input: &InputArgs) -> Result<Session> {
-    let cfg = load_config(input)?;
-    open_with(input, cfg).await
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -265,12 +309,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Gen(args) => run_job::gen(args),
         Command::Components(args) => run_cluster::components(args).await,
         Command::Accuracy(args) => run_accuracy::run(args).await,
-        Command::Functions => {
-            for f in chainstat_functions::scalar_functions() {
-                println!("{}", f.name());
-            }
-            Ok(())
-        }
+        Command::Functions(a) => functions::command(a.pattern.as_deref(), a.all, a.markdown),
         Command::Scheduler(a) => {
             let cfg = load_service_config(&a.config)?;
             let opts = SchedulerOptions {

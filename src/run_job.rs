@@ -51,15 +51,14 @@ pub async fn run(args: RunArgs) -> Result<()> {
 
 /// Renders the report of a committed run.
 pub async fn report_cmd(args: ReportArgs) -> Result<()> {
-    let cfg = crate::load_config(&crate::cli::InputArgs {
-        config: None,
-        tables: Vec::new(),
-        cluster: None,
-        partitions: None,
-        memory_limit: None,
-        published: None,
-    })
-    .unwrap_or_default();
+    // Only the object-store settings matter here (the sample has none).
+    let cfg = match std::env::var_os("CHAINSTAT_CONFIG").map(std::path::PathBuf::from) {
+        Some(p) => chainstat_job::ChainstatConfig::load(&p)?,
+        None if std::path::Path::new("chainstat.toml").exists() => {
+            chainstat_job::ChainstatConfig::load(std::path::Path::new("chainstat.toml"))?
+        }
+        None => chainstat_job::ChainstatConfig::default(),
+    };
     let state = chainstat_engine::session::chainstat_state(
         SessionConfig::new().with_information_schema(true),
         chainstat_engine::session::object_stores(&cfg.storage),

@@ -152,6 +152,22 @@ fn run_on_the_sample_then_report_and_query_the_published_tables() {
     assert!(html.contains("<svg") && !html.contains("http://") && !html.contains("https://"));
     let md = std::fs::read_to_string(to.join("report-2025.md")).unwrap();
     assert!(md.starts_with("# Exchange turnover"), "{md}");
+    // A year without data is no report at all, said so, not an empty one with exit 0.
+    let (code, _, err) = run(&[
+        "report",
+        "--out",
+        &out_s,
+        "--year",
+        "2019",
+        "--to",
+        &to.display().to_string(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("no exchange turnover in 2019") && err.contains("2025"),
+        "{err}"
+    );
+    assert!(!to.join("report-2019.html").exists());
 }
 
 #[test]
@@ -314,4 +330,137 @@ fn unbounded_joins_and_deep_expressions_are_refused() {
     let (code, out, err) = run(&["sql", "--format", "csv", "-c", &fine]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "n\n200\n");
+}
+
+/// An installed binary (copied away from the source tree, as `cargo install --path .`
+/// leaves it) run in an empty folder with no config uses the sample built into it, and
+/// says so.
+#[test]
+fn an_installed_binary_runs_the_embedded_sample_in_an_empty_folder_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("bin/chainstat");
+    std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
+    std::fs::copy(chainstat_bin(), &bin).unwrap();
+    let empty = tmp.path().join("work");
+    std::fs::create_dir_all(&empty).unwrap();
+    let done = Command::new(&bin)
+        .args(["run", "-q"])
+        .current_dir(&empty)
+        .env_remove("CHAINSTAT_CONFIG")
+        .env("CHAINSTAT_CACHE_DIR", tmp.path().join("cache"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&done.stdout),
+        String::from_utf8_lossy(&done.stderr),
+    );
+    assert!(done.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("using the embedded sample"), "{stderr}");
+    assert!(stdout.contains("committed (full"), "{stdout}");
+    assert!(empty.join("out/latest/exchange_turnover_yearly").is_dir());
+    let sample = std::fs::read_dir(tmp.path().join("cache"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().starts_with("sample-"))
+        .expect("the sample was extracted into the cache folder");
+    assert!(sample.path().join("SOURCES.md").is_file());
+}
+
+/// `--published` belongs to the commands that read tables; `run` does not offer it.
+#[test]
+fn run_does_not_offer_published() {
+    let (code, _, err) = run(&["run", "--published", "out"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, help, _) = run(&["run", "--help"]);
+    assert_eq!(code, 0);
+    assert!(!help.contains("--published"), "{help}");
+}
+
+/// docs/functions.md holds exactly what `chainstat functions --markdown` prints.
+#[test]
+fn the_functions_page_is_what_the_binary_prints() {
+    let (code, table, err) = run(&["functions", "--markdown"]);
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read_to_string(root().join("docs/functions.md")).unwrap();
+    let begin = "<!-- chainstat functions --markdown -->\n";
+    let start = page.find(begin).expect("the page marks the table") + begin.len();
+    let end = page[start..].find("<!-- end -->").expect("end marker") + start;
+    assert_eq!(
+        &page[start..end],
+        table,
+        "regenerate docs/functions.md with `chainstat functions --markdown`"
+    );
+    let (code, listing, err) = run(&["functions", "addr"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        listing.contains("addr_norm(chain, address) → VARCHAR")
+            && listing.contains("address_error(chain, address)"),
+        "{listing}"
+    );
+}
+
+/// `-o` writes the format its name says, and refuses a contradiction or a guess.
+#[test]
+fn output_files_take_their_format_from_the_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("t.csv");
+    let q = "SELECT 1 AS a, 'x' AS b";
+    let (code, _, err) = run(&["sql", "-c", q, "-o", &csv.display().to_string()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), "a,b\n1,x\n");
+    let (code, _, err) = run(&[
+        "sql",
+        "-c",
+        q,
+        "--format",
+        "parquet",
+        "-o",
+        &csv.display().to_string(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("names a csv file but --format is parquet"),
+        "{err}"
+    );
+    let bare = tmp.path().join("result");
+    let (code, _, err) = run(&["sql", "-c", q, "-o", &bare.display().to_string()]);
+    assert_ne!(code, 0);
+    assert!(err.contains("cannot tell which format"), "{err}");
+}
+
+/// An error prints once, and a closed pipe (`| head`) ends quietly with exit 0.
+#[test]
+fn errors_print_once_and_a_closed_pipe_is_not_an_error() {
+    let (code, _, err) = run(&["sql", "-c", "SELECT nosuchcolumn FROM transfers"]);
+    assert_eq!(code, 1);
+    let errors = err.lines().filter(|l| l.starts_with("error:")).count();
+    assert_eq!(errors, 1, "{err}");
+    assert_eq!(
+        err.matches("No field named nosuchcolumn").count(),
+        1,
+        "{err}"
+    );
+    let mut child = Command::new(chainstat_bin())
+        .args([
+            "sql",
+            "--format",
+            "csv",
+            "-c",
+            "SELECT value FROM range(2000000)",
+        ])
+        .current_dir(root())
+        .env_remove("CHAINSTAT_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one line, then hang up, as `head -1` does.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    std::io::Read::read(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let done = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(0), "{err}");
+    assert!(!err.contains("error"), "{err}");
 }

@@ -15,6 +15,7 @@ mod cli;
 mod cluster;
 mod golden;
 mod http;
+mod interop;
 mod job;
 mod malformed;
 mod readers;

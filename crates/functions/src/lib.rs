@@ -14,6 +14,7 @@ mod kernel;
 pub mod addr_norm;
 pub mod address_error;
 pub mod btc_address_type;
+pub mod docs;
 pub mod evm_address;
 pub mod evm_checksum;
 pub mod hash_norm;

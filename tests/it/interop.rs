@@ -1,0 +1,89 @@
+//! Published tables read back by the tools analysts use: pyarrow, pandas and DuckDB
+//! (tests/interop/read_back.py) must give the rows and exact amounts chainstat gives.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::chainstat_bin;
+
+/// The interpreter with pyarrow, pandas and DuckDB: `CHAINSTAT_PYTHON`, or the one
+/// scripts/test-env.sh installs.
+fn python() -> PathBuf {
+    if let Ok(p) = std::env::var("CHAINSTAT_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let home = std::env::var("HOME").unwrap_or_default();
+    PathBuf::from(home).join(".cache/chainstat/tools/py/bin/python3")
+}
+
+fn read_back(out: &Path) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/read_back.py");
+    let python = python();
+    let done = std::process::Command::new(&python)
+        .arg(&script)
+        .arg(chainstat_bin())
+        .arg(out)
+        .env_remove("CHAINSTAT_CONFIG")
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot start {} ({e}): run scripts/test-env.sh, or set CHAINSTAT_PYTHON",
+                python.display()
+            )
+        });
+    let stdout = String::from_utf8_lossy(&done.stdout);
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(done.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("exchange_turnover_yearly: "), "{stdout}");
+}
+
+#[test]
+fn every_table_published_from_the_sample_reads_back_exactly_in_pyarrow_pandas_and_duckdb() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("out");
+    let run = std::process::Command::new(chainstat_bin())
+        .args(["run", "-q", "--out"])
+        .arg(&out)
+        .env_remove("CHAINSTAT_CONFIG")
+        .current_dir(dir.path())
+        .output()
+        .expect("run");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    read_back(&out);
+}
+
+#[tokio::test]
+async fn amounts_beyond_38_digits_read_back_exactly_as_text() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("out");
+    crate::job::run_job(crate::job::with_an_absurd_token(dir.path()), &out, false).await;
+    read_back(&out);
+}
+
+/// The SQL prompt on a pseudo-terminal (tests/interop/prompt.py): `\d transfers`,
+/// `\df addr`, Tab completion, NULL and the row footer, Ctrl-C cancelling a long query
+/// with the prompt surviving, and history across two sessions.
+#[test]
+fn the_prompt_cancels_a_query_on_ctrl_c_and_keeps_history_across_sessions() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/prompt.py");
+    let python = python();
+    let done = std::process::Command::new(&python)
+        .arg(&script)
+        .arg(chainstat_bin())
+        .arg(dir.path())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot start {} ({e}): run scripts/test-env.sh, or set CHAINSTAT_PYTHON",
+                python.display()
+            )
+        });
+    let stdout = String::from_utf8_lossy(&done.stdout);
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(done.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("prompt: all checks passed"), "{stdout}");
+}
