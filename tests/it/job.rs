@@ -1140,6 +1140,51 @@ async fn a_latest_folder_that_is_not_the_link_fails_the_run() {
     );
 }
 
+/// With the year before published too, the report compares the two years per exchange.
+#[tokio::test]
+async fn the_report_compares_with_the_year_before_when_it_is_published() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = hand_built(dir.path());
+    write_transfers(
+        &dir.path().join("transfers/part-0-2024.parquet"),
+        &[(USER2, ALPHA_HOT, 40, "e1", 0, "2024-06-01 10:00")],
+    );
+    let prices = dir.path().join("prices.csv");
+    let mut text = std::fs::read_to_string(&prices).expect("prices");
+    text.push_str(&format!("2024-06-01,ethereum,{USDT},USDT,1.0\n"));
+    std::fs::write(&prices, text).expect("prices");
+    let out = dir.path().join("out");
+    let done = run_job(config, &out, false).await;
+    let md = std::fs::read_to_string(
+        out.join("runs")
+            .join(&done.manifest.run_id)
+            .join("report.md"),
+    )
+    .expect("report.md");
+    let section = md
+        .split("## Compared with 2024")
+        .nth(1)
+        .expect("a comparison section")
+        .split("\n## ")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        section.contains("Exchanges active: 1 in 2024, 2 in 2025"),
+        "{section}"
+    );
+    let alpha = section
+        .lines()
+        .find(|l| l.contains("alpha"))
+        .expect("alpha's row");
+    // 40 in 2024; 150 in 2025 (inflow 100, outflow 50).
+    assert!(
+        alpha.contains("| 40 |") && alpha.contains("| 150 |") && alpha.contains("+275.0%"),
+        "{alpha}"
+    );
+    assert!(md.contains("## How to quote these figures"), "{md}");
+}
+
 const SPAM: &str = "0x5555555555555555555555555555555555555555";
 
 /// The hand-built economy plus a token that mints absurd amounts (spam tokens do): user1

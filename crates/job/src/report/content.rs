@@ -210,6 +210,9 @@ pub(crate) fn enforcement_total(rows: &[EnforcementRow]) -> EnforcementRow {
         t.unlicensed_above_threshold = t
             .unlicensed_above_threshold
             .saturating_add(r.unlicensed_above_threshold);
+        t.unknown_above_threshold = t
+            .unknown_above_threshold
+            .saturating_add(r.unknown_above_threshold);
         t.turnover_usd += r.turnover_usd;
         t.lower_turnover_usd += r.lower_turnover_usd;
         t.unlicensed_turnover_usd += r.unlicensed_turnover_usd;
@@ -332,8 +335,10 @@ pub(crate) fn top_entities(d: &ReportData, n: usize) -> Vec<String> {
 /// The sections both renderers print, in order.
 pub(crate) fn sections(d: &ReportData) -> Vec<Section> {
     vec![
+        quoting_section(d),
         enforcement_section(d),
         exchanges_section(d),
+        comparison_section(d),
         flagged_section(d),
         candidates_section(d),
         coverage_section(d),
@@ -386,11 +391,39 @@ fn enforcement_cells(r: &EnforcementRow, first: String) -> Vec<String> {
         int(r.unknown),
         int(r.licensed_above_threshold),
         int(r.unlicensed_above_threshold),
+        int(r.unknown_above_threshold),
         usd_exact(r.turnover_usd),
         usd_exact(r.lower_turnover_usd),
         usd_exact(r.unlicensed_turnover_usd),
         usd_exact(r.unlicensed_lower_turnover_usd),
     ]
+}
+
+/// Which figure to quote and what each one claims: the estimate is often three to four
+/// times the lower bound, and a reader who mixes them misstates the case.
+fn quoting_section(d: &ReportData) -> Section {
+    let estimate: f64 = d.exchanges.iter().map(|e| e.turnover_usd).sum();
+    let lower: f64 = d.exchanges.iter().map(|e| e.lower_turnover_usd).sum();
+    let mut bullets = vec![
+        "Turnover (the estimate) is the value that crossed each exchange's boundary: its labelled wallets plus the deposit and other addresses that clustering linked to them, with transfers between its own addresses left out. Quote it as the exchange's estimated turnover.".to_string(),
+        "The lower bound counts only transfers to or from the seed-labelled addresses, so it does not rest on clustering and holds address by address. Quote it, as \"at least\", where a figure must withstand challenge.".to_string(),
+    ];
+    if estimate > 0.0 && lower.is_finite() {
+        bullets.push(format!(
+            "In {}, the lower bound was {} of the estimate across all exchanges ({} against {}).",
+            d.year,
+            pct(lower / estimate),
+            usd_compact(lower),
+            usd_compact(estimate)
+        ));
+    }
+    bullets.push("Both are in US dollars at each transfer's daily price. Transfers without a price are counted as \"Unpriced\" and left out of both, so both understate the value moved when that count is not zero.".to_string());
+    Section {
+        id: "quoting",
+        heading: "How to quote these figures".to_string(),
+        intro: None,
+        body: Body::Bullets(bullets),
+    }
 }
 
 fn enforcement_section(d: &ReportData) -> Section {
@@ -412,6 +445,7 @@ fn enforcement_section(d: &ReportData) -> Section {
                 num("Unknown status"),
                 num("Licensed above threshold"),
                 num("Unlicensed above threshold"),
+                num("Unknown status above threshold"),
                 num("Turnover (USD)"),
                 num("Lower bound (USD)"),
                 num("Unlicensed turnover (USD)"),
@@ -501,6 +535,102 @@ fn exchanges_section(d: &ReportData) -> Section {
             d.year
         )),
         body,
+    }
+}
+
+/// The year against the one before, per exchange, when the run published both.
+fn comparison_section(d: &ReportData) -> Section {
+    let heading = format!("Compared with {}", d.year - 1);
+    let Some(prev) = &d.previous else {
+        return Section {
+            id: "comparison",
+            heading,
+            intro: None,
+            body: Body::Message(format!(
+                "The run published no figures for {}, so there is no comparison.",
+                d.year - 1
+            )),
+        };
+    };
+    let change = |before: f64, now: f64| -> String {
+        if before > 0.0 && now.is_finite() {
+            let p = pct((now - before) / before);
+            if now >= before {
+                format!("+{p}")
+            } else {
+                p
+            }
+        } else if now > 0.0 {
+            "new".to_string()
+        } else {
+            "–".to_string()
+        }
+    };
+    let before: BTreeMap<&str, &ExchangeRow> = prev
+        .exchanges
+        .iter()
+        .map(|e| (e.entity.as_str(), e))
+        .collect();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for e in &d.exchanges {
+        let b = before
+            .get(e.entity.as_str())
+            .map_or(0.0, |b| b.turnover_usd);
+        rows.push(vec![
+            e.entity.clone(),
+            e.status().as_str().to_string(),
+            usd_exact(b),
+            usd_exact(e.turnover_usd),
+            change(b, e.turnover_usd),
+        ]);
+    }
+    for b in &prev.exchanges {
+        if !d.exchanges.iter().any(|e| e.entity == b.entity) {
+            rows.push(vec![
+                b.entity.clone(),
+                b.status().as_str().to_string(),
+                usd_exact(b.turnover_usd),
+                usd_exact(0.0),
+                "not active".to_string(),
+            ]);
+        }
+    }
+    let (was, now) = (
+        enforcement_total(&prev.enforcement),
+        enforcement_total(&d.enforcement),
+    );
+    Section {
+        id: "comparison",
+        heading,
+        intro: Some(format!(
+            "Exchanges active: {} in {}, {} in {}. Unlicensed above the threshold: {} then, {} now. Unlicensed turnover: {} then, {} now ({}).",
+            int(was.exchanges),
+            prev.year,
+            int(now.exchanges),
+            d.year,
+            int(was.unlicensed_above_threshold),
+            int(now.unlicensed_above_threshold),
+            usd_compact(was.unlicensed_turnover_usd),
+            usd_compact(now.unlicensed_turnover_usd),
+            change(was.unlicensed_turnover_usd, now.unlicensed_turnover_usd),
+        )),
+        body: Body::Table(Table {
+            columns: vec![
+                text("Exchange"),
+                text("Status"),
+                num(&format!("Turnover {} (USD)", prev.year)),
+                num(&format!("Turnover {} (USD)", d.year)),
+                num("Change"),
+            ],
+            total: Some(vec![
+                "Total".to_string(),
+                String::new(),
+                usd_exact(prev.exchanges.iter().map(|e| e.turnover_usd).sum()),
+                usd_exact(d.exchanges.iter().map(|e| e.turnover_usd).sum()),
+                change(was.turnover_usd, now.turnover_usd),
+            ]),
+            rows,
+        }),
     }
 }
 
@@ -716,6 +846,69 @@ mod tests {
             h.contains("1 exchange of unknown licence status was also above the threshold, with a turnover of $1.5M (lower bound $1.2M)."),
             "{h}"
         );
+    }
+
+    #[test]
+    fn the_quoting_box_explains_both_figures_and_their_ratio() {
+        let d = sample();
+        let Body::Bullets(lines) = quoting_section(&d).body else {
+            panic!("bullets expected")
+        };
+        let estimate: f64 = d.exchanges.iter().map(|e| e.turnover_usd).sum();
+        let lower: f64 = d.exchanges.iter().map(|e| e.lower_turnover_usd).sum();
+        let ratio = format!(
+            "the lower bound was {} of the estimate",
+            pct(lower / estimate)
+        );
+        assert!(lines.iter().any(|l| l.contains(&ratio)), "{lines:?}");
+        assert!(lines[0].starts_with("Turnover (the estimate)"), "{lines:?}");
+        assert!(lines[1].contains("\"at least\""), "{lines:?}");
+    }
+
+    #[test]
+    fn a_previous_year_gives_a_comparison_per_exchange() {
+        let mut d = sample();
+        let none = comparison_section(&d);
+        assert!(matches!(none.body, Body::Message(ref m) if m.contains("no figures for 2024")));
+        let mut before = sample().exchanges;
+        let gone = before.pop().unwrap();
+        before[0].turnover_usd = d.exchanges[0].turnover_usd / 2.0;
+        d.exchanges.pop();
+        d.previous = Some(super::super::model::PreviousYear {
+            year: 2024,
+            enforcement: sample().enforcement,
+            exchanges: [before, vec![gone.clone()]].concat(),
+        });
+        let s = comparison_section(&d);
+        assert_eq!(s.heading, "Compared with 2024");
+        let Body::Table(t) = s.body else {
+            panic!("table expected")
+        };
+        assert_eq!(t.rows[0][0], d.exchanges[0].entity);
+        assert_eq!(t.rows[0][4], "+100.0%");
+        let last = t.rows.last().unwrap();
+        assert_eq!(
+            (last[0].as_str(), last[4].as_str()),
+            (gone.entity.as_str(), "not active")
+        );
+    }
+
+    #[test]
+    fn every_enforcement_count_of_the_headline_has_a_column() {
+        let mut d = sample();
+        for r in d.enforcement.iter_mut() {
+            r.unknown_above_threshold = 2;
+        }
+        let Body::Table(t) = enforcement_section(&d).body else {
+            panic!("table expected")
+        };
+        let col = t
+            .columns
+            .iter()
+            .position(|c| c.label == "Unknown status above threshold")
+            .expect("column");
+        let total = t.total.expect("total row");
+        assert_eq!(total[col], int(2 * d.enforcement.len() as i64));
     }
 
     #[test]

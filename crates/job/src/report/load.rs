@@ -7,7 +7,7 @@ use arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::prelude::SessionContext;
 
 use super::model::{
-    CandidateRow, CoverageRow, EnforcementRow, ExchangeRow, MonthlyRow, ReportData,
+    CandidateRow, CoverageRow, EnforcementRow, ExchangeRow, MonthlyRow, PreviousYear, ReportData,
 };
 use crate::error::{JobError, Result};
 
@@ -140,34 +140,34 @@ pub async fn build(
     meta: &Meta,
     year: Option<i32>,
 ) -> Result<Option<ReportData>> {
+    let r = Rows::query(
+        ctx,
+        "SELECT DISTINCT CAST(year AS BIGINT) FROM exchange_turnover_yearly ORDER BY 1",
+    )
+    .await?;
+    let years: Vec<i64> = r.ints(0)?.into_iter().flatten().collect();
     let year = match year {
+        Some(y) if years.contains(&i64::from(y)) => y,
         Some(y) => {
-            let r = Rows::query(
-                ctx,
-                "SELECT DISTINCT CAST(year AS BIGINT) FROM exchange_turnover_yearly ORDER BY 1",
-            )
-            .await?;
-            let years: Vec<i64> = r.ints(0)?.into_iter().flatten().collect();
-            if !years.contains(&i64::from(y)) {
-                let have: Vec<String> = years.iter().map(i64::to_string).collect();
-                return Err(JobError::Config(format!(
-                    "the published run has no exchange turnover in {y} (years with data: {}): no report",
-                    if have.is_empty() { "none".to_string() } else { have.join(", ") }
-                )));
-            }
-            y
+            let have: Vec<String> = years.iter().map(i64::to_string).collect();
+            return Err(JobError::Config(format!(
+                "the published run has no exchange turnover in {y} (years with data: {}): no report",
+                if have.is_empty() { "none".to_string() } else { have.join(", ") }
+            )));
         }
-        None => {
-            let r = Rows::query(
-                ctx,
-                "SELECT CAST(max(year) AS BIGINT) FROM exchange_turnover_yearly",
-            )
-            .await?;
-            match r.ints(0)?.first().copied().flatten() {
-                Some(y) => y as i32,
-                None => return Ok(None),
-            }
-        }
+        None => match years.last().and_then(|y| i32::try_from(*y).ok()) {
+            Some(y) => y,
+            None => return Ok(None),
+        },
+    };
+    let previous = if years.contains(&(i64::from(year) - 1)) {
+        Some(PreviousYear {
+            year: year - 1,
+            enforcement: enforcement(ctx, year - 1).await?,
+            exchanges: exchanges(ctx, year - 1).await?,
+        })
+    } else {
+        None
     };
     let mut d = ReportData {
         title: "Exchange turnover and enforcement statistics".into(),
@@ -181,6 +181,7 @@ pub async fn build(
         monthly: monthly(ctx, year).await?,
         candidates: candidates(ctx, year).await?,
         coverage: coverage(ctx, year).await?,
+        previous,
         ..Default::default()
     };
     d.notes = notes(meta);
@@ -200,16 +201,16 @@ async fn enforcement(ctx: &SessionContext, year: i32) -> Result<Vec<EnforcementR
         ctx,
         &format!(
             "SELECT jurisdiction, exchanges, licensed, unlicensed, unknown, licensed_above_threshold, \
-                    unlicensed_above_threshold, turnover_usd, lower_turnover_usd, unlicensed_turnover_usd, \
-                    unlicensed_lower_turnover_usd \
+                    unlicensed_above_threshold, unknown_above_threshold, turnover_usd, \
+                    lower_turnover_usd, unlicensed_turnover_usd, unlicensed_lower_turnover_usd \
              FROM enforcement_summary WHERE year = {year} ORDER BY jurisdiction"
         ),
     )
     .await?;
     let (j, ints, fl) = (
         r.strings(0)?,
-        (1..=6).map(|i| r.ints(i)).collect::<Result<Vec<_>>>()?,
-        (7..=10).map(|i| r.floats(i)).collect::<Result<Vec<_>>>()?,
+        (1..=7).map(|i| r.ints(i)).collect::<Result<Vec<_>>>()?,
+        (8..=11).map(|i| r.floats(i)).collect::<Result<Vec<_>>>()?,
     );
     Ok((0..j.len())
         .map(|i| EnforcementRow {
@@ -220,6 +221,7 @@ async fn enforcement(ctx: &SessionContext, year: i32) -> Result<Vec<EnforcementR
             unknown: n(&ints[3], i),
             licensed_above_threshold: n(&ints[4], i),
             unlicensed_above_threshold: n(&ints[5], i),
+            unknown_above_threshold: n(&ints[6], i),
             turnover_usd: f(&fl[0], i),
             lower_turnover_usd: f(&fl[1], i),
             unlicensed_turnover_usd: f(&fl[2], i),

@@ -32,6 +32,19 @@ pub struct ReportData {
     pub coverage: Vec<CoverageRow>,
     /// Method notes to print as bullets.
     pub notes: Vec<String>,
+    /// The year before, when the run published it: the comparison section.
+    pub previous: Option<PreviousYear>,
+}
+
+/// The figures of the year before the report's, for the year-on-year comparison.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PreviousYear {
+    /// That year.
+    pub year: i32,
+    /// Its enforcement counts per jurisdiction.
+    pub enforcement: Vec<EnforcementRow>,
+    /// Its exchanges.
+    pub exchanges: Vec<ExchangeRow>,
 }
 
 /// Enforcement counts and turnover for one jurisdiction.
@@ -51,6 +64,8 @@ pub struct EnforcementRow {
     pub licensed_above_threshold: i64,
     /// Unlicensed exchanges with a turnover above the threshold.
     pub unlicensed_above_threshold: i64,
+    /// Exchanges of unknown licence status with a turnover above the threshold.
+    pub unknown_above_threshold: i64,
     /// Combined turnover (USD).
     pub turnover_usd: f64,
     /// Lower-bound estimate of the combined turnover (USD).

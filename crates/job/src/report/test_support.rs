@@ -44,6 +44,7 @@ fn jurisdiction(
         unknown,
         licensed_above_threshold: licensed_above,
         unlicensed_above_threshold: unlicensed_above,
+        unknown_above_threshold: 0,
         turnover_usd: turnover,
         lower_turnover_usd: lower,
         unlicensed_turnover_usd: unlicensed_turnover,
@@ -120,5 +121,6 @@ pub(crate) fn sample() -> ReportData {
             missing_price_days: 0,
         }],
         notes: vec!["Turnover is inflow plus outflow.".to_string()],
+        previous: None,
     }
 }
