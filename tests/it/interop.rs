@@ -15,13 +15,17 @@ fn python() -> PathBuf {
     PathBuf::from(home).join(".cache/chainstat/tools/py/bin/python3")
 }
 
-fn read_back(out: &Path) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/read_back.py");
+/// Runs `tests/interop/<script>` with the chainstat binary and `arg`; returns its stdout,
+/// failing the test with both outputs when the script fails.
+fn python_script(script: &str, arg: &Path) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/interop")
+        .join(script);
     let python = python();
     let done = std::process::Command::new(&python)
         .arg(&script)
         .arg(chainstat_bin())
-        .arg(out)
+        .arg(arg)
         .env_remove("CHAINSTAT_CONFIG")
         .output()
         .unwrap_or_else(|e| {
@@ -30,9 +34,14 @@ fn read_back(out: &Path) {
                 python.display()
             )
         });
-    let stdout = String::from_utf8_lossy(&done.stdout);
+    let stdout = String::from_utf8_lossy(&done.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&done.stderr);
     assert!(done.status.success(), "{stdout}\n{stderr}");
+    stdout
+}
+
+fn read_back(out: &Path) {
+    let stdout = python_script("read_back.py", out);
     assert!(stdout.contains("exchange_turnover_yearly: "), "{stdout}");
 }
 
@@ -69,21 +78,6 @@ async fn amounts_beyond_38_digits_read_back_exactly_as_text() {
 #[test]
 fn the_prompt_cancels_a_query_on_ctrl_c_and_keeps_history_across_sessions() {
     let dir = tempfile::tempdir().expect("tmp");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/prompt.py");
-    let python = python();
-    let done = std::process::Command::new(&python)
-        .arg(&script)
-        .arg(chainstat_bin())
-        .arg(dir.path())
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot start {} ({e}): run scripts/test-env.sh, or set CHAINSTAT_PYTHON",
-                python.display()
-            )
-        });
-    let stdout = String::from_utf8_lossy(&done.stdout);
-    let stderr = String::from_utf8_lossy(&done.stderr);
-    assert!(done.status.success(), "{stdout}\n{stderr}");
+    let stdout = python_script("prompt.py", dir.path());
     assert!(stdout.contains("prompt: all checks passed"), "{stdout}");
 }
