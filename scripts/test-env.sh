@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs besides cargo into ~/.cache/chainstat/tools: the
-# S3-compatible server `s3s-fs` (disk-backed, checks SigV4 signatures), and a Python venv
+# S3-compatible server `s3s-fs` (disk-backed, checks SigV4 signatures), a Python venv
 # with pyarrow, pandas and DuckDB (tests/interop/requirements.txt) that reads the published
-# tables back. Idempotent. The Ballista scheduler and executors are chainstat itself,
+# tables back, pexpect for the prompt and playwright for the report in print, and Debian's
+# Chromium (apt) when the machine has none. Idempotent. The Ballista scheduler and executors are chainstat itself,
 # started by the tests.
 set -euo pipefail
 TOOLS="${CHAINSTAT_TOOLS:-$HOME/.cache/chainstat/tools}"
@@ -21,3 +22,13 @@ if ! cmp -s "$REQ" "$PY/requirements.txt"; then
   cp "$REQ" "$PY/requirements.txt"
 fi
 echo "python: $PY/bin/python3"
+CHROMIUM="${CHAINSTAT_CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$CHROMIUM" ]; then
+  echo "installing Debian's chromium (about 1 min)…"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo -n"
+  $SUDO apt-get install -y -q chromium >/dev/null || {
+    $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q chromium >/dev/null
+  }
+fi
+echo "chromium: $CHROMIUM"

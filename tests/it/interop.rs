@@ -1,5 +1,6 @@
-//! Published tables read back by the tools analysts use: pyarrow, pandas and DuckDB
-//! (tests/interop/read_back.py) must give the rows and exact amounts chainstat gives.
+//! What analysts touch, driven by the tools they use: pyarrow, pandas and DuckDB must read
+//! every published table back exactly (tests/interop/read_back.py), the prompt must behave
+//! on a terminal (prompt.py), and the report must print on A4 (report_print.py).
 
 use std::path::{Path, PathBuf};
 
@@ -18,14 +19,18 @@ fn python() -> PathBuf {
 /// Runs `tests/interop/<script>` with the chainstat binary and `arg`; returns its stdout,
 /// failing the test with both outputs when the script fails.
 fn python_script(script: &str, arg: &Path) -> String {
+    python_script_with(script, &[chainstat_bin(), arg])
+}
+
+/// Runs `tests/interop/<script>` with `args`; as [`python_script`].
+fn python_script_with(script: &str, args: &[&Path]) -> String {
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/interop")
         .join(script);
     let python = python();
     let done = std::process::Command::new(&python)
         .arg(&script)
-        .arg(chainstat_bin())
-        .arg(arg)
+        .args(args)
         .env_remove("CHAINSTAT_CONFIG")
         .output()
         .unwrap_or_else(|e| {
@@ -80,4 +85,34 @@ fn the_prompt_cancels_a_query_on_ctrl_c_and_keeps_history_across_sessions() {
     let dir = tempfile::tempdir().expect("tmp");
     let stdout = python_script("prompt.py", dir.path());
     assert!(stdout.contains("prompt: all checks passed"), "{stdout}");
+}
+
+/// The sample's report printed on A4, portrait and landscape, in headless Chromium
+/// (tests/interop/report_print.py): no table wider than the printable page.
+#[test]
+fn the_sample_report_prints_on_a4_without_a_cut_table() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("out");
+    let run = std::process::Command::new(chainstat_bin())
+        .args(["run", "-q", "--out"])
+        .arg(&out)
+        .env_remove("CHAINSTAT_CONFIG")
+        .current_dir(dir.path())
+        .output()
+        .expect("run");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report = std::fs::read_dir(out.join("runs"))
+        .expect("runs")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("report.html"))
+        .find(|p| p.exists())
+        .expect("report.html");
+    let printed = dir.path().join("printed");
+    let stdout = python_script_with("report_print.py", &[&report, &printed]);
+    assert!(stdout.contains("report print: no table cut"), "{stdout}");
+    assert!(printed.join("report-portrait.pdf").exists());
 }

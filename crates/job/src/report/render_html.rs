@@ -57,7 +57,12 @@ dl.fields dd { margin: 0; font-family: ui-monospace, "SFMono-Regular", Menlo, Co
   h2 { break-after: avoid; page-break-after: avoid; }
   .headline { border: 1px solid #999999; border-left: 4px solid #0072B2; }
   .table-wrap { overflow: visible; }
-  table { font-size: 8pt; }
+  /* Paper cannot scroll: every table takes the page's width and its cells wrap (numbers
+     at their digit groups, hashes anywhere), so no column is cut on A4 portrait or
+     landscape (tests/interop/report_print.py). */
+  table { font-size: 7.5pt; width: 100%; table-layout: fixed; }
+  th, td { padding: .15rem .25rem; overflow-wrap: anywhere; }
+  .num { white-space: normal; }
   thead { display: table-header-group; }
   tr, figure, dl.fields { break-inside: avoid; page-break-inside: avoid; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
