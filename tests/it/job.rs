@@ -1183,6 +1183,19 @@ async fn the_report_compares_with_the_year_before_when_it_is_published() {
         "{alpha}"
     );
     assert!(md.contains("## How to quote these figures"), "{md}");
+    // Per chain and asset, and what the figures were computed from.
+    let assets = md
+        .split("## Turnover by chain and asset")
+        .nth(1)
+        .expect("an asset section");
+    assert!(assets.contains("| ethereum | USDT | 2 | 180 |"), "{assets}");
+    let sources = md
+        .split("## Data sources")
+        .nth(1)
+        .expect("a sources section");
+    for input in ["| table | eth_transfers | 3 |", "| prices |", "| labels |"] {
+        assert!(sources.contains(input), "{input}: {sources}");
+    }
 }
 
 const SPAM: &str = "0x5555555555555555555555555555555555555555";

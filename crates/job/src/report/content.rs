@@ -339,10 +339,12 @@ pub(crate) fn sections(d: &ReportData) -> Vec<Section> {
         enforcement_section(d),
         exchanges_section(d),
         comparison_section(d),
+        assets_section(d),
         flagged_section(d),
         candidates_section(d),
         coverage_section(d),
         notes_section(d),
+        sources_section(d),
         provenance_section(d),
     ]
 }
@@ -634,6 +636,48 @@ fn comparison_section(d: &ReportData) -> Section {
     }
 }
 
+/// Turnover per chain and asset: which rails the exchanges used.
+fn assets_section(d: &ReportData) -> Section {
+    let body = if d.by_asset.is_empty() {
+        no_data(d.year)
+    } else {
+        Body::Table(Table {
+            columns: vec![
+                text("Chain"),
+                text("Asset"),
+                num("Exchanges"),
+                num("Turnover (USD)"),
+                num("Lower bound (USD)"),
+                num("Unpriced"),
+            ],
+            rows: d
+                .by_asset
+                .iter()
+                .map(|a| {
+                    vec![
+                        a.chain.clone(),
+                        a.asset.clone(),
+                        int(a.exchanges),
+                        usd_exact(a.turnover_usd),
+                        usd_exact(a.lower_turnover_usd),
+                        int(a.unpriced_transfers),
+                    ]
+                })
+                .collect(),
+            total: None,
+        })
+    };
+    Section {
+        id: "assets",
+        heading: "Turnover by chain and asset".to_string(),
+        intro: Some(format!(
+            "Exchange turnover in {} per chain and asset. An exchange active in several assets is counted in each.",
+            d.year
+        )),
+        body,
+    }
+}
+
 fn flagged_section(d: &ReportData) -> Section {
     let thr = usd_compact(d.threshold_usd);
     let flagged = flagged_exchanges(d);
@@ -789,6 +833,45 @@ fn notes_section(d: &ReportData) -> Section {
         id: "notes",
         heading: "Method notes".to_string(),
         intro: None,
+        body,
+    }
+}
+
+/// What the figures were computed from: every input of the run, from its manifest.
+fn sources_section(d: &ReportData) -> Section {
+    let body = if d.sources.is_empty() {
+        Body::Message("The run's manifest lists no inputs.".to_string())
+    } else {
+        Body::Table(Table {
+            columns: vec![
+                text("Role"),
+                text("Input"),
+                num("Files"),
+                num("Bytes"),
+                text("Newest file (UTC)"),
+            ],
+            rows: d
+                .sources
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.role.clone(),
+                        s.name.clone(),
+                        int(s.files),
+                        int(s.bytes),
+                        s.newest.clone(),
+                    ]
+                })
+                .collect(),
+            total: None,
+        })
+    };
+    Section {
+        id: "sources",
+        heading: "Data sources".to_string(),
+        intro: Some(
+            "The inputs this run read: chain exports, labels, the licence registry and prices. The limitations of the method are in the notes above and in the README's known limitations.".to_string(),
+        ),
         body,
     }
 }

@@ -7,7 +7,8 @@ use arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::prelude::SessionContext;
 
 use super::model::{
-    CandidateRow, CoverageRow, EnforcementRow, ExchangeRow, MonthlyRow, PreviousYear, ReportData,
+    AssetRow, CandidateRow, CoverageRow, EnforcementRow, ExchangeRow, MonthlyRow, PreviousYear,
+    ReportData, SourceRow,
 };
 use crate::error::{JobError, Result};
 
@@ -24,6 +25,8 @@ pub struct Meta {
     pub cluster_sizes: Vec<chainstat_cluster::guardrail::SizeStats>,
     /// Superclusters the run's guardrail flagged.
     pub superclusters: u64,
+    /// The inputs the run read.
+    pub sources: Vec<SourceRow>,
 }
 
 impl Meta {
@@ -34,6 +37,26 @@ impl Meta {
             generated_at: manifest.started_at.clone(),
             threshold_usd,
             cluster_sizes: manifest.cluster_sizes.clone(),
+            sources: manifest
+                .inputs
+                .iter()
+                .map(|set| SourceRow {
+                    role: set.role.clone(),
+                    name: set.name.clone(),
+                    files: i64::try_from(set.objects.len()).unwrap_or(i64::MAX),
+                    bytes: set
+                        .objects
+                        .iter()
+                        .map(|o| i64::try_from(o.size).unwrap_or(i64::MAX))
+                        .fold(0, i64::saturating_add),
+                    newest: set
+                        .objects
+                        .iter()
+                        .map(|o| o.last_modified.clone())
+                        .max()
+                        .unwrap_or_default(),
+                })
+                .collect(),
             superclusters: manifest
                 .clustering
                 .get("superclusters")
@@ -182,6 +205,8 @@ pub async fn build(
         candidates: candidates(ctx, year).await?,
         coverage: coverage(ctx, year).await?,
         previous,
+        by_asset: by_asset(ctx, year).await?,
+        sources: meta.sources.clone(),
         ..Default::default()
     };
     d.notes = notes(meta);
@@ -194,6 +219,41 @@ const STATUS_SQL: &str = "SELECT entity, \
             WHEN bool_or(licence_status = 'unlicensed') THEN 'unlicensed' ELSE 'unknown' END AS status, \
        array_to_string(array_agg(DISTINCT jurisdiction ORDER BY jurisdiction), ', ') AS jurisdictions \
      FROM entities GROUP BY entity";
+
+/// Exchange turnover of `year` per chain and asset, largest first.
+async fn by_asset(ctx: &SessionContext, year: i32) -> Result<Vec<AssetRow>> {
+    let r = Rows::query(
+        ctx,
+        &format!(
+            "SELECT chain, COALESCE(symbol, asset) AS asset, exchanges, turnover, lower, unpriced FROM ( \
+               SELECT chain, asset, min(symbol) AS symbol, CAST(count(DISTINCT entity) AS BIGINT) AS exchanges, \
+                      CAST(sum(turnover_usd) AS DOUBLE) AS turnover, \
+                      CAST(sum(lower_turnover_usd) AS DOUBLE) AS lower, \
+                      CAST(sum(unpriced_transfers) AS BIGINT) AS unpriced \
+               FROM exchange_turnover_yearly WHERE year = {year} GROUP BY chain, asset) \
+             ORDER BY turnover DESC NULLS LAST, chain, asset"
+        ),
+    )
+    .await?;
+    let (c, a, e, t, lo, u) = (
+        r.strings(0)?,
+        r.strings(1)?,
+        r.ints(2)?,
+        r.floats(3)?,
+        r.floats(4)?,
+        r.ints(5)?,
+    );
+    Ok((0..c.len())
+        .map(|i| AssetRow {
+            chain: s(&c, i),
+            asset: s(&a, i),
+            exchanges: n(&e, i),
+            turnover_usd: f(&t, i),
+            lower_turnover_usd: f(&lo, i),
+            unpriced_transfers: n(&u, i),
+        })
+        .collect())
+}
 
 /// The enforcement statistics of `year`, per jurisdiction.
 async fn enforcement(ctx: &SessionContext, year: i32) -> Result<Vec<EnforcementRow>> {

@@ -34,6 +34,42 @@ pub struct ReportData {
     pub notes: Vec<String>,
     /// The year before, when the run published it: the comparison section.
     pub previous: Option<PreviousYear>,
+    /// Exchange turnover per chain and asset.
+    pub by_asset: Vec<AssetRow>,
+    /// The inputs the run read, from its manifest.
+    pub sources: Vec<SourceRow>,
+}
+
+/// Exchange turnover in one chain and asset for the year.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssetRow {
+    /// Chain.
+    pub chain: String,
+    /// Asset symbol (the contract address when the token has none).
+    pub asset: String,
+    /// Exchanges with turnover in it.
+    pub exchanges: i64,
+    /// Turnover (USD; NaN when nothing was priced).
+    pub turnover_usd: f64,
+    /// Lower bound (USD).
+    pub lower_turnover_usd: f64,
+    /// Transfers without a price.
+    pub unpriced_transfers: i64,
+}
+
+/// One input of the run: a table, the labels, the registry or the prices.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceRow {
+    /// `table`, `labels`, `registry` or `prices`.
+    pub role: String,
+    /// Table name or file URL.
+    pub name: String,
+    /// Files read.
+    pub files: i64,
+    /// Their bytes.
+    pub bytes: i64,
+    /// The newest file's last modification (RFC 3339).
+    pub newest: String,
 }
 
 /// The figures of the year before the report's, for the year-on-year comparison.

@@ -122,5 +122,7 @@ pub(crate) fn sample() -> ReportData {
         }],
         notes: vec!["Turnover is inflow plus outflow.".to_string()],
         previous: None,
+        by_asset: Vec::new(),
+        sources: Vec::new(),
     }
 }
