@@ -346,6 +346,7 @@ pub(crate) fn sections(d: &ReportData) -> Vec<Section> {
         notes_section(d),
         sources_section(d),
         provenance_section(d),
+        evidence_appendix(d),
     ]
 }
 
@@ -737,7 +738,8 @@ fn candidates_section(d: &ReportData) -> Section {
         let rows = d
             .candidates
             .iter()
-            .map(|c| {
+            .enumerate()
+            .map(|(i, c)| {
                 vec![
                     c.cluster_id.clone(),
                     c.chain.clone(),
@@ -746,7 +748,7 @@ fn candidates_section(d: &ReportData) -> Section {
                     int(c.depositors),
                     c.inflow_usd
                         .map_or_else(|| "unpriced".to_string(), usd_exact),
-                    c.evidence.clone(),
+                    evidence_ref(i),
                 ]
             })
             .collect();
@@ -768,9 +770,38 @@ fn candidates_section(d: &ReportData) -> Section {
         id: "candidates",
         heading: "Candidate exchanges (unlabelled clusters)".to_string(),
         intro: Some(
-            "Address clusters that behave like exchanges but carry no exchange label. They are not counted in the figures above and are listed for review; the evidence column says why each was flagged."
+            "Address clusters that behave like exchanges but carry no exchange label. They are not counted in the figures above and are listed for review; why each was flagged is in the appendix, under the reference in the evidence column."
                 .to_string(),
         ),
+        body,
+    }
+}
+
+/// The appendix reference of the `i`-th candidate's evidence.
+fn evidence_ref(i: usize) -> String {
+    format!("E{}", i + 1)
+}
+
+/// The candidates' evidence, too wide for their table on paper.
+fn evidence_appendix(d: &ReportData) -> Section {
+    let body = if d.candidates.is_empty() {
+        Body::Message("No candidate exchanges, so no evidence.".to_string())
+    } else {
+        Body::Table(Table {
+            columns: vec![text("Ref"), text("Cluster"), text("Evidence")],
+            rows: d
+                .candidates
+                .iter()
+                .enumerate()
+                .map(|(i, c)| vec![evidence_ref(i), c.cluster_id.clone(), c.evidence.clone()])
+                .collect(),
+            total: None,
+        })
+    };
+    Section {
+        id: "appendix-evidence",
+        heading: "Appendix: evidence for the candidate exchanges".to_string(),
+        intro: None,
         body,
     }
 }
@@ -974,6 +1005,31 @@ mod tests {
             (last[0].as_str(), last[4].as_str()),
             (gone.entity.as_str(), "not active")
         );
+    }
+
+    #[test]
+    fn candidate_evidence_sits_in_the_appendix_under_its_reference() {
+        let d = sample();
+        let Body::Table(t) = candidates_section(&d).body else {
+            panic!("table expected")
+        };
+        let Body::Table(a) = evidence_appendix(&d).body else {
+            panic!("table expected")
+        };
+        for (i, c) in d.candidates.iter().enumerate() {
+            assert_eq!(t.rows[i].last(), Some(&format!("E{}", i + 1)));
+            assert!(!t.rows[i].contains(&c.evidence));
+            assert_eq!(
+                a.rows[i],
+                vec![
+                    format!("E{}", i + 1),
+                    c.cluster_id.clone(),
+                    c.evidence.clone()
+                ]
+            );
+        }
+        let ids: Vec<&str> = sections(&d).iter().map(|s| s.id).collect();
+        assert_eq!(ids.last(), Some(&"appendix-evidence"));
     }
 
     #[test]
