@@ -45,6 +45,22 @@ fn python_script_with(script: &str, args: &[&Path]) -> String {
     stdout
 }
 
+/// `chainstat run` on the embedded sample, in `dir`, into `out`.
+fn run_the_sample(dir: &Path, out: &Path) {
+    let run = std::process::Command::new(chainstat_bin())
+        .args(["run", "-q", "--out"])
+        .arg(out)
+        .env_remove("CHAINSTAT_CONFIG")
+        .current_dir(dir)
+        .output()
+        .expect("run");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
 fn read_back(out: &Path) {
     let stdout = python_script("read_back.py", out);
     assert!(stdout.contains("exchange_turnover_yearly: "), "{stdout}");
@@ -54,18 +70,7 @@ fn read_back(out: &Path) {
 fn every_table_published_from_the_sample_reads_back_exactly_in_pyarrow_pandas_and_duckdb() {
     let dir = tempfile::tempdir().expect("tmp");
     let out = dir.path().join("out");
-    let run = std::process::Command::new(chainstat_bin())
-        .args(["run", "-q", "--out"])
-        .arg(&out)
-        .env_remove("CHAINSTAT_CONFIG")
-        .current_dir(dir.path())
-        .output()
-        .expect("run");
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    run_the_sample(dir.path(), &out);
     read_back(&out);
 }
 
@@ -93,18 +98,7 @@ fn the_prompt_cancels_a_query_on_ctrl_c_and_keeps_history_across_sessions() {
 fn the_sample_report_prints_on_a4_without_a_cut_table() {
     let dir = tempfile::tempdir().expect("tmp");
     let out = dir.path().join("out");
-    let run = std::process::Command::new(chainstat_bin())
-        .args(["run", "-q", "--out"])
-        .arg(&out)
-        .env_remove("CHAINSTAT_CONFIG")
-        .current_dir(dir.path())
-        .output()
-        .expect("run");
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    run_the_sample(dir.path(), &out);
     let report = std::fs::read_dir(out.join("runs"))
         .expect("runs")
         .filter_map(|e| e.ok())
