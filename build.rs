@@ -23,10 +23,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for byte in rel.bytes().chain(std::fs::read(path)?) {
             digest = (digest ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
         }
+        // Relative to the manifest dir at compile time, not this script's absolute path:
+        // a checkout elsewhere that shares the target dir reuses this output unchanged.
         writeln!(
             table,
-            "    ({rel:?}, include_bytes!({:?})),",
-            path.display().to_string()
+            "    ({rel:?}, include_bytes!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {:?}))),",
+            format!("/data/sample/{rel}")
         )?;
     }
     table.push_str("];\n");

@@ -2,8 +2,9 @@
 # The whole test suite, as the README and CI run it: checks formatting, the crates'
 # layering (scripts/check-layers.py) and clippy's lints, installs the S3 test server and the
 # Python readers if needed (scripts/test-env.sh), then runs every test (unit, .slt, golden
-# files, CLI, S3 on 127.0.0.1, Ballista cluster, read-back in pyarrow/pandas/DuckDB) and the
-# key-hash check under `-C target-cpu=native`.
+# files, CLI, S3 on 127.0.0.1, Ballista cluster, read-back in pyarrow/pandas/DuckDB), the
+# `cargo install` check (scripts/check-install.sh) and the key-hash check under
+# `-C target-cpu=native`.
 # A reusable CARGO_TARGET_DIR (default ~/.cache/chainstat/target) keeps rebuilds short.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,4 +19,5 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 scripts/check-layers.py
 cargo test --workspace --all-targets -- --test-threads 2
+scripts/check-install.sh
 scripts/check-key-hash.sh

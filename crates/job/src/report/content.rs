@@ -344,6 +344,8 @@ pub(crate) fn sections(d: &ReportData) -> Vec<Section> {
         candidates_section(d),
         coverage_section(d),
         notes_section(d),
+        limitations_section(d),
+        rejects_section(d),
         sources_section(d),
         provenance_section(d),
         evidence_appendix(d),
@@ -868,6 +870,90 @@ fn notes_section(d: &ReportData) -> Section {
     }
 }
 
+/// What the figures leave out, from the run's manifest (built by the loader).
+fn limitations_section(d: &ReportData) -> Section {
+    let body = if d.limitations.is_empty() {
+        Body::Message("The run recorded no limitations.".to_string())
+    } else {
+        Body::Bullets(d.limitations.clone())
+    };
+    Section {
+        id: "limitations",
+        heading: "Limitations".to_string(),
+        intro: Some(
+            "What these figures leave out or may get wrong, from this run's manifest; the README's known limitations cover the method in general.".to_string(),
+        ),
+        body,
+    }
+}
+
+/// At most this many reject rows print; the published `rejects_summary` has them all.
+const MAX_REJECT_ROWS: usize = 20;
+
+/// A file's name without its folder (a table name stays as it is): full paths would
+/// widen the table past the page, and the data sources section has them.
+fn file_name(source: &str) -> String {
+    source
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(source)
+        .to_string()
+}
+
+/// The rows the run rejected or left out, largest first, with their total.
+fn rejects_section(d: &ReportData) -> Section {
+    let mut rows = d.rejects.clone();
+    rows.sort_by(|a, b| {
+        b.rows
+            .cmp(&a.rows)
+            .then_with(|| (&a.kind, &a.source, &a.reason).cmp(&(&b.kind, &b.source, &b.reason)))
+    });
+    let total = rows.iter().map(|r| r.rows).fold(0i64, i64::saturating_add);
+    let shown = rows.len().min(MAX_REJECT_ROWS);
+    let body = if rows.is_empty() {
+        Body::Message("No input row was rejected or left out.".to_string())
+    } else {
+        Body::Table(Table {
+            columns: vec![text("Kind"), text("Source"), text("Reason"), num("Rows")],
+            rows: rows[..shown]
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.kind.clone(),
+                        file_name(&r.source),
+                        r.reason.clone(),
+                        int(r.rows),
+                    ]
+                })
+                .collect(),
+            total: Some(vec![
+                "Total".to_string(),
+                String::new(),
+                String::new(),
+                int(total),
+            ]),
+        })
+    };
+    let more = if rows.len() > shown {
+        format!(
+            "The {shown} largest of {} reasons are shown; the published rejects_summary has every one, with an example row.",
+            rows.len()
+        )
+    } else {
+        "The published rejects_summary has an example row of each.".to_string()
+    };
+    let intro = format!(
+        "Kind 'excluded' rows were read but left out of turnover on purpose; every other kind is bad input. {more}"
+    );
+    Section {
+        id: "rejects",
+        heading: "Rejected input rows".to_string(),
+        intro: Some(intro),
+        body,
+    }
+}
+
 /// What the figures were computed from: every input of the run, from its manifest.
 fn sources_section(d: &ReportData) -> Section {
     let body = if d.sources.is_empty() {
@@ -901,7 +987,8 @@ fn sources_section(d: &ReportData) -> Section {
         id: "sources",
         heading: "Data sources".to_string(),
         intro: Some(
-            "The inputs this run read: chain exports, labels, the licence registry and prices. The limitations of the method are in the notes above and in the README's known limitations.".to_string(),
+            "The inputs this run read: chain exports, labels, the licence registry and prices."
+                .to_string(),
         ),
         body,
     }
@@ -936,7 +1023,7 @@ fn provenance_section(d: &ReportData) -> Section {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::super::model::MonthlyRow;
+    use super::super::model::{MonthlyRow, RejectRow};
     use super::super::test_support::sample;
     use super::*;
 
@@ -960,6 +1047,51 @@ mod tests {
             h.contains("1 exchange of unknown licence status was also above the threshold, with a turnover of $1.5M (lower bound $1.2M)."),
             "{h}"
         );
+    }
+
+    #[test]
+    fn rejects_print_largest_first_with_a_total_and_a_cap() {
+        let mut d = sample();
+        d.rejects = (0..25)
+            .map(|i| RejectRow {
+                kind: "input".to_string(),
+                source: format!("t{i:02}"),
+                reason: "bad address".to_string(),
+                rows: i,
+            })
+            .collect();
+        let s = rejects_section(&d);
+        let Body::Table(t) = s.body else {
+            panic!("a table")
+        };
+        assert_eq!(t.rows.len(), MAX_REJECT_ROWS);
+        assert_eq!(t.rows[0][1], "t24");
+        assert_eq!(file_name("file:///x/labels/a.yaml"), "a.yaml");
+        assert_eq!(t.rows[19][1], "t05");
+        // The total covers every reason, not only the printed ones: 0 + 1 + … + 24.
+        assert_eq!(t.total.unwrap()[3], "300");
+        assert!(s
+            .intro
+            .unwrap()
+            .contains("The 20 largest of 25 reasons are shown"));
+        d.rejects.clear();
+        assert!(matches!(rejects_section(&d).body, Body::Message(_)));
+    }
+
+    #[test]
+    fn limitations_come_after_the_notes_and_before_the_sources() {
+        let mut d = sample();
+        d.limitations = vec!["Not computed: USDT frozen.".to_string()];
+        let ids: Vec<&str> = sections(&d).iter().map(|s| s.id).collect();
+        let at = |id: &str| ids.iter().position(|x| *x == id).unwrap();
+        assert!(
+            at("notes") < at("limitations") && at("limitations") < at("sources"),
+            "{ids:?}"
+        );
+        let Body::Bullets(b) = limitations_section(&d).body else {
+            panic!("bullets")
+        };
+        assert_eq!(b, d.limitations);
     }
 
     #[test]

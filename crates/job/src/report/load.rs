@@ -8,7 +8,7 @@ use datafusion::prelude::SessionContext;
 
 use super::model::{
     AssetRow, CandidateRow, CoverageRow, EnforcementRow, ExchangeRow, MonthlyRow, PreviousYear,
-    ReportData, SourceRow,
+    RejectRow, ReportData, SourceRow,
 };
 use crate::error::{JobError, Result};
 
@@ -27,6 +27,11 @@ pub struct Meta {
     pub superclusters: u64,
     /// The inputs the run read.
     pub sources: Vec<SourceRow>,
+    /// The rows the run rejected or left out, per kind, source and reason.
+    pub rejects: Vec<RejectRow>,
+    /// The manifest's clustering figures (`label_conflicts`, `service_senders`,
+    /// `coinjoin_<rule>`, …).
+    pub clustering: std::collections::BTreeMap<String, u64>,
 }
 
 impl Meta {
@@ -62,6 +67,17 @@ impl Meta {
                 .get("superclusters")
                 .copied()
                 .unwrap_or(0),
+            rejects: manifest
+                .rejects
+                .iter()
+                .map(|r| RejectRow {
+                    kind: r.kind.clone(),
+                    source: r.source.clone(),
+                    reason: r.reason.clone(),
+                    rows: i64::try_from(r.rows).unwrap_or(i64::MAX),
+                })
+                .collect(),
+            clustering: manifest.clustering.clone(),
         }
     }
 }
@@ -90,6 +106,108 @@ fn cluster_notes(meta: &Meta) -> Vec<String> {
         ));
     }
     notes
+}
+
+/// What the figures leave out or may get wrong: counted from the run's manifest first
+/// (rejected rows, label conflicts, service senders, superclusters, CoinJoins), then
+/// what chainstat does not compute at all, so a reader never takes a missing figure
+/// for a zero.
+fn limitations(meta: &Meta) -> Vec<String> {
+    let count = |k: &str| meta.clustering.get(k).copied().unwrap_or(0);
+    let mut out = Vec::new();
+    let mut by_kind: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    for r in &meta.rejects {
+        *by_kind.entry(r.kind.as_str()).or_default() += r.rows;
+    }
+    let rejected: i64 = by_kind
+        .iter()
+        .filter(|(k, _)| **k != "excluded")
+        .map(|(_, n)| *n)
+        .sum();
+    if rejected > 0 {
+        let kinds: Vec<String> = by_kind
+            .iter()
+            .filter(|(k, n)| **k != "excluded" && **n > 0)
+            .map(|(k, n)| format!("{} {}", super::format::int(*n), reject_noun(k)))
+            .collect();
+        out.push(format!(
+            "{} rows were rejected and are in no figure: {}. The table below lists them by source and reason; the published rejects_summary has an example of each.",
+            super::format::int(rejected),
+            kinds.join(", ")
+        ));
+    } else {
+        out.push("No input row was rejected.".to_string());
+    }
+    if let Some(n) = by_kind.get("excluded").filter(|n| **n > 0) {
+        out.push(format!(
+            "{} transfers were read but left out of turnover (zero-value transfers, tokens without known decimals): kind 'excluded' below.",
+            super::format::int(*n)
+        ));
+    }
+    if let Some(n) = by_kind.get("undated").filter(|n| **n > 0) {
+        out.push(format!(
+            "{} rows had no block time: they are in no year, month or deposit window.",
+            super::format::int(*n)
+        ));
+    }
+    if meta.superclusters > 0 {
+        out.push(format!(
+            "{} supercluster(s) were flagged by the clustering guardrail: figures resting on them may merge unrelated owners (cluster_warnings, kind 'supercluster').",
+            group(meta.superclusters)
+        ));
+    }
+    if count("label_conflicts") > 0 {
+        out.push(format!(
+            "{} cluster(s) carried the labels of two different entities: the links that joined them were dropped, so those exchanges may be under-attributed (cluster_warnings).",
+            group(count("label_conflicts"))
+        ));
+    }
+    if count("service_senders") > 0 {
+        out.push(format!(
+            "{} senders into deposit addresses behaved like services (paying many deposit addresses) and were never joined to a depositor's cluster; a real customer among them stays unclustered (cluster_warnings, kind 'service').",
+            group(count("service_senders"))
+        ));
+    }
+    let coinjoins: u64 = meta
+        .clustering
+        .iter()
+        .filter(|(k, _)| k.starts_with("coinjoin_"))
+        .map(|(_, n)| *n)
+        .sum();
+    if coinjoins > 0 {
+        out.push(format!(
+            "{} Bitcoin transactions looked like CoinJoins and were kept out of the multi-input heuristic: their inputs are not joined, which can split one owner's wallet.",
+            group(coinjoins)
+        ));
+    }
+    if count("shared_address_keys") > 0 {
+        out.push(format!(
+            "{} address keys were shared by distinct addresses; joins compared the address strings too, so they were kept apart.",
+            group(count("shared_address_keys"))
+        ));
+    }
+    out.extend(
+        [
+            "Not computed: USDT (or USDC) frozen, released or seized. No freeze or seizure events are read, and a seizure emits no Transfer, so balances rebuilt from transfers overstate a seized address.",
+            "Not computed: exposure to sanctioned or risk-listed addresses. Labels are used as ownership only.",
+            "Not counted in the enforcement table: exchange candidates nobody labelled. Candidates active in the year are in their own table with their inflow over the whole input (not per year); an unlicensed exchange among them is missing from the counts above.",
+            "Bitcoin exchange-likeness is not scored: candidates come from account chains only.",
+        ]
+        .map(String::from),
+    );
+    out
+}
+
+/// What a reject kind's rows are, for a sentence.
+fn reject_noun(kind: &str) -> String {
+    match kind {
+        "input" => "chain-export rows".to_string(),
+        "labels" => "label rows".to_string(),
+        "registry" => "licence-registry rows".to_string(),
+        "prices" => "price rows".to_string(),
+        "undated" => "rows without a block time".to_string(),
+        other => format!("'{other}' rows"),
+    }
 }
 
 /// `1234567` as `1,234,567`.
@@ -207,9 +325,11 @@ pub async fn build(
         previous,
         by_asset: by_asset(ctx, year).await?,
         sources: meta.sources.clone(),
+        rejects: meta.rejects.clone(),
         ..Default::default()
     };
     d.notes = notes(meta);
+    d.limitations = limitations(meta);
     Ok(Some(d))
 }
 
@@ -434,4 +554,74 @@ fn notes(meta: &Meta) -> Vec<String> {
     }
     notes.extend(clusters);
     notes
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn reject(kind: &str, rows: i64) -> RejectRow {
+        RejectRow {
+            kind: kind.to_string(),
+            source: "transfers".to_string(),
+            reason: "why".to_string(),
+            rows,
+        }
+    }
+
+    #[test]
+    fn limitations_count_the_manifest_and_name_what_is_not_computed() {
+        let meta = Meta {
+            rejects: vec![
+                reject("input", 1200),
+                reject("input", 34),
+                reject("prices", 2),
+                reject("excluded", 7),
+                reject("undated", 5),
+            ],
+            superclusters: 1,
+            clustering: [
+                ("label_conflicts", 3),
+                ("service_senders", 41),
+                ("coinjoin_equal_outputs", 9),
+                ("coinjoin_coordinator_fee", 1),
+                ("shared_address_keys", 0),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+            ..Default::default()
+        };
+        let l = limitations(&meta);
+        let has = |needle: &str| l.iter().any(|s| s.contains(needle));
+        // Excluded rows are left out on purpose, not rejected: 1,200 + 34 + 2 + 5.
+        assert!(
+            has("1,241 rows were rejected and are in no figure: 1,234 chain-export rows, 2 price rows, 5 rows without a block time."),
+            "{l:#?}"
+        );
+        assert!(
+            has("7 transfers were read but left out of turnover"),
+            "{l:#?}"
+        );
+        assert!(has("5 rows had no block time"), "{l:#?}");
+        assert!(has("1 supercluster(s)"), "{l:#?}");
+        assert!(has("3 cluster(s) carried the labels of two"), "{l:#?}");
+        assert!(has("41 senders into deposit addresses"), "{l:#?}");
+        assert!(
+            has("10 Bitcoin transactions looked like CoinJoins"),
+            "{l:#?}"
+        );
+        assert!(!has("address keys were shared"), "{l:#?}");
+        assert!(has("Not computed: USDT"), "{l:#?}");
+        assert!(has("Not counted in the enforcement table"), "{l:#?}");
+    }
+
+    #[test]
+    fn a_clean_run_says_so_and_still_lists_what_is_not_computed() {
+        let l = limitations(&Meta::default());
+        assert_eq!(l[0], "No input row was rejected.");
+        assert!(!l.iter().any(|s| s.contains("supercluster")), "{l:#?}");
+        assert!(l.iter().any(|s| s.contains("Not computed: USDT")), "{l:#?}");
+    }
 }

@@ -38,6 +38,23 @@ pub struct ReportData {
     pub by_asset: Vec<AssetRow>,
     /// The inputs the run read, from its manifest.
     pub sources: Vec<SourceRow>,
+    /// What the figures leave out or may get wrong, from the run's manifest.
+    pub limitations: Vec<String>,
+    /// Input rows the run rejected or left out, from its manifest.
+    pub rejects: Vec<RejectRow>,
+}
+
+/// Rows the run rejected (or left out of turnover) for one reason in one source.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RejectRow {
+    /// `input`, `labels`, `registry`, `prices`, `undated` or `excluded`.
+    pub kind: String,
+    /// Table or file.
+    pub source: String,
+    /// Why.
+    pub reason: String,
+    /// How many rows.
+    pub rows: i64,
 }
 
 /// Exchange turnover in one chain and asset for the year.

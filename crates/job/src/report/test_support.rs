@@ -124,5 +124,7 @@ pub(crate) fn sample() -> ReportData {
         previous: None,
         by_asset: Vec::new(),
         sources: Vec::new(),
+        limitations: Vec::new(),
+        rejects: Vec::new(),
     }
 }
