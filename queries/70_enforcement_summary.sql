@@ -8,7 +8,18 @@
 -- how many had no price; not_licensed_threshold_undetermined counts unlicensed/unknown
 -- exchanges below the threshold only because some of their transfers had no price). An
 -- exchange registered in two jurisdictions counts in both.
-WITH e AS (
+-- Freezes (freeze_summary has them all, by the frozen party): exchange_addresses_frozen,
+-- exchange_frozen_usd and exchange_destroyed_usd are the issuer freezes begun, with the
+-- balance at freeze, and the destroys in the year of addresses attributed to an exchange of
+-- the jurisdiction (its deposit addresses and wallets).
+WITH frozen AS (
+    SELECT year, jurisdiction, sum(addresses_frozen) AS addresses_frozen,
+           sum(frozen_usd) AS frozen_usd, sum(destroyed_usd) AS destroyed_usd
+    FROM freeze_summary
+    WHERE category IN (${exchange_categories})
+    GROUP BY year, jurisdiction
+),
+e AS (
     SELECT year, entity,
            COALESCE(sum(turnover_usd), 0) AS turnover_usd,
            COALESCE(sum(lower_turnover_usd), 0) AS lower_turnover_usd,
@@ -26,6 +37,7 @@ r AS (
            (e.turnover_usd < ${threshold_usd} AND e.unpriced_transfers > 0) AS undetermined
     FROM e LEFT JOIN registry g ON g.entity = e.entity
 )
+, summary AS (
 SELECT year, jurisdiction,
        count(*) AS exchanges,
        count(CASE WHEN status = 'licensed' THEN 1 END) AS licensed,
@@ -50,4 +62,11 @@ SELECT year, jurisdiction,
 FROM r
 WHERE year IN (SELECT year FROM scope_years)
 GROUP BY year, jurisdiction
-ORDER BY year, jurisdiction
+)
+SELECT s.*, CAST(COALESCE(f.addresses_frozen, 0) AS BIGINT) AS exchange_addresses_frozen,
+       -- 0 when nothing was frozen; NULL (unknown) when what was frozen had no price
+       CASE WHEN f.year IS NULL THEN 0 ELSE f.frozen_usd END AS exchange_frozen_usd,
+       CASE WHEN f.year IS NULL THEN 0 ELSE f.destroyed_usd END AS exchange_destroyed_usd
+FROM summary s
+LEFT JOIN frozen f ON f.year = s.year AND f.jurisdiction = s.jurisdiction
+ORDER BY s.year, s.jurisdiction

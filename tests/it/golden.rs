@@ -1,7 +1,8 @@
 //! One golden file per published query: the job runs over the hand-built economy (two
 //! exchanges, two users, an overlapping re-export, a day without a price; `job.rs`) plus an
 //! exchange nobody labelled (gamma: three customers' deposit addresses swept into one hot
-//! wallet, so `exchange_candidates` has a row), and every published table must equal
+//! wallet, so `exchange_candidates` has a row) and the issuers' logs (a freeze and a
+//! destroy of user2's USDT, see `issuer_logs`), and every published table must equal
 //! `tests/golden/<table>.txt` — its schema, then its rows sorted. The job renders and runs the queries exactly as in production, so a change to
 //! a query, a template or a function shows up here as a diff to review.
 //!
@@ -41,6 +42,82 @@ fn unlabelled_exchange(dir: &Path) {
     write_transfers(&dir.join("transfers/part-3-gamma.parquet"), &rows);
 }
 
+/// The issuers' logs (ethereum-etl CSV with BigQuery's `block_timestamp` in seconds,
+/// topics comma-joined): Tether freezes user2 after their last payment (balance 20 in −
+/// 10 out = 10) and destroys those 10 a day later; Circle blacklists user1, who holds no
+/// USDC (no token decimals either: raw balance only). Amounts are raw: 10 USDT = 10^7. Not issuer events: a look-alike
+/// contract's `AddedBlackList`, a Tether log whose data is too short for an address
+/// (rejects_summary kind 'events') and one with a topic that is not 32 bytes (kind 'input').
+fn issuer_logs(dir: &Path) -> chainstat_io::TableSpec {
+    let word = |a: &str| format!("{:0>64}", a.trim_start_matches("0x"));
+    let (user1, user2) = (
+        "0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa0001",
+        "0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa0002",
+    );
+    let usdt = "0xdac17f958d2ee523a2206206994597c13d831ec7";
+    let usdc = "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48";
+    let added = "0x42e160154868087d6bfdc0ca23d96a1c1cfa32f1b72ba9ba27b69b98a0d819dc";
+    let destroyed = "0x61e6e66b0d6339b2980aecc6ccc0039736791f0ccde9ed512e789a7fbdd698c6";
+    let blacklisted = "0xffa4e6181777692565cf28528fc88fd1516ea86b56da075235fa575af6a4b855";
+    // 2025-03-02 10:00 and 2025-03-03 10:00 UTC, in the blocks `write_transfers` gives.
+    let (t1, b1, t2, b2) = (1_740_909_600, 21_075_800, 1_740_996_000, 21_083_000);
+    let tx = |n: u32| format!("0x{n:064x}");
+    let rows = [
+        format!(
+            "0,{},0,{},{b1},{usdt},0x{},{added},{t1}",
+            tx(0xf1),
+            tx(b1),
+            word(user2)
+        ),
+        format!(
+            "0,{},0,{},{b2},{usdt},0x{}{:064x},{destroyed},{t2}",
+            tx(0xf2),
+            tx(b2),
+            word(user2),
+            10_000_000
+        ),
+        format!(
+            "1,{},1,{},{b2},0x5555555555555555555555555555555555555555,0x{},{added},{t2}",
+            tx(0xf3),
+            tx(b2),
+            word(user1)
+        ),
+        format!(
+            "2,{},2,{},{b2},{usdt},0x1234,{added},{t2}",
+            tx(0xf4),
+            tx(b2)
+        ),
+        format!(
+            "3,{},3,{},{b2},{usdt},0x,\"{added},0xzz\",{t2}",
+            tx(0xf5),
+            tx(b2)
+        ),
+        format!(
+            "4,{},4,{},{b2},{usdc},0x,\"{blacklisted},0x{}\",{t2}",
+            tx(0xf6),
+            tx(b2),
+            word(user1)
+        ),
+    ];
+    let path = dir.join("logs/logs.csv");
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(
+        &path,
+        format!(
+            "log_index,transaction_hash,transaction_index,block_hash,block_number,address,data,topics,block_timestamp\n{}\n",
+            rows.join("\n")
+        ),
+    )
+    .expect("logs");
+    chainstat_io::TableSpec {
+        name: "eth_logs".into(),
+        url: path.display().to_string(),
+        format: None,
+        chain: Some("ethereum".into()),
+        file_type: None,
+    }
+}
+
 fn golden_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
 }
@@ -66,8 +143,9 @@ async fn table_text(ctx: &SessionContext, name: &str) -> String {
 async fn every_published_query_matches_its_golden_file() {
     let dir = tempfile::tempdir().expect("tmp");
     let out = dir.path().join("out");
-    let config = hand_built(dir.path());
+    let mut config = hand_built(dir.path());
     unlabelled_exchange(dir.path());
+    config.tables.push(issuer_logs(dir.path()));
     chainstat_job::run(
         config,
         &RunOptions {
@@ -85,7 +163,10 @@ async fn every_published_query_matches_its_golden_file() {
     let bless = std::env::var("CHAINSTAT_BLESS").is_ok_and(|v| v == "1");
     let mut failures = Vec::new();
     for name in manifest.tables.keys() {
-        let got = table_text(&ctx, name).await;
+        // Reject examples name the input file, which sits in this test's temp folder.
+        let got = table_text(&ctx, name)
+            .await
+            .replace(&dir.path().display().to_string(), "<tmp>");
         let path = golden_dir().join(format!("{name}.txt"));
         if bless {
             std::fs::create_dir_all(golden_dir()).expect("golden dir");

@@ -167,7 +167,7 @@ pub(crate) async fn run_job(
 }
 
 /// Rows of a published table as sorted text, read through the pointer.
-async fn published(out: &Path, sql: &str) -> Vec<String> {
+pub(crate) async fn published(out: &Path, sql: &str) -> Vec<String> {
     let ctx = SessionContext::new();
     publish::register_published(&ctx, &out.display().to_string())
         .await
@@ -781,7 +781,7 @@ async fn estimates_match_the_generated_ground_truth() {
 }
 
 /// A small CSV reader for ground-truth files (no quoting in them).
-fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+pub(crate) fn csv_rows(path: &Path) -> Vec<Vec<String>> {
     std::fs::read_to_string(path)
         .expect("csv")
         .lines()

@@ -13,6 +13,7 @@ mod accuracy;
 mod ballista;
 mod cli;
 mod cluster;
+mod freezes;
 mod golden;
 mod http;
 mod interop;

@@ -8,6 +8,7 @@
 
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
+pub mod abi;
 pub mod base58check;
 pub mod bitcoin;
 pub mod evm;

@@ -1,5 +1,5 @@
 //! The canonical views every session gets: `transfers`, `utxo_inputs`, `utxo_outputs`,
-//! `blocks`, `tokens` and `rejects`, built as SQL over the registered raw tables.
+//! `blocks`, `tokens`, `logs` and `rejects`, built as SQL over the registered raw tables.
 //!
 //! Each raw table contributes its format's *checked* select (canonical columns and a
 //! reject reason). Good rows are deduplicated on their natural key — overlapping
@@ -68,6 +68,20 @@ pub fn columns(kind: TableKind) -> &'static [(&'static str, &'static str)] {
             ("decimals", "BIGINT"),
             ("source_table", "VARCHAR"),
         ],
+        TableKind::Logs => &[
+            ("chain", "VARCHAR"),
+            ("contract", "VARCHAR"),
+            ("topic0", "VARCHAR"),
+            ("topic1", "VARCHAR"),
+            ("topic2", "VARCHAR"),
+            ("topic3", "VARCHAR"),
+            ("data", "VARCHAR"),
+            ("tx_hash", "VARCHAR"),
+            ("log_index", "BIGINT"),
+            ("block_number", "BIGINT"),
+            ("block_time", "TIMESTAMP"),
+            ("source_table", "VARCHAR"),
+        ],
         TableKind::Raw => &[],
     }
 }
@@ -80,6 +94,7 @@ pub fn key(kind: TableKind) -> &'static [&'static str] {
         TableKind::UtxoOutputs => &["chain", "tx_hash", "output_index"],
         TableKind::Blocks => &["chain", "number"],
         TableKind::Tokens => &["chain", "asset"],
+        TableKind::Logs => &["chain", "tx_hash", "log_index"],
         TableKind::Raw => &[],
     }
 }
@@ -402,6 +417,7 @@ const DEDUP_KINDS: &[TableKind] = &[
     TableKind::Transfers,
     TableKind::UtxoInputs,
     TableKind::UtxoOutputs,
+    TableKind::Logs,
 ];
 
 /// Names of the views [`create_views`] defines.
@@ -411,6 +427,7 @@ pub const VIEWS: &[&str] = &[
     "transfers",
     "utxo_inputs",
     "utxo_outputs",
+    "logs",
     "rejects",
 ];
 

@@ -41,6 +41,13 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
         details: "",
     },
     FunctionDoc {
+        name: "event_topic",
+        signature: "event_topic(signature)",
+        returns: "VARCHAR",
+        summary: "an event's topic0: keccak-256 of its canonical signature, `0x` + 64 hex; NULL if not a signature",
+        details: "spaces ignored, `uint`/`int` spelled out; a parameter name (`address _user`) is refused rather than hashed into another event's topic",
+    },
+    FunctionDoc {
         name: "evm_address",
         signature: "evm_address(x)",
         returns: "VARCHAR",
@@ -62,6 +69,13 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
         details: "",
     },
     FunctionDoc {
+        name: "hex_norm",
+        signature: "hex_norm(x)",
+        returns: "VARCHAR",
+        summary: "`0x` + lowercase hex of bytes of any length, from hex text or binary; NULL if not hex",
+        details: "how the `logs` view writes topics and data",
+    },
+    FunctionDoc {
         name: "is_valid_address",
         signature: "is_valid_address(chain, address)",
         returns: "BOOLEAN",
@@ -74,6 +88,13 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
         returns: "BIGINT",
         summary: "the row key, scheme `xxh64-v1`: the same in every process, build and CPU",
         details: "XXH64 (seed 0) over a defined encoding of each value (NULL `0x00`; string `0x01` + u64 LE length + bytes; binary `0x02` + length + bytes; integer of any width `0x03` + i128 LE; boolean `0x04` + 0/1); golden values in `tests/slt/functions/key_hash.slt`, spec in `crates/chain/src/key.rs`. Used to find repeated keys cheaply and to split rows into passes: equal keys suggest, not prove, equal values. A type without an encoding (e.g. DOUBLE) is a planning error",
+    },
+    FunctionDoc {
+        name: "log_word",
+        signature: "log_word(data, n)",
+        returns: "VARCHAR",
+        summary: "the n-th (0-based) 32-byte word of a log's data, `0x` + 64 hex; NULL if `data` has fewer whole words",
+        details: "feed it to `word_address` or `uint256`",
     },
     FunctionDoc {
         name: "token_amount",
@@ -116,6 +137,13 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
         returns: "VARCHAR",
         summary: "minimal `0x` hex of an amount",
         details: "",
+    },
+    FunctionDoc {
+        name: "word_address",
+        signature: "word_address(chain, word)",
+        returns: "VARCHAR",
+        summary: "the address in a 32-byte log word (an indexed topic or a data word) in `chain`'s canonical form; NULL if the word is not a padded address",
+        details: "EVM `0x…` lowercase, TRON base58check `T…`; the word's first 12 bytes must be zero",
     },
 ];
 

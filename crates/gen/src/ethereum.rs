@@ -15,6 +15,8 @@
 //! (sweeps of deposits and invoices) and daily routines (hot/cold rebalancing, payhub's
 //! cash-out) wait in a time-ordered queue, so rows still come out in block order.
 
+mod issuer;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -22,6 +24,7 @@ use crate::calendar::{split_budget, Calendar, DAY_MS, ETH_CLOCK};
 use crate::error::GenError;
 use crate::eth_rows::{EthBatch, EthRow};
 use crate::ids::{self, domain};
+use crate::log_rows::{LogBatch, LogRow};
 use crate::model::{Chain, EntityId, Owner, Role, UserId};
 use crate::overlap::Overlap;
 use crate::parquet_out::MonthlyParquet;
@@ -34,6 +37,8 @@ use crate::world::{User, World};
 
 /// Folder of the transfer files.
 const TRANSFERS_DIR: &str = "ethereum/token_transfers";
+/// Folder of the event-log files (the issuers' freeze events and look-alikes).
+const LOGS_DIR: &str = "ethereum/logs";
 /// Initial mints happen in the first hours of day 0, before anything else, so every
 /// later sender can be funded and rows stay in time order.
 const MINT_WINDOW_MS: i64 = 6 * 3_600_000;
@@ -97,6 +102,7 @@ enum Scheduled {
     },
     Rebalance(EntityId),
     Cashout,
+    Enforce(issuer::Enforcement),
 }
 
 /// One end of a transfer.
@@ -143,6 +149,8 @@ pub fn simulate(
         prices,
         cal,
         rng: Rng::new(plan.seed, stream::ETHEREUM),
+        issuer_rng: Rng::new(plan.seed, stream::ISSUER),
+        issuers: issuer::Issuers::new(out)?,
         balances: Vec::new(),
         spam_left: 0,
         pending: BTreeMap::new(),
@@ -151,6 +159,7 @@ pub fn simulate(
             cal,
             truth,
             main: MonthlyParquet::new(out, TRANSFERS_DIR, ""),
+            logs: MonthlyParquet::new(out, LOGS_DIR, ""),
             overlap: Overlap::new(out, TRANSFERS_DIR, plan.seed),
             spam_token,
             tx_salt: ids::salt(plan.seed, domain::ETH_TX),
@@ -162,6 +171,7 @@ pub fn simulate(
         },
     };
     sim.mint()?;
+    sim.schedule_enforcement();
     // A day that falls short (or overshoots) passes the difference on to the next, so
     // the total lands on target even though single days cannot.
     let mut carry: i64 = 0;
@@ -171,7 +181,11 @@ pub fn simulate(
         carry = target as i64 - produced as i64;
     }
     sim.run_due(i64::MAX)?;
-    sim.sink.finish()
+    sim.finish_enforcement()?;
+    let truth = sim.issuers.finish()?;
+    let mut outcome = sim.sink.finish()?;
+    outcome.files.push(truth);
+    Ok(outcome)
 }
 
 /// Writes rows: assigns blocks, log indices and hashes, feeds the clean file, the
@@ -180,6 +194,7 @@ struct EthSink<'a> {
     cal: &'a Calendar,
     truth: &'a mut Truth,
     main: MonthlyParquet<EthBatch>,
+    logs: MonthlyParquet<LogBatch>,
     overlap: Overlap,
     spam_token: String,
     tx_salt: u64,
@@ -262,12 +277,36 @@ impl EthSink<'_> {
         Ok(())
     }
 
+    /// Writes one event log of `tx` (not a transfer: no ground-truth flow).
+    fn emit_log(
+        &mut self,
+        tx: &EthTx,
+        contract: &str,
+        topics: Vec<String>,
+        data: String,
+    ) -> Result<(), GenError> {
+        let row = LogRow {
+            log_index: self.next_log,
+            transaction_hash: tx.hash.clone(),
+            address: contract.to_string(),
+            data,
+            topics,
+            block_timestamp_us: tx.ts_us,
+            block_number: tx.block,
+            block_hash: self.block_hash.clone(),
+        };
+        self.next_log += 1;
+        self.logs.push(self.cal.month(tx.day), &row)
+    }
+
     fn rows(&self) -> u64 {
         self.main.rows()
     }
 
     fn finish(self) -> Result<EthOutcome, GenError> {
         let (mut files, rows) = self.main.finish()?;
+        let (logs, _) = self.logs.finish()?;
+        files.extend(logs);
         let (more, duplicates, malformed) = self.overlap.finish()?;
         files.extend(more);
         Ok(EthOutcome {
@@ -285,6 +324,9 @@ struct EthSim<'a> {
     prices: &'a Prices,
     cal: &'a Calendar,
     rng: Rng,
+    /// The issuers' own choices, apart from the economy's (see `issuer`).
+    issuer_rng: Rng,
+    issuers: issuer::Issuers,
     /// Balance per persistent address, per priced token (see [`Asset::slot`]).
     balances: Vec<[u128; 3]>,
     /// What the spammer has left to airdrop.
@@ -436,6 +478,7 @@ impl EthSim<'_> {
             }
             Scheduled::Rebalance(x) => self.rebalance(t, x)?,
             Scheduled::Cashout => self.cashout(t)?,
+            Scheduled::Enforce(e) => self.enforce(t, e)?,
         }
         Ok(())
     }
@@ -908,6 +951,10 @@ impl EthSim<'_> {
         to: u32,
         amount: u128,
     ) -> Result<bool, GenError> {
+        // A USDC-blacklisted address cannot receive either.
+        if asset == Asset::Usdc && self.issuers.is_frozen(to, asset) {
+            return Ok(false);
+        }
         if amount == 0 || !self.debit(from, asset, amount) {
             return Ok(false);
         }
@@ -948,6 +995,10 @@ impl EthSim<'_> {
         let Some(s) = asset.slot() else {
             return false;
         };
+        // A frozen address cannot send the token.
+        if self.issuers.is_frozen(id, asset) {
+            return false;
+        }
         match self.balances.get_mut(id as usize) {
             Some(b) if b[s] >= amount => {
                 b[s] -= amount;

@@ -35,9 +35,14 @@ chain = "ethereum"
 
 [[labels]]
 url = "labels.csv"
-"#,
+{logs}"#,
         seed = plan.seed,
         transfers = plan.transfers,
+        logs = if out.join("ethereum/logs").is_dir() {
+            "\n# The stablecoin issuers' freeze and seizure events (and look-alikes).\n[[table]]\nname = \"eth_logs\"\nurl = \"ethereum/logs/\"\n"
+        } else {
+            ""
+        },
     );
     write_text(out, "chainstat.toml", &text)
 }

@@ -38,6 +38,7 @@ mod ethereum;
 mod ids;
 mod job;
 mod labels;
+mod log_rows;
 mod math;
 mod model;
 mod names;

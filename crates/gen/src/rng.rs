@@ -24,6 +24,8 @@ pub mod stream {
     pub const BITCOIN: u64 = 5;
     /// The messy re-export (duplicates, malformed rows).
     pub const MESSY: u64 = 6;
+    /// Stablecoin issuers' freezes and seizures.
+    pub const ISSUER: u64 = 7;
 }
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;

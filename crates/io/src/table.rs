@@ -464,8 +464,14 @@ fn check_formats(
 async fn infer_chain(ctx: &SessionContext, spec: &TableSpec, format: Format) -> Result<String> {
     let sql = match format {
         Format::BitcoinInputs | Format::BitcoinOutputs => return Ok("bitcoin".into()),
-        Format::CryoErc20 => format!(
+        Format::CryoErc20 | Format::CryoLogs => format!(
             "SELECT CAST(chain_id AS VARCHAR) AS v FROM {} WHERE chain_id IS NOT NULL LIMIT 1",
+            crate::format::ident(&spec.name)
+        ),
+        // A base58 or `41…` contract is TRON; `0x…` is taken for Ethereum, so a TRON
+        // export in 0x hex (Google's BigQuery TRON dataset) needs `chain = "tron"`.
+        Format::Logs => format!(
+            "SELECT CAST(address AS VARCHAR) AS v FROM {} WHERE address IS NOT NULL LIMIT 1",
             crate::format::ident(&spec.name)
         ),
         Format::TokenTransfers => format!(
@@ -486,7 +492,7 @@ async fn infer_chain(ctx: &SessionContext, spec: &TableSpec, format: Format) -> 
     else {
         return Ok("ethereum".into());
     };
-    if format == Format::CryoErc20 && !has_chain_id {
+    if matches!(format, Format::CryoErc20 | Format::CryoLogs) && !has_chain_id {
         return Ok("ethereum".into());
     }
     let batches = ctx.sql(&sql).await?.collect().await?;
@@ -499,7 +505,7 @@ async fn infer_chain(ctx: &SessionContext, spec: &TableSpec, format: Format) -> 
             })
     });
     Ok(match (format, v.as_deref()) {
-        (Format::CryoErc20, Some(id)) => chain_for_id(id).to_string(),
+        (Format::CryoErc20 | Format::CryoLogs, Some(id)) => chain_for_id(id).to_string(),
         (_, Some(a)) if a.starts_with('T') => "tron".into(),
         (_, Some(a)) if a.starts_with("41") && a.len() == 42 => "tron".into(),
         _ => "ethereum".into(),

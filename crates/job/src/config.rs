@@ -49,6 +49,9 @@ pub struct ChainstatConfig {
     /// The nightly job (`chainstat run`): registry, prices, thresholds, output.
     #[serde(default)]
     pub job: JobParams,
+    /// Stablecoin issuers' freeze / unfreeze / destroy events, decoded from `logs`.
+    #[serde(default)]
+    pub freezes: crate::freezes::FreezeConfig,
 }
 
 /// `[job]`: what `chainstat run` needs besides the input tables and labels.
@@ -192,6 +195,9 @@ impl ChainstatConfig {
             .validate()
             .map_err(|e| JobError::Config(format!("{}: {e}", path.display())))?;
         cfg.cluster
+            .validate()
+            .map_err(|e| JobError::Config(format!("{}: {e}", path.display())))?;
+        cfg.freezes
             .validate()
             .map_err(|e| JobError::Config(format!("{}: {e}", path.display())))?;
         chainstat_engine::session::check_options(&cfg.engine.options)

@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod error;
+pub mod freezes;
 pub mod gate;
 pub mod inputs;
 pub mod lease;

@@ -87,6 +87,26 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../queries/60_exchange_candidates.sql"),
     ),
     (
+        "62_freeze_decoded.sql",
+        include_str!("../../../queries/62_freeze_decoded.sql"),
+    ),
+    (
+        "63_freeze_events.sql",
+        include_str!("../../../queries/63_freeze_events.sql"),
+    ),
+    (
+        "64_frozen_transfers.sql",
+        include_str!("../../../queries/64_frozen_transfers.sql"),
+    ),
+    (
+        "65_frozen_addresses.sql",
+        include_str!("../../../queries/65_frozen_addresses.sql"),
+    ),
+    (
+        "66_freeze_summary.sql",
+        include_str!("../../../queries/66_freeze_summary.sql"),
+    ),
+    (
         "70_enforcement_summary.sql",
         include_str!("../../../queries/70_enforcement_summary.sql"),
     ),

@@ -179,6 +179,7 @@ impl Job<'_> {
             inputs.iter().map(|s| s.objects.len()).sum::<usize>()
         ));
         let input_rows = self.stage_inputs().await?;
+        crate::freezes::register(self.ctx(), &self.config.freezes).await?;
         self.define_prices().await?;
         let clustered = self.cluster().await?;
         let previous = if self.opts.incremental {

@@ -7,6 +7,7 @@ pub mod bitcoin_inputs;
 pub mod bitcoin_outputs;
 pub mod blocks;
 pub mod cryo_erc20;
+pub mod logs;
 pub mod token_transfers;
 pub mod tokens;
 
@@ -27,6 +28,8 @@ pub enum TableKind {
     Blocks,
     /// Token metadata (decimals), joined to `transfers` for token units.
     Tokens,
+    /// Event logs (contract, topics, data) → `logs`.
+    Logs,
     /// Any other table (chainstat's own outputs, analysts' files): queried as is.
     Raw,
 }
@@ -40,6 +43,7 @@ impl TableKind {
             TableKind::UtxoOutputs => "utxo_outputs",
             TableKind::Blocks => "blocks",
             TableKind::Tokens => "tokens",
+            TableKind::Logs => "logs",
             TableKind::Raw => "(none)",
         }
     }
@@ -60,6 +64,9 @@ pub enum TypeClass {
     TextOrBinary,
     /// A list of strings (BigQuery's `addresses`).
     TextList,
+    /// A list of strings or one comma-joined string (ethereum-etl's `topics`: a list in
+    /// BigQuery and JSON, joined in CSV).
+    TextOrTextList,
 }
 
 impl TypeClass {
@@ -84,6 +91,7 @@ impl TypeClass {
             }
             TypeClass::Time => t.is_integer() || matches!(t, DataType::Timestamp(_, _)) || text,
             TypeClass::TextOrBinary => text || binary,
+            TypeClass::TextOrTextList => text || TypeClass::TextList.accepts(t),
             TypeClass::TextList => match t {
                 DataType::List(f) | DataType::LargeList(f) | DataType::ListView(f) => {
                     matches!(
@@ -107,6 +115,7 @@ impl TypeClass {
             TypeClass::Time => "a TIMESTAMP or integer unix seconds",
             TypeClass::TextOrBinary => "a string or binary",
             TypeClass::TextList => "a LIST of strings",
+            TypeClass::TextOrTextList => "a LIST of strings or one comma-separated string",
         }
     }
 }
@@ -153,6 +162,10 @@ pub enum Format {
     Blocks,
     /// ethereum-etl `tokens` (address, decimals).
     Tokens,
+    /// ethereum-etl / BigQuery / tronetl `logs` (address, topics, data).
+    Logs,
+    /// cryo `logs` (address, topic0 … topic3, data as bytes).
+    CryoLogs,
     /// Queried as is (`format = "raw"`): never detected, never fed to the views.
     Raw,
 }
@@ -161,6 +174,8 @@ pub enum Format {
 pub const ALL: &[Format] = &[
     Format::CryoErc20,
     Format::TokenTransfers,
+    Format::CryoLogs,
+    Format::Logs,
     Format::BitcoinInputs,
     Format::BitcoinOutputs,
     Format::Blocks,
@@ -177,6 +192,8 @@ impl Format {
             Format::BitcoinOutputs => bitcoin_outputs::NAME,
             Format::Blocks => blocks::NAME,
             Format::Tokens => tokens::NAME,
+            Format::Logs => logs::NAME,
+            Format::CryoLogs => logs::CRYO_NAME,
             Format::Raw => "raw",
         }
     }
@@ -190,6 +207,8 @@ impl Format {
             Format::BitcoinOutputs => bitcoin_outputs::ALIASES,
             Format::Blocks => blocks::ALIASES,
             Format::Tokens => tokens::ALIASES,
+            Format::Logs => logs::ALIASES,
+            Format::CryoLogs => logs::CRYO_ALIASES,
             Format::Raw => &["plain", "as-is"],
         }
     }
@@ -203,6 +222,8 @@ impl Format {
             Format::BitcoinOutputs => bitcoin_outputs::COLUMNS,
             Format::Blocks => blocks::COLUMNS,
             Format::Tokens => tokens::COLUMNS,
+            Format::Logs => logs::COLUMNS,
+            Format::CryoLogs => logs::CRYO_COLUMNS,
             Format::Raw => &[],
         }
     }
@@ -215,6 +236,7 @@ impl Format {
             Format::BitcoinOutputs => TableKind::UtxoOutputs,
             Format::Blocks => TableKind::Blocks,
             Format::Tokens => TableKind::Tokens,
+            Format::Logs | Format::CryoLogs => TableKind::Logs,
             Format::Raw => TableKind::Raw,
         }
     }
@@ -229,6 +251,8 @@ impl Format {
             Format::BitcoinOutputs => bitcoin_outputs::checked_sql(src),
             Format::Blocks => blocks::checked_sql(src),
             Format::Tokens => tokens::checked_sql(src),
+            Format::Logs => logs::checked_sql(src),
+            Format::CryoLogs => logs::cryo_checked_sql(src),
             // Never called: raw tables feed no view.
             Format::Raw => format!("SELECT * FROM {} WHERE false", ident(src.table)),
         }
