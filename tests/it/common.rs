@@ -134,3 +134,14 @@ pub fn text(v: &serde_json::Value) -> String {
         other => other.to_string(),
     }
 }
+
+/// Writes `batch` as one Parquet file at `path` (folders created).
+pub fn write_parquet(path: &Path, batch: &arrow::record_batch::RecordBatch) {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).expect("mkdir");
+    }
+    let f = std::fs::File::create(path).expect("create");
+    let mut w = parquet::arrow::ArrowWriter::try_new(f, batch.schema(), None).expect("writer");
+    w.write(batch).expect("write");
+    w.close().expect("close");
+}

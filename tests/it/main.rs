@@ -18,6 +18,7 @@ mod golden;
 mod http;
 mod interop;
 mod job;
+mod logs;
 mod malformed;
 mod readers;
 mod s3;

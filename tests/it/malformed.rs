@@ -100,13 +100,6 @@ async fn missing_object_and_empty_folder_are_clear() {
     assert!(e.contains("table 'm': no data files found"), "{e}");
 }
 
-fn write_parquet(path: &std::path::Path, batch: &RecordBatch) {
-    let f = std::fs::File::create(path).unwrap();
-    let mut w = parquet::arrow::ArrowWriter::try_new(f, batch.schema(), None).unwrap();
-    w.write(batch).unwrap();
-    w.close().unwrap();
-}
-
 fn transfers_batch(value: Arc<dyn arrow::array::Array>, value_type: DataType) -> RecordBatch {
     let s = |v: &str| Arc::new(StringArray::from(vec![v])) as Arc<dyn arrow::array::Array>;
     let schema = Arc::new(Schema::new(vec![

@@ -436,6 +436,7 @@ fn check_formats(
     for (file, schema) in schemas {
         let f = match forced {
             Some(f) => {
+                f.check_columns(schema, file)?;
                 f.check_types(schema, file)?;
                 f
             }
@@ -610,15 +611,17 @@ pub async fn register_batches(
     Ok(())
 }
 
-/// Reads NDJSON files exactly: every scalar field as text (numbers keep all digits),
-/// plus `_file` and `_row` (0-based line within the file).
+/// Reads NDJSON files exactly: every scalar field as text (numbers keep all digits), every
+/// array as a list of text (ethereum-etl's `topics`), plus `_file` and `_row` (0-based
+/// line within the file).
 async fn load_ndjson(
     spec: &TableSpec,
     url: &ListingTableUrl,
     store: &Arc<dyn ObjectStore>,
     files: &[ObjectMeta],
 ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-    let mut columns: BTreeMap<String, ()> = BTreeMap::new();
+    // Column name → whether any file has it as an array.
+    let mut columns: BTreeMap<String, bool> = BTreeMap::new();
     let mut contents = Vec::with_capacity(files.len());
     for f in files {
         let name = file_name(url, f);
@@ -637,14 +640,25 @@ async fn load_ndjson(
                 },
             )?;
         for field in schema.fields() {
-            columns.insert(field.name().clone(), ());
+            let list = matches!(
+                field.data_type(),
+                DataType::List(_) | DataType::LargeList(_)
+            );
+            *columns.entry(field.name().clone()).or_default() |= list;
         }
         contents.push((name, bytes));
     }
     let text_schema = Arc::new(Schema::new(
         columns
-            .keys()
-            .map(|c| Field::new(c, DataType::Utf8, true))
+            .iter()
+            .map(|(c, list)| match list {
+                true => Field::new(
+                    c,
+                    DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+                    true,
+                ),
+                false => Field::new(c, DataType::Utf8, true),
+            })
             .collect::<Vec<_>>(),
     ));
     let mut out_fields: Vec<Field> = text_schema

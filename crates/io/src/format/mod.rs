@@ -290,6 +290,34 @@ impl Format {
     }
 
     /// Checks column types, naming the first bad column.
+    /// With the format given in the config: every column detection would require must be
+    /// there (else the SQL would fail with a bare "no field named").
+    pub fn check_columns(self, schema: &Schema, file: &str) -> Result<(), IoError> {
+        let missing: Vec<&str> = self
+            .columns()
+            .iter()
+            .filter(|c| c.required && schema.field_with_name(c.name).is_err())
+            .map(|c| c.name)
+            .collect();
+        if missing.is_empty() || self == Format::Raw {
+            return Ok(());
+        }
+        Err(IoError::UnknownSchema {
+            file: file.to_string(),
+            found: schema
+                .fields()
+                .iter()
+                .map(|f| format!("{} {}", f.name(), f.data_type()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            expected: format!(
+                "  format {} needs column(s) {} as well",
+                self.name(),
+                missing.join(", ")
+            ),
+        })
+    }
+
     pub fn check_types(self, schema: &Schema, file: &str) -> Result<(), IoError> {
         for c in self.columns() {
             if let Ok(f) = schema.field_with_name(c.name) {
