@@ -1,6 +1,7 @@
 -- view: prices
 -- Daily USD prices: one price per (chain, asset, UTC day). `asset` is the token contract
--- (normalised like `transfers.asset`) or a native coin symbol such as BTC. Duplicate
+-- (normalised per chain like `transfers.asset`) or a native coin symbol such as BTC; an
+-- address that fails its chain's check (a lower-cased TRON address) is rejected. Duplicate
 -- rows for one day are averaged and counted in `rejects_summary`; unreadable rows (bad
 -- date, unknown chain, a price that is not a positive number below 10^12) are counted
 -- there too. A day without a price stays unpriced: turnover in USD is then NULL (or
@@ -14,6 +15,9 @@ FROM (
         CASE WHEN lower(trim(chain)) IN (${known_chains}) THEN
             CASE WHEN is_valid_address(lower(trim(chain)), trim(asset))
                  THEN addr_norm(lower(trim(chain)), trim(asset))
+                 -- an address with a broken checksum (say, lower-cased base58) is a
+                 -- reject, not a symbol that silently prices nothing
+                 WHEN ${price_asset_is_bad_address} THEN NULL
                  ELSE upper(trim(asset)) END
         END AS asset,
         NULLIF(trim(symbol), '') AS symbol,

@@ -17,11 +17,15 @@ SELECT 'prices', COALESCE(date, '') || ' ' || COALESCE(chain, '') || ' ' || COAL
        CASE WHEN TRY_CAST(trim(date) AS DATE) IS NULL THEN 'date is not YYYY-MM-DD'
             WHEN NULLIF(trim(chain), '') IS NULL OR NULLIF(trim(asset), '') IS NULL THEN 'chain or asset is empty'
             WHEN lower(trim(chain)) NOT IN (${known_chains}) THEN 'unknown chain ''' || trim(chain) || ''''
+            WHEN ${price_asset_is_bad_address} THEN
+                'asset looks like an address but is not a valid ' || lower(trim(chain)) ||
+                ' address (TRON base58 and mixed-case EVM checksums are case-sensitive)'
             ELSE 'price_usd is not a positive number below 10^12' END
 FROM prices_raw
 WHERE TRY_CAST(trim(date) AS DATE) IS NULL
    OR NULLIF(trim(chain), '') IS NULL OR NULLIF(trim(asset), '') IS NULL
    OR lower(trim(chain)) NOT IN (${known_chains})
+   OR ${price_asset_is_bad_address}
    OR NOT (COALESCE(TRY_CAST(trim(price_usd) AS DOUBLE), 0) > 0
            AND COALESCE(TRY_CAST(trim(price_usd) AS DOUBLE), 0) < 1e12)
 UNION ALL

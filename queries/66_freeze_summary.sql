@@ -2,7 +2,8 @@
 -- partition: none
 -- Freezes and seizures per year, chain, asset, and the frozen party's jurisdiction and
 -- category ('(unattributed)' / 'unattributed' when chainstat could not attribute the
--- address; a party registered in two jurisdictions counts in both):
+-- address; a party registered in two jurisdictions counts in both; exchange says whether
+-- the category is an exchange one):
 --   addresses_frozen / frozen_amount / frozen_usd, freeze periods that began in the year,
 --     with the balance at freeze (frozen_unknown: periods whose balance the inputs cannot
 --     give, see frozen_addresses.balance_note);
@@ -17,6 +18,7 @@
 WITH party AS (
     SELECT DISTINCT f.chain, f.address,
            COALESCE(f.category, 'unattributed') AS category,
+           COALESCE(lower(f.category) IN (${exchange_categories}), false) AS exchange,
            COALESCE(e.jurisdiction,
                     CASE WHEN f.entity IS NULL THEN '(unattributed)' ELSE '(not in registry)' END)
                AS jurisdiction
@@ -84,22 +86,26 @@ last_price AS (
 year_price AS (
     SELECT DISTINCT chain, asset, year, price_usd FROM last_price
 ),
+-- Every branch casts to the same types: DataFusion 55 types a UNION by its first branch
+-- while a wider branch's batches keep their own type.
 rows AS (
     SELECT CAST(date_part('year', frozen_at) AS INT) AS year, chain, asset, symbol, address,
-           'frozen' AS what, balance_at_freeze AS amount, balance_at_freeze_usd AS usd,
+           'frozen' AS what, CAST(balance_at_freeze AS DECIMAL(76, 18)) AS amount,
+           CAST(balance_at_freeze_usd AS DECIMAL(38, 6)) AS usd,
            balance_at_freeze IS NULL AS unknown
     FROM frozen_addresses WHERE frozen_at IS NOT NULL
     UNION ALL
     SELECT CAST(date_part('year', unfrozen_at) AS INT), chain, asset, symbol, address,
-           'unfrozen', NULL, NULL, false
+           'unfrozen', CAST(NULL AS DECIMAL(76, 18)), CAST(NULL AS DECIMAL(38, 6)), false
     FROM frozen_addresses WHERE unfrozen_at IS NOT NULL
     UNION ALL
     SELECT CAST(date_part('year', block_time) AS INT), chain, asset, symbol, address,
-           'destroyed', amount, amount_usd, amount_usd IS NULL
+           'destroyed', CAST(amount AS DECIMAL(76, 18)), CAST(amount_usd AS DECIMAL(38, 6)),
+           amount_usd IS NULL
     FROM freeze_events WHERE event = 'destroy'
     UNION ALL
     SELECT h.year, h.chain, h.asset, k.symbol, h.address, 'held',
-           CASE WHEN h.raw >= 0 THEN token_amount(h.raw, k.decimals, 18) END,
+           CASE WHEN h.raw >= 0 THEN CAST(token_amount(h.raw, k.decimals, 18) AS DECIMAL(76, 18)) END,
            CASE WHEN h.raw >= 0 THEN TRY_CAST(CAST(token_amount(h.raw, k.decimals, 18) AS DOUBLE)
                                               * yp.price_usd AS DECIMAL(38, 6)) END,
            h.raw IS NULL OR h.raw < 0 OR k.decimals IS NULL
@@ -108,6 +114,7 @@ rows AS (
     LEFT JOIN year_price yp ON yp.chain = h.chain AND yp.asset = h.asset AND yp.year = h.year
 )
 SELECT r.year, r.chain, r.asset, min(r.symbol) AS symbol, p.jurisdiction, p.category,
+       bool_or(p.exchange) AS exchange,
        count(DISTINCT CASE WHEN r.what = 'frozen' THEN r.address END) AS addresses_frozen,
        -- a sum over no rows is 0; over rows without a value it stays NULL (unknown)
        COALESCE(sum(CASE WHEN r.what = 'frozen' THEN r.amount END),

@@ -16,7 +16,7 @@ WITH frozen AS (
     SELECT year, jurisdiction, sum(addresses_frozen) AS addresses_frozen,
            sum(frozen_usd) AS frozen_usd, sum(destroyed_usd) AS destroyed_usd
     FROM freeze_summary
-    WHERE category IN (${exchange_categories})
+    WHERE exchange
     GROUP BY year, jurisdiction
 ),
 e AS (

@@ -1285,3 +1285,102 @@ async fn a_cold_wallets_round_trips_make_it_the_exchanges() {
         cluster_of(&s, "bitcoin", &hot).await
     );
 }
+
+/// Undated exports (tronetl without a blocks table) fall back to the deposit window in
+/// the chain's blocks: a day is 28,800 TRON blocks but 7,200 Ethereum ones. The same
+/// sweep 10,000 blocks after the deposit (8.3 h on TRON, 33 h on Ethereum) makes a
+/// deposit address on TRON and none on Ethereum.
+#[tokio::test]
+async fn undated_deposit_windows_are_counted_in_each_chains_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let tron = |i: u8| {
+        let mut b = [0x41u8; 21];
+        b[1..].copy_from_slice(&[i; 20]);
+        chainstat_chain::tron::to_base58(&b)
+    };
+    let usdt_tron = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t";
+    // (tx, from, to, value, block): two customers pay D, which D sweeps to W.
+    let rows = |a: &dyn Fn(u8) -> String| {
+        vec![
+            (1u64, a(1), a(0xd1), 100_000_000u64, 1_000i64),
+            (2, a(0xd1), a(0xa1), 100_000_000, 11_000),
+            (3, a(2), a(0xd1), 50_000_000, 2_000),
+            (4, a(0xd1), a(0xa1), 50_000_000, 12_000),
+        ]
+    };
+    let csv = |token: &str, rows: &[(u64, String, String, u64, i64)]| {
+        let mut s = String::from(
+            "block_number,transaction_hash,log_index,token_address,from_address,to_address,value\n",
+        );
+        for r in rows {
+            s.push_str(&format!(
+                "{},{},0,{token},{},{},{}\n",
+                r.4,
+                tx(r.0),
+                r.1,
+                r.2,
+                r.3
+            ));
+        }
+        s
+    };
+    std::fs::create_dir_all(dir.path().join("tron")).unwrap();
+    std::fs::create_dir_all(dir.path().join("eth")).unwrap();
+    std::fs::write(
+        dir.path().join("tron/token_transfer.csv"),
+        csv(usdt_tron, &rows(&tron)),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("eth/token_transfer.csv"),
+        csv(USDT, &rows(&evm)),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("tokens.csv"),
+        format!(
+            "address,symbol,name,decimals\n{usdt_tron},USDT,Tether USD,6\n{USDT},USDT,Tether USD,6\n"
+        ),
+    )
+    .unwrap();
+    let labels = dir.path().join("labels.csv");
+    std::fs::write(
+        &labels,
+        format!(
+            "address,entity,category,source,confidence,chain\n{},binance,exchange,test,100,tron\n{},binance,exchange,test,100,ethereum\n",
+            tron(0xa1),
+            evm(0xa1)
+        ),
+    )
+    .unwrap();
+    let tables = vec![
+        format!("tr={}/tron/", dir.path().display()),
+        format!("et={}/eth/,chain=ethereum", dir.path().display()),
+        format!("k={}/tokens.csv,chain=tron", dir.path().display()),
+        format!("k2={}/tokens.csv,chain=ethereum", dir.path().display()),
+    ];
+    let s = clustered(dir.path(), &tables, Some(&labels), CcEngine::UnionFind).await;
+    assert_eq!(
+        scalar(
+            &s,
+            "SELECT count(*) FROM transfers WHERE block_time IS NULL"
+        )
+        .await,
+        "8"
+    );
+    assert_eq!(
+        cluster_of(&s, "tron", &tron(0xd1)).await,
+        cluster_of(&s, "tron", &tron(0xa1)).await,
+        "TRON: swept within a day of blocks"
+    );
+    assert_eq!(
+        cluster_of(&s, "tron", &tron(1)).await,
+        cluster_of(&s, "tron", &tron(2)).await,
+        "TRON: co-depositors"
+    );
+    assert_ne!(
+        cluster_of(&s, "ethereum", &evm(0xd1)).await,
+        cluster_of(&s, "ethereum", &evm(0xa1)).await,
+        "Ethereum: 10,000 blocks is more than a day"
+    );
+}

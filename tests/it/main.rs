@@ -23,3 +23,4 @@ mod malformed;
 mod readers;
 mod s3;
 mod slt;
+mod tron;

@@ -52,6 +52,36 @@ pub const CHAINS: &[(&str, ChainFamily)] = &[
     ("btc", ChainFamily::Bitcoin),
 ];
 
+/// Seconds between blocks of each chain in [`CHAINS`] (its target block time): what turns
+/// a time window into blocks for rows without a time. An EVM chain not listed here (`evm`)
+/// is taken at Ethereum's 12 s.
+pub const BLOCK_SECONDS: &[(&str, f64)] = &[
+    ("ethereum", 12.0),
+    ("eth", 12.0),
+    ("evm", 12.0),
+    ("bsc", 3.0),
+    ("polygon", 2.0),
+    ("arbitrum", 0.25),
+    ("optimism", 2.0),
+    ("base", 2.0),
+    ("avalanche", 2.0),
+    ("tron", 3.0),
+    ("trx", 3.0),
+    ("bitcoin", 600.0),
+    ("btc", 600.0),
+];
+
+/// The blocks that cover `seconds` on `chain` (rounded up, at least 1); unknown chains
+/// count at Ethereum's 12 s.
+pub fn window_blocks(chain: &str, seconds: i64) -> i64 {
+    let lower = chain.trim().to_ascii_lowercase();
+    let block = BLOCK_SECONDS
+        .iter()
+        .find(|(n, _)| *n == lower)
+        .map_or(12.0, |(_, s)| *s);
+    ((seconds.max(0) as f64 / block).ceil() as i64).max(1)
+}
+
 /// Error for a chain name that is not in [`CHAINS`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownChain(pub String);
@@ -149,5 +179,22 @@ pub fn normalize_bytes(family: ChainFamily, b: &[u8]) -> Result<String, AddressE
         // Bitcoin addresses are not a fixed byte string (they encode a script); raw bytes
         // are ambiguous, so binary input is not accepted.
         ChainFamily::Bitcoin => Err(AddressError::BadCharacters),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_day_is_7200_ethereum_blocks_and_28800_tron_blocks() {
+        assert_eq!(window_blocks("ethereum", 86_400), 7_200);
+        assert_eq!(window_blocks("TRON", 86_400), 28_800);
+        assert_eq!(window_blocks("arbitrum", 60), 240);
+        assert_eq!(window_blocks("nochain", 86_400), 7_200);
+        assert_eq!(window_blocks("tron", 0), 1);
+        for (name, _) in CHAINS {
+            assert!(BLOCK_SECONDS.iter().any(|(n, _)| n == name), "{name}");
+        }
     }
 }

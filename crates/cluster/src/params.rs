@@ -105,8 +105,11 @@ pub struct ClusterParams {
     pub deposit_reuse: bool,
     /// Deposit: forward must happen within this many seconds after the receipt.
     pub deposit_window_seconds: i64,
-    /// Deposit: when times are unknown, within this many blocks.
-    pub deposit_window_blocks: i64,
+    /// No longer read: rows without a time use `deposit_window_seconds` turned into each
+    /// chain's blocks (`chainstat_chain::window_blocks`); set, it is a config error that
+    /// says so, rather than a window silently ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deposit_window_blocks: Option<i64>,
     /// Deposit: forwarded amount within (1 ± tolerance) × received amount.
     pub deposit_amount_tolerance: f64,
     /// Deposit: a receipt counts only when worth at least this many USD on its day
@@ -181,7 +184,7 @@ impl Default for ClusterParams {
             change_round_sat: 100_000,
             deposit_reuse: true,
             deposit_window_seconds: 86_400,
-            deposit_window_blocks: 7_200,
+            deposit_window_blocks: None,
             deposit_amount_tolerance: 0.05,
             deposit_min_usd: 1.0,
             service_min_entities: 3,
@@ -217,6 +220,13 @@ impl ClusterParams {
                 Err(format!("[cluster] {name} must be between 0 and 1, got {v}"))
             }
         };
+        if let Some(b) = self.deposit_window_blocks {
+            return Err(format!(
+                "[cluster] deposit_window_blocks = {b} is no longer read: the deposit window is \
+                 deposit_window_seconds, turned into blocks per chain (Ethereum 12 s, TRON 3 s, …) \
+                 for rows without a time; remove the key"
+            ));
+        }
         share("deposit_amount_tolerance", self.deposit_amount_tolerance)?;
         share("treasury_min_share", self.treasury_min_share)?;
         share("supercluster_share", self.supercluster_share)?;

@@ -430,6 +430,17 @@ impl Job<'_> {
             true => reject_counts(self.ctx()).await?,
             false => Vec::new(),
         };
+        for r in rejects.iter().filter(|r| r.kind == "undated") {
+            // Not silence: an export without timestamps and without a blocks table of its
+            // chain (tronetl, ethereum-etl CSV) is in no period and no deposit window.
+            log::warn!(
+                "table {}: {} rows have no block time (no block_timestamp column and no blocks \
+                 table of their chain): they are in no per-period table and no deposit window; \
+                 add the chain's blocks export as a table",
+                r.source,
+                r.rows
+            );
+        }
         let cs = &clustered.summary;
         let clustering = [
             ("edges", cs.edges),
@@ -513,12 +524,22 @@ impl Job<'_> {
     ) -> Result<()> {
         let has_report = !manifest.reports.is_empty();
         let figures = gate::figures(self.ctx(), clustered.summary.nodes, has_report).await?;
-        let reasons = gate::check(
+        let mut reasons = gate::check(
             &figures,
             published.and_then(|(_, m)| m.figures.as_ref()),
             self.config.job.max_change_factor,
             !self.opts.no_report,
         );
+        if !reasons.is_empty() {
+            // Undated rows are the usual cause of an empty or shrunken run: say so.
+            for r in manifest.rejects.iter().filter(|r| r.kind == "undated") {
+                reasons.push(format!(
+                    "table {} has {} rows without a block time (no block_timestamp and no blocks \
+                     table of its chain), which no period counts",
+                    r.source, r.rows
+                ));
+            }
+        }
         if !reasons.is_empty() {
             if !self.opts.accept_change {
                 return Err(JobError::Refused {
@@ -791,16 +812,10 @@ fn placeholders(config: &ChainstatConfig) -> BTreeMap<String, String> {
     if cats.is_empty() {
         cats.push(quote("exchange"));
     }
-    let (bucket_o, previous_o) = chainstat_cluster::heuristics::deposit_reuse::bucket_sql(
-        "o",
-        c.deposit_window_seconds,
-        c.deposit_window_blocks,
-    );
-    let (bucket_i, _) = chainstat_cluster::heuristics::deposit_reuse::bucket_sql(
-        "i",
-        c.deposit_window_seconds,
-        c.deposit_window_blocks,
-    );
+    let (bucket_o, previous_o) =
+        chainstat_cluster::heuristics::deposit_reuse::bucket_sql("o", c.deposit_window_seconds);
+    let (bucket_i, _) =
+        chainstat_cluster::heuristics::deposit_reuse::bucket_sql("i", c.deposit_window_seconds);
     BTreeMap::from([
         ("bucket_o".to_string(), bucket_o),
         ("previous_bucket_o".to_string(), previous_o),
@@ -822,6 +837,25 @@ fn placeholders(config: &ChainstatConfig) -> BTreeMap<String, String> {
             j.candidate_min_depositors.max(1).to_string(),
         ),
         ("exchange_categories".to_string(), cats.join(", ")),
+        (
+            // A price row's asset that has an address's shape on its chain but fails the
+            // chain's check (checksum, case): rejected rather than read as a symbol.
+            "price_asset_is_bad_address".to_string(),
+            format!(
+                "CASE WHEN lower(trim(chain)) IN ({known}) THEN \
+                   NOT is_valid_address(lower(trim(chain)), trim(asset)) \
+                   AND (lower(trim(asset)) LIKE '0x%' \
+                        OR (lower(trim(chain)) IN ('tron', 'trx') \
+                            AND (length(trim(asset)) = 34 \
+                                 OR (length(trim(asset)) = 42 AND trim(asset) LIKE '41%')))) \
+                 ELSE false END",
+                known = chainstat_chain::CHAINS
+                    .iter()
+                    .map(|(name, _)| quote(name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
         (
             "known_chains".to_string(),
             chainstat_chain::CHAINS

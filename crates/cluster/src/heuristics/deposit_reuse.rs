@@ -3,8 +3,8 @@
 //!
 //! An address D is a deposit address of exchange X when D forwards to one of X's known
 //! wallets (a labelled address whose category is an exchange category) an amount that D
-//! received shortly before: same asset, within `deposit_window_seconds` (or
-//! `deposit_window_blocks` when both lack a time), and within (1 ± tolerance) of the
+//! received shortly before: same asset, within `deposit_window_seconds` (when both lack a
+//! time, that window in the chain's blocks: 7,200 on Ethereum, 28,800 on TRON), and within (1 ± tolerance) of the
 //! received amount (a sweep may carry dust that arrived beside the deposit). Then D belongs to X (edge D → the wallet), and the senders of the
 //! receipts D forwarded are one entity (a user's deposit address is theirs alone).
 //!
@@ -28,12 +28,31 @@
 use crate::params::ClusterParams;
 use chainstat_engine::passes::Pass;
 
+/// The window in blocks of the chain in `chain_expr` (SQL), `secs` turned into blocks at
+/// each chain's block time: a day is 7,200 blocks on Ethereum, 28,800 on TRON.
+pub fn window_blocks_sql(chain_expr: &str, secs: i64) -> String {
+    let mut s = format!("CASE lower({chain_expr})");
+    for (name, _) in chainstat_chain::BLOCK_SECONDS {
+        s.push_str(&format!(
+            " WHEN '{name}' THEN {}",
+            chainstat_chain::window_blocks(name, secs)
+        ));
+    }
+    s.push_str(&format!(
+        " ELSE {} END",
+        chainstat_chain::window_blocks("ethereum", secs)
+    ));
+    s
+}
+
 /// The time bucket of a transfer for window joins: `window`-second buckets of its time,
-/// or (negative, so the two never meet) `blocks`-block buckets of its block number when
-/// it has no time. A transfer received at most one window before another is in the same
-/// bucket or the one before, so a window self-join becomes two equi-joins.
-pub fn bucket_sql(t: &str, secs: i64, blocks: i64) -> (String, String) {
-    let (secs, blocks) = (secs.max(1), blocks.max(1));
+/// or (negative, so the two never meet) buckets of its block number of the window's
+/// length in the chain's blocks when it has no time. A transfer received at most one
+/// window before another is in the same bucket or the one before, so a window self-join
+/// becomes two equi-joins.
+pub fn bucket_sql(t: &str, secs: i64) -> (String, String) {
+    let secs = secs.max(1);
+    let blocks = format!("({})", window_blocks_sql(&format!("{t}.chain"), secs));
     let bucket = format!(
         "CASE WHEN {t}.block_time IS NOT NULL THEN CAST(to_unixtime({t}.block_time) AS BIGINT) / {secs} \
               ELSE -1 - {t}.block_number / {blocks} END"
@@ -106,8 +125,8 @@ pub fn receipts_sql(p: &ClusterParams, pass: Option<Pass>, prices: Option<&str>)
     // A sweep may carry dust that arrived beside the deposit: within the tolerance
     // either way.
     let (keep, over) = (1.0 - tolerance, 1.0 + tolerance);
-    let (ob, opb) = bucket_sql("o", p.deposit_window_seconds, p.deposit_window_blocks);
-    let (ib, _) = bucket_sql("i", p.deposit_window_seconds, p.deposit_window_blocks);
+    let (ob, opb) = bucket_sql("o", p.deposit_window_seconds);
+    let (ib, _) = bucket_sql("i", p.deposit_window_seconds);
     let (o_pass, i_pass) = match pass {
         Some(pass) => (
             format!("AND {}", pass.predicate("o.from_address")),
@@ -160,7 +179,8 @@ pub fn receipts_sql(p: &ClusterParams, pass: Option<Pass>, prices: Option<&str>)
                    AND block_time >= i_time \
                    AND block_time <= i_time + INTERVAL '{secs} seconds') \
                OR ((block_time IS NULL OR i_time IS NULL) \
-                   AND block_number >= i_block AND block_number <= i_block + {blocks})) \
+                   AND block_number >= i_block \
+                   AND block_number <= i_block + ({blocks}))) \
              AND CAST(amount_raw AS DOUBLE) <= CAST(i_amount AS DOUBLE) * {over} \
              AND CAST(amount_raw AS DOUBLE) >= CAST(i_amount AS DOUBLE) * {keep}), \
          v AS ({valued}) \
@@ -169,7 +189,7 @@ pub fn receipts_sql(p: &ClusterParams, pass: Option<Pass>, prices: Option<&str>)
                 bool_or(genuine) AS genuine \
          FROM v GROUP BY chain, from_address, entity, sender",
         secs = p.deposit_window_seconds.max(0),
-        blocks = p.deposit_window_blocks.max(0),
+        blocks = window_blocks_sql("chain", p.deposit_window_seconds),
     )
 }
 

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::format::{count_noun, int, pct, usd_compact, usd_exact, was_were, MONTHS};
-use super::model::{EnforcementRow, ExchangeRow, LicenceStatus, ReportData};
+use super::model::{EnforcementRow, ExchangeRow, FreezeRow, LicenceStatus, ReportData};
 
 /// Used when the caller leaves `ReportData::title` empty.
 const DEFAULT_TITLE: &str = "Exchange turnover and enforcement statistics";
@@ -65,7 +65,7 @@ pub(crate) fn above_threshold(turnover: f64, threshold: f64) -> bool {
 /// turnover of exactly the exchanges above the threshold; when the caller supplies
 /// only the jurisdiction table, the jurisdiction totals are summarised instead.
 pub(crate) fn headline(d: &ReportData) -> String {
-    if !d.exchanges.is_empty() {
+    let mut s = if !d.exchanges.is_empty() {
         exchange_headline(d)
     } else if !d.enforcement.is_empty() {
         enforcement_headline(d)
@@ -74,7 +74,42 @@ pub(crate) fn headline(d: &ReportData) -> String {
             "There is no data for {}: no exchange activity was recorded for the year.",
             d.year
         )
+    };
+    for f in d.freezes.iter().flatten() {
+        if f.addresses_frozen > 0 || f.addresses_destroyed > 0 || f.still_frozen_addresses > 0 {
+            s.push(' ');
+            s.push_str(&freeze_sentence(d.year, f));
+        }
     }
+    s
+}
+
+/// "USDT (ethereum) frozen in 2025: 10 addresses holding $509k at freeze; $139k destroyed;
+/// 9 addresses holding $354k still frozen at year end." Parts with nothing in them are left out.
+fn freeze_sentence(year: i32, f: &FreezeRow) -> String {
+    let mut s = format!(
+        "{} ({}) frozen in {year}: {} holding {} at freeze",
+        f.asset,
+        f.chain,
+        count_noun(f.addresses_frozen, "address", "addresses"),
+        usd_compact(f.frozen_usd),
+    );
+    if f.addresses_destroyed > 0 {
+        s.push_str(&format!(
+            "; {} destroyed at {}",
+            usd_compact(f.destroyed_usd),
+            count_noun(f.addresses_destroyed, "address", "addresses"),
+        ));
+    }
+    if f.still_frozen_addresses > 0 {
+        s.push_str(&format!(
+            "; {} holding {} still frozen at year end",
+            count_noun(f.still_frozen_addresses, "address", "addresses"),
+            usd_compact(f.still_frozen_usd),
+        ));
+    }
+    s.push('.');
+    s
 }
 
 /// Running totals for one group of exchanges.
@@ -340,6 +375,7 @@ pub(crate) fn sections(d: &ReportData) -> Vec<Section> {
         exchanges_section(d),
         comparison_section(d),
         assets_section(d),
+        freezes_section(d),
         flagged_section(d),
         candidates_section(d),
         coverage_section(d),
@@ -675,6 +711,80 @@ fn assets_section(d: &ReportData) -> Section {
         heading: "Turnover by chain and asset".to_string(),
         intro: Some(format!(
             "Exchange turnover in {} per chain and asset. An exchange active in several assets is counted in each.",
+            d.year
+        )),
+        body,
+    }
+}
+
+/// Issuers' freezes and seizures per chain and asset, with their total.
+fn freezes_section(d: &ReportData) -> Section {
+    let body = match &d.freezes {
+        None => Body::Message(
+            "This run published no freeze statistics (it was made before chainstat computed them).".to_string(),
+        ),
+        Some(rows) if rows.is_empty() => Body::Message(format!(
+            "No issuer freeze, unfreeze or seizure in {}: none is in the inputs' event logs, or the inputs have no event logs of the issuers' contracts (see Limitations).",
+            d.year
+        )),
+        Some(rows) => {
+            let cells = |f: &FreezeRow, chain: String, asset: String| {
+                vec![
+                    chain,
+                    asset,
+                    int(f.addresses_frozen),
+                    usd_exact(f.frozen_usd),
+                    int(f.exchange_addresses_frozen),
+                    int(f.addresses_unfrozen),
+                    int(f.addresses_destroyed),
+                    usd_exact(f.destroyed_usd),
+                    int(f.still_frozen_addresses),
+                    usd_exact(f.still_frozen_usd),
+                ]
+            };
+            let mut total = FreezeRow::default();
+            for f in rows {
+                total.addresses_frozen = total.addresses_frozen.saturating_add(f.addresses_frozen);
+                total.frozen_usd += f.frozen_usd;
+                total.exchange_addresses_frozen = total
+                    .exchange_addresses_frozen
+                    .saturating_add(f.exchange_addresses_frozen);
+                total.addresses_unfrozen =
+                    total.addresses_unfrozen.saturating_add(f.addresses_unfrozen);
+                total.addresses_destroyed =
+                    total.addresses_destroyed.saturating_add(f.addresses_destroyed);
+                total.destroyed_usd += f.destroyed_usd;
+                total.still_frozen_addresses = total
+                    .still_frozen_addresses
+                    .saturating_add(f.still_frozen_addresses);
+                total.still_frozen_usd += f.still_frozen_usd;
+            }
+            Body::Table(Table {
+                columns: vec![
+                    text("Chain"),
+                    text("Asset"),
+                    num("Frozen"),
+                    num("Held at freeze (USD)"),
+                    num("Of which exchange addresses"),
+                    num("Unfrozen"),
+                    num("Destroyed"),
+                    num("Destroyed (USD)"),
+                    num("Frozen at year end"),
+                    num("Held at year end (USD)"),
+                ],
+                rows: rows
+                    .iter()
+                    .map(|f| cells(f, f.chain.clone(), f.asset.clone()))
+                    .collect(),
+                total: Some(cells(&total, "Total".to_string(), String::new())),
+            })
+        }
+    };
+    Section {
+        id: "freezes",
+        heading: "Frozen and seized stablecoins".to_string(),
+        intro: Some(format!(
+            "Addresses the issuers froze (blacklisted) in {}, with the balance they held at the freeze, rebuilt exactly from the transfers in the inputs; destroyed balances are the issuer's seizures (no Transfer is emitted for them). Year-end figures exclude what was destroyed. Per address: the published frozen_addresses table.",
             d.year
         )),
         body,
@@ -1047,6 +1157,41 @@ mod tests {
             h.contains("1 exchange of unknown licence status was also above the threshold, with a turnover of $1.5M (lower bound $1.2M)."),
             "{h}"
         );
+    }
+
+    #[test]
+    fn freezes_get_a_sentence_and_a_table_with_a_total() {
+        let mut d = sample();
+        let row = |asset: &str, frozen: i64, usd: f64| FreezeRow {
+            chain: "tron".to_string(),
+            asset: asset.to_string(),
+            addresses_frozen: frozen,
+            frozen_usd: usd,
+            exchange_addresses_frozen: 1,
+            addresses_unfrozen: 0,
+            addresses_destroyed: 1,
+            destroyed_usd: 120_000.0,
+            still_frozen_addresses: frozen - 1,
+            still_frozen_usd: usd - 120_000.0,
+        };
+        d.freezes = Some(vec![row("USDT", 12, 4_800_000.0), row("USDC", 2, f64::NAN)]);
+        let h = headline(&d);
+        assert!(
+            h.contains("USDT (tron) frozen in 2025: 12 addresses holding $4.8M at freeze; $120.0k destroyed at 1 address; 11 addresses holding $4.7M still frozen at year end."),
+            "{h}"
+        );
+        let Body::Table(t) = freezes_section(&d).body else {
+            panic!("a table")
+        };
+        assert_eq!(t.rows.len(), 2);
+        let total = t.total.unwrap();
+        assert_eq!(total[2], "14");
+        // An unknown USD part makes the total unknown, never a smaller number.
+        assert!(!total[3].chars().any(|c| c.is_ascii_digit()), "{total:?}");
+        assert_eq!(total[7], "240,000");
+        d.freezes = Some(Vec::new());
+        assert!(matches!(freezes_section(&d).body, Body::Message(_)));
+        assert!(!headline(&d).contains("frozen in"));
     }
 
     #[test]

@@ -7,8 +7,8 @@ use arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::prelude::SessionContext;
 
 use super::model::{
-    AssetRow, CandidateRow, CoverageRow, EnforcementRow, ExchangeRow, MonthlyRow, PreviousYear,
-    RejectRow, ReportData, SourceRow,
+    AssetRow, CandidateRow, CoverageRow, EnforcementRow, ExchangeRow, FreezeRow, MonthlyRow,
+    PreviousYear, RejectRow, ReportData, SourceRow,
 };
 use crate::error::{JobError, Result};
 
@@ -112,7 +112,7 @@ fn cluster_notes(meta: &Meta) -> Vec<String> {
 /// (rejected rows, label conflicts, service senders, superclusters, CoinJoins), then
 /// what chainstat does not compute at all, so a reader never takes a missing figure
 /// for a zero.
-fn limitations(meta: &Meta) -> Vec<String> {
+fn limitations(meta: &Meta, freezes_found: bool) -> Vec<String> {
     let count = |k: &str| meta.clustering.get(k).copied().unwrap_or(0);
     let mut out = Vec::new();
     let mut by_kind: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
@@ -186,9 +186,11 @@ fn limitations(meta: &Meta) -> Vec<String> {
             group(count("shared_address_keys"))
         ));
     }
+    if !freezes_found {
+        out.push("No issuer freeze or seizure events were found: freezes are only counted when the inputs include event logs of the issuers' contracts ([freezes]; Tether and USDC built in).".to_string());
+    }
     out.extend(
         [
-            "Not computed: USDT (or USDC) frozen, released or seized. No freeze or seizure events are read, and a seizure emits no Transfer, so balances rebuilt from transfers overstate a seized address.",
             "Not computed: exposure to sanctioned or risk-listed addresses. Labels are used as ownership only.",
             "Not counted in the enforcement table: exchange candidates nobody labelled. Candidates active in the year are in their own table with their inflow over the whole input (not per year); an unlicensed exchange among them is missing from the counts above.",
             "Bitcoin exchange-likeness is not scored: candidates come from account chains only.",
@@ -326,10 +328,14 @@ pub async fn build(
         by_asset: by_asset(ctx, year).await?,
         sources: meta.sources.clone(),
         rejects: meta.rejects.clone(),
+        freezes: match ctx.table_exist("freeze_summary")? {
+            true => Some(freezes(ctx, year).await?),
+            false => None,
+        },
         ..Default::default()
     };
     d.notes = notes(meta);
-    d.limitations = limitations(meta);
+    d.limitations = limitations(meta, d.freezes.as_ref().is_some_and(|f| !f.is_empty()));
     Ok(Some(d))
 }
 
@@ -339,6 +345,41 @@ const STATUS_SQL: &str = "SELECT entity, \
             WHEN bool_or(licence_status = 'unlicensed') THEN 'unlicensed' ELSE 'unknown' END AS status, \
        array_to_string(array_agg(DISTINCT jurisdiction ORDER BY jurisdiction), ', ') AS jurisdictions \
      FROM entities GROUP BY entity";
+
+/// Issuer freezes and seizures of `year` per chain and asset (frozen parties of every
+/// jurisdiction and category together); a USD figure with an unknown part is unknown.
+async fn freezes(ctx: &SessionContext, year: i32) -> Result<Vec<FreezeRow>> {
+    let r = Rows::query(
+        ctx,
+        &format!(
+            "SELECT chain, COALESCE(min(symbol), asset) AS label, \
+                    CAST(sum(addresses_frozen) AS BIGINT), CAST(CASE WHEN bool_or(frozen_usd IS NULL) THEN NULL ELSE sum(frozen_usd) END AS DOUBLE), \
+                    CAST(sum(CASE WHEN exchange THEN addresses_frozen ELSE 0 END) AS BIGINT), \
+                    CAST(sum(addresses_unfrozen) AS BIGINT), CAST(sum(addresses_destroyed) AS BIGINT), \
+                    CAST(CASE WHEN bool_or(destroyed_usd IS NULL) THEN NULL ELSE sum(destroyed_usd) END AS DOUBLE), CAST(sum(still_frozen_addresses) AS BIGINT), \
+                    CAST(CASE WHEN bool_or(still_frozen_usd IS NULL) THEN NULL ELSE sum(still_frozen_usd) END AS DOUBLE) \
+             FROM freeze_summary WHERE year = {year} GROUP BY chain, asset ORDER BY chain, label"
+        ),
+    )
+    .await?;
+    let (c, a) = (r.strings(0)?, r.strings(1)?);
+    let (fz, fu, fx, uf) = (r.ints(2)?, r.floats(3)?, r.ints(4)?, r.ints(5)?);
+    let (dz, du, sz, su) = (r.ints(6)?, r.floats(7)?, r.ints(8)?, r.floats(9)?);
+    Ok((0..c.len())
+        .map(|i| FreezeRow {
+            chain: s(&c, i),
+            asset: s(&a, i),
+            addresses_frozen: n(&fz, i),
+            frozen_usd: f(&fu, i),
+            exchange_addresses_frozen: n(&fx, i),
+            addresses_unfrozen: n(&uf, i),
+            addresses_destroyed: n(&dz, i),
+            destroyed_usd: f(&du, i),
+            still_frozen_addresses: n(&sz, i),
+            still_frozen_usd: f(&su, i),
+        })
+        .collect())
+}
 
 /// Exchange turnover of `year` per chain and asset, largest first.
 async fn by_asset(ctx: &SessionContext, year: i32) -> Result<Vec<AssetRow>> {
@@ -593,7 +634,7 @@ mod tests {
             .collect(),
             ..Default::default()
         };
-        let l = limitations(&meta);
+        let l = limitations(&meta, false);
         let has = |needle: &str| l.iter().any(|s| s.contains(needle));
         // Excluded rows are left out on purpose, not rejected: 1,200 + 34 + 2 + 5.
         assert!(
@@ -613,15 +654,22 @@ mod tests {
             "{l:#?}"
         );
         assert!(!has("address keys were shared"), "{l:#?}");
-        assert!(has("Not computed: USDT"), "{l:#?}");
+        assert!(
+            has("No issuer freeze or seizure events were found"),
+            "{l:#?}"
+        );
         assert!(has("Not counted in the enforcement table"), "{l:#?}");
     }
 
     #[test]
     fn a_clean_run_says_so_and_still_lists_what_is_not_computed() {
-        let l = limitations(&Meta::default());
+        let l = limitations(&Meta::default(), true);
         assert_eq!(l[0], "No input row was rejected.");
         assert!(!l.iter().any(|s| s.contains("supercluster")), "{l:#?}");
-        assert!(l.iter().any(|s| s.contains("Not computed: USDT")), "{l:#?}");
+        assert!(!l.iter().any(|s| s.contains("freeze")), "{l:#?}");
+        assert!(
+            l.iter().any(|s| s.contains("Not computed: exposure")),
+            "{l:#?}"
+        );
     }
 }

@@ -42,6 +42,34 @@ pub struct ReportData {
     pub limitations: Vec<String>,
     /// Input rows the run rejected or left out, from its manifest.
     pub rejects: Vec<RejectRow>,
+    /// Issuer freezes and seizures per chain and asset; `None` when the run published no
+    /// `freeze_summary` (a run made before it existed).
+    pub freezes: Option<Vec<FreezeRow>>,
+}
+
+/// Issuers' freezes and seizures of one chain and asset in the year (`freeze_summary`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FreezeRow {
+    /// Chain.
+    pub chain: String,
+    /// Asset symbol (the contract when the token has none).
+    pub asset: String,
+    /// Addresses whose freeze began in the year.
+    pub addresses_frozen: i64,
+    /// Their balance at freeze (USD; NaN when unknown).
+    pub frozen_usd: f64,
+    /// Of them, exchange addresses.
+    pub exchange_addresses_frozen: i64,
+    /// Freezes lifted in the year.
+    pub addresses_unfrozen: i64,
+    /// Addresses whose balance the issuer destroyed in the year.
+    pub addresses_destroyed: i64,
+    /// What was destroyed (USD; NaN when unknown).
+    pub destroyed_usd: f64,
+    /// Addresses frozen at the end of the year.
+    pub still_frozen_addresses: i64,
+    /// What they held then (USD; NaN when unknown).
+    pub still_frozen_usd: f64,
 }
 
 /// Rows the run rejected (or left out of turnover) for one reason in one source.

@@ -126,5 +126,6 @@ pub(crate) fn sample() -> ReportData {
         sources: Vec::new(),
         limitations: Vec::new(),
         rejects: Vec::new(),
+        freezes: None,
     }
 }

@@ -1,0 +1,128 @@
+//! TRON through the whole job: tronetl's real TRC-20 export (blocks 12,345,678–12,347,890,
+//! dated by the synthetic blocks table of the fixtures) runs like an Ethereum export, and
+//! the same export without its blocks table is reported as undated, never silently empty.
+
+use std::path::Path;
+
+use chainstat_job::ChainstatConfig;
+
+use crate::common::fixture;
+use crate::job::{published, run_job};
+
+const USDT_TRON: &str = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t";
+
+/// A config over the tronetl export (with or without its blocks), USDT's decimals and
+/// price, and one label: a USDT recipient of the export (twice) taken as an exchange wallet.
+fn tron_config(dir: &Path, with_blocks: bool) -> ChainstatConfig {
+    std::fs::write(
+        dir.join("tokens.csv"),
+        format!("address,symbol,name,decimals\n{USDT_TRON},USDT,Tether USD,6\n"),
+    )
+    .expect("tokens");
+    std::fs::write(
+        dir.join("prices.csv"),
+        format!("date,chain,asset,symbol,price_usd\n2019-08-05,tron,{USDT_TRON},USDT,1.0\n"),
+    )
+    .expect("prices");
+    std::fs::write(
+        dir.join("labels.csv"),
+        "address,entity,category,source,confidence\nTAzzJi5z9YPj1HcUBbmbKyF1cypkdL5t2z,tronx,exchange,test,high\n",
+    )
+    .expect("labels");
+    let mut toml = format!(
+        "[job]\nprices = \"prices.csv\"\nthreshold_usd = 1.0\n\
+         [engine]\ntarget_partitions = 2\n\
+         [[table]]\nname = \"tr\"\nurl = \"{}\"\n\
+         [[table]]\nname = \"tron_tokens\"\nurl = \"tokens.csv\"\nchain = \"tron\"\n\
+         [[labels]]\nurl = \"labels.csv\"\n",
+        fixture("tron/token_transfer.csv")
+    );
+    if with_blocks {
+        toml.push_str(&format!(
+            "[[table]]\nname = \"tb\"\nurl = \"{}\"\nchain = \"tron\"\n",
+            fixture("tron/blocks/")
+        ));
+    }
+    std::fs::write(dir.join("chainstat.toml"), toml).expect("toml");
+    ChainstatConfig::load(&dir.join("chainstat.toml")).expect("config")
+}
+
+#[tokio::test]
+async fn the_real_tronetl_export_runs_through_the_whole_job() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("out");
+    let run = run_job(tron_config(dir.path(), true), &out, false).await;
+    assert!(
+        !run.manifest
+            .rejects
+            .iter()
+            .any(|r| r.kind == "undated" || r.kind == "input"),
+        "{:?}",
+        run.manifest.rejects
+    );
+    // Every USDT transfer of the export, dated and priced, in coverage.
+    let coverage = published(
+        &out,
+        &format!(
+            "SELECT CAST(year AS VARCHAR), chain, CAST(transfers AS VARCHAR), \
+             CAST(priced_transfers AS VARCHAR) FROM coverage WHERE asset = '{USDT_TRON}'"
+        ),
+    )
+    .await;
+    assert_eq!(coverage, vec!["2019|tron|26|26".to_string()]);
+    // The labelled wallet is an exchange with TRON turnover.
+    let turnover = published(
+        &out,
+        "SELECT entity, chain, CAST(transfers_in + transfers_out > 0 AS VARCHAR) \
+         FROM exchange_turnover_yearly",
+    )
+    .await;
+    assert_eq!(turnover, vec!["tronx|tron|true".to_string()]);
+}
+
+/// Without its blocks table the export has no time: nothing is in any period, so the run
+/// attributes no turnover and the sanity gate refuses to commit it, naming the undated
+/// rows as the cause; forced through (`--accept-change`), the manifest and the report say
+/// how many rows had no time.
+#[tokio::test]
+async fn an_undated_tron_export_is_refused_then_reported_not_silent() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("out");
+    let cfg = tron_config(dir.path(), false);
+    let e = chainstat_job::run(
+        cfg.clone(),
+        &chainstat_job::RunOptions {
+            out: out.display().to_string(),
+            quiet: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(e.contains("refusing to commit"), "{e}");
+    assert!(
+        e.contains("table tr has 8072 rows without a block time"),
+        "{e}"
+    );
+    let run = chainstat_job::run(
+        cfg,
+        &chainstat_job::RunOptions {
+            out: out.display().to_string(),
+            quiet: true,
+            accept_change: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("forced run");
+    let undated: u64 = run
+        .manifest
+        .rejects
+        .iter()
+        .filter(|r| r.kind == "undated" && r.source == "tr")
+        .map(|r| r.rows)
+        .sum();
+    assert_eq!(undated, 8_072);
+}
