@@ -217,6 +217,10 @@ pub struct GenArgs {
     /// Number of exchanges (default: from the size).
     #[arg(long)]
     pub exchanges: Option<usize>,
+    /// Chains to write, comma-separated: `ethereum` (always), `bitcoin`, `tron` (the same
+    /// token economy on TRON, in tronetl's CSV layouts, as many transfers as Ethereum's).
+    #[arg(long, value_delimiter = ',', default_value = "ethereum,bitcoin")]
+    pub chains: Vec<String>,
 }
 
 /// `chainstat scheduler`.

@@ -94,22 +94,51 @@ pub fn gen(args: GenArgs) -> Result<()> {
     let start = chrono::NaiveDate::parse_from_str(&args.start, "%Y-%m-%d").map_err(|e| {
         chainstat_engine::EngineError::Config(format!("--start {}: {e}", args.start))
     })?;
+    let mut chains = std::collections::BTreeSet::new();
+    for c in &args.chains {
+        match c.trim().to_ascii_lowercase().as_str() {
+            name @ ("ethereum" | "bitcoin" | "tron") => {
+                chains.insert(name.to_string());
+            }
+            other => {
+                return Err(chainstat_engine::EngineError::Config(format!(
+                    "--chains: unknown chain '{other}' (known: ethereum, bitcoin, tron)"
+                ))
+                .into())
+            }
+        }
+    }
+    if !chains.contains("ethereum") {
+        return Err(chainstat_engine::EngineError::Config(
+            "--chains must include ethereum: the economy's users and exchanges start there"
+                .to_string(),
+        )
+        .into());
+    }
+    let defaults = chainstat_gen::GenParams::default();
     let params = chainstat_gen::GenParams {
         transfers: args.size,
         seed: args.seed,
         start,
         days: args.days,
         exchanges: args.exchanges,
-        ..Default::default()
+        tron: chains.contains("tron"),
+        btc_tx_per_transfer: if chains.contains("bitcoin") {
+            defaults.btc_tx_per_transfer
+        } else {
+            0.0
+        },
+        ..defaults
     };
     let s = chainstat_gen::generate(&params, &args.out)
         .with_context(|| format!("generating into {}", args.out.display()))?;
     println!(
-        "generated {} Ethereum transfer rows (+{} duplicates, {} malformed), {} Bitcoin transactions, \
-         {} exchanges, {} users into {}",
+        "generated {} Ethereum transfer rows (+{} duplicates, {} malformed), {} TRON transfer rows, \
+         {} Bitcoin transactions, {} exchanges, {} users into {}",
         s.eth_rows,
         s.duplicate_rows,
         s.malformed_rows,
+        s.tron_rows,
         s.btc_transactions,
         s.exchanges,
         s.users,

@@ -4,6 +4,7 @@
 //! are replayed from that file here, not from the job's SQL.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use crate::job::{csv_rows, generated, published, run_job};
 
@@ -23,8 +24,24 @@ async fn freeze_statistics_equal_the_issuers_ledger() {
     let cfg = generated(&data, 8_000, 365);
     let out = dir.path().join("out");
     run_job(cfg, &out, false).await;
+    check_freezes(&out, &data.join("ground_truth/freezes.csv"), "ethereum").await;
+    // The enforcement summary counts the same frozen exchange addresses.
+    let sum = |sql: &str| {
+        let out = out.clone();
+        let sql = sql.to_string();
+        async move { published(&out, &sql).await }
+    };
+    assert_eq!(
+        sum("SELECT CAST(sum(exchange_addresses_frozen) AS VARCHAR) FROM enforcement_summary WHERE year = 2025").await,
+        sum("SELECT CAST(sum(addresses_frozen) AS VARCHAR) FROM freeze_summary WHERE year = 2025 AND exchange").await,
+    );
+}
 
-    let rows = csv_rows(&data.join("ground_truth/freezes.csv"));
+/// Replays the issuers' ledger `truth` and compares it with what the run under `out`
+/// published for `chain`.
+pub(crate) async fn check_freezes(out: &Path, truth: &Path, chain: &str) {
+    let out = out.to_path_buf();
+    let rows = csv_rows(truth);
     let col = |n: &str| rows[0].iter().position(|h| h == n).expect(n);
     let (ia, iad, iev, ib, iamt, ibal, idep) = (
         col("asset"),
@@ -86,15 +103,21 @@ async fn freeze_statistics_equal_the_issuers_ledger() {
     assert!(!deposit_freezes.is_empty());
 
     // Every issuer event, and nothing from the look-alike contract.
-    let n = published(&out, "SELECT CAST(count(*) AS VARCHAR) FROM freeze_events").await;
+    let n = published(
+        &out,
+        &format!("SELECT CAST(count(*) AS VARCHAR) FROM freeze_events WHERE chain = '{chain}'"),
+    )
+    .await;
     assert_eq!(n, vec![events.to_string()]);
 
     // Each period: the balance at freeze, destroyed amount and end, exactly.
     let got = published(
         &out,
-        "SELECT asset, address, CAST(freeze_block AS VARCHAR), \
-         CAST(balance_at_freeze_raw AS VARCHAR), CAST(COALESCE(destroyed_raw, 0) AS VARCHAR), \
-         CAST(unfrozen_at IS NOT NULL AS VARCHAR) FROM frozen_addresses",
+        &format!(
+            "SELECT asset, address, CAST(freeze_block AS VARCHAR), \
+             CAST(balance_at_freeze_raw AS VARCHAR), CAST(COALESCE(destroyed_raw, 0) AS VARCHAR), \
+             CAST(unfrozen_at IS NOT NULL AS VARCHAR) FROM frozen_addresses WHERE chain = '{chain}'"
+        ),
     )
     .await;
     let mut want: Vec<String> = periods
@@ -114,12 +137,14 @@ async fn freeze_statistics_equal_the_issuers_ledger() {
     // The year's totals per asset, in raw units (both tokens have 6 decimals).
     let got = published(
         &out,
-        "SELECT asset, CAST(sum(addresses_frozen) AS VARCHAR), \
+        &format!(
+            "SELECT asset, CAST(sum(addresses_frozen) AS VARCHAR), \
          CAST(CAST(sum(frozen_amount) * 1000000 AS DECIMAL(38, 0)) AS VARCHAR), \
          CAST(CAST(sum(destroyed_amount) * 1000000 AS DECIMAL(38, 0)) AS VARCHAR), \
          CAST(sum(still_frozen_addresses) AS VARCHAR), \
          CAST(CAST(sum(still_frozen_amount) * 1000000 AS DECIMAL(38, 0)) AS VARCHAR) \
-         FROM freeze_summary WHERE year = 2025 GROUP BY asset",
+         FROM freeze_summary WHERE year = 2025 AND chain = '{chain}' GROUP BY asset"
+        ),
     )
     .await;
     let mut want = Vec::new();
@@ -153,7 +178,8 @@ async fn freeze_statistics_equal_the_issuers_ledger() {
         let got = published(
             &out,
             &format!(
-                "SELECT DISTINCT entity, category FROM frozen_addresses WHERE address = '{address}'"
+                "SELECT DISTINCT entity, category FROM frozen_addresses \
+                 WHERE chain = '{chain}' AND address = '{address}'"
             ),
         )
         .await;
@@ -161,7 +187,10 @@ async fn freeze_statistics_equal_the_issuers_ledger() {
     }
     let frozen_at_exchanges = published(
         &out,
-        "SELECT CAST(sum(exchange_addresses_frozen) AS VARCHAR) FROM enforcement_summary WHERE year = 2025",
+        &format!(
+            "SELECT CAST(sum(addresses_frozen) AS VARCHAR) FROM freeze_summary \
+             WHERE year = 2025 AND chain = '{chain}' AND exchange"
+        ),
     )
     .await;
     assert_eq!(frozen_at_exchanges, vec![deposit_freezes.len().to_string()]);

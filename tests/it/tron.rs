@@ -2,12 +2,14 @@
 //! dated by the synthetic blocks table of the fixtures) runs like an Ethereum export, and
 //! the same export without its blocks table is reported as undated, never silently empty.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use chainstat_job::ChainstatConfig;
 
 use crate::common::fixture;
-use crate::job::{published, run_job};
+use crate::freezes::check_freezes;
+use crate::job::{csv_rows, published, run_job};
 
 const USDT_TRON: &str = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t";
 
@@ -125,4 +127,117 @@ async fn an_undated_tron_export_is_refused_then_reported_not_silent() {
         .map(|r| r.rows)
         .sum();
     assert_eq!(undated, 8_072);
+}
+
+/// The generated economy on TRON (tronetl's layouts, dated by its blocks table) meets the
+/// Ethereum bounds: each labelled exchange's yearly turnover per asset within 1 % of the
+/// ground truth, every unlabelled exchange's hot wallet a candidate, and Tether's TRON
+/// freezes (address indexed) equal to the issuer's ledger.
+#[tokio::test]
+async fn the_generated_tron_economy_meets_the_ethereum_accuracy_bounds() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let params = chainstat_gen::GenParams {
+        transfers: 8_000,
+        days: 365,
+        exchanges: Some(5),
+        tron: true,
+        ..Default::default()
+    };
+    chainstat_gen::generate(&params, &data).expect("gen");
+    let mut cfg = ChainstatConfig::load(&data.join("chainstat.toml")).expect("config");
+    cfg.engine.target_partitions = Some(2);
+    let out = dir.path().join("out");
+    let run = run_job(cfg, &out, false).await;
+    assert!(
+        !run.manifest.rejects.iter().any(|r| r.kind == "undated"),
+        "{:?}",
+        run.manifest.rejects
+    );
+
+    let rows = csv_rows(&data.join("ground_truth/turnover_daily.csv"));
+    let col = |n: &str| rows[0].iter().position(|h| h == n).expect(n);
+    let (ie, ic, ia, ii, io) = (
+        col("entity"),
+        col("chain"),
+        col("asset"),
+        col("inflow_usd"),
+        col("outflow_usd"),
+    );
+    let mut truth: BTreeMap<(String, String), f64> = BTreeMap::new();
+    for r in rows[1..].iter().filter(|r| r[ic] == "tron") {
+        let usd = r[ii].parse::<f64>().unwrap_or(0.0) + r[io].parse::<f64>().unwrap_or(0.0);
+        *truth.entry((r[ie].clone(), r[ia].clone())).or_default() += usd;
+    }
+    assert!(!truth.is_empty(), "the ground truth has TRON turnover");
+    let entities = csv_rows(&data.join("ground_truth/entities.csv"));
+    let of = |labelled: &str| -> Vec<String> {
+        entities[1..]
+            .iter()
+            .filter(|r| r[1] == "exchange" && r[2] == labelled)
+            .map(|r| r[0].clone())
+            .collect()
+    };
+    let (labelled, unlabelled) = (of("true"), of("false"));
+    let estimate: BTreeMap<(String, String), f64> = published(
+        &out,
+        "SELECT entity, COALESCE(symbol, asset), CAST(sum(turnover_usd) AS VARCHAR) \
+         FROM exchange_turnover_yearly WHERE chain = 'tron' GROUP BY entity, COALESCE(symbol, asset)",
+    )
+    .await
+    .iter()
+    .map(|r| {
+        let p: Vec<&str> = r.split('|').collect();
+        ((p[0].to_string(), p[1].to_string()), p[2].parse().unwrap_or(0.0))
+    })
+    .collect();
+    let mut checked = 0;
+    for ((entity, asset), t) in &truth {
+        if !labelled.contains(entity) || *t < 1.0 {
+            continue;
+        }
+        let e = estimate
+            .get(&(entity.clone(), asset.clone()))
+            .copied()
+            .unwrap_or(0.0);
+        let err = (e - t).abs() / t;
+        println!(
+            "TRON {entity} {asset}: estimate {e:.0} vs truth {t:.0} ({:.3} %)",
+            err * 100.0
+        );
+        assert!(
+            err <= 0.01,
+            "TRON {entity} {asset}: estimate {e:.0} vs truth {t:.0}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 3, "{truth:?}");
+    for u in &unlabelled {
+        assert!(!estimate.keys().any(|(e, _)| e == u), "{u} has no label");
+    }
+    // Every unlabelled exchange's hot wallet, in TRON's form, is a TRON candidate.
+    let hubs = published(
+        &out,
+        "SELECT hub FROM exchange_candidates WHERE chain = 'tron'",
+    )
+    .await;
+    let addresses = csv_rows(&data.join("ground_truth/addresses.csv"));
+    assert!(!unlabelled.is_empty());
+    for u in &unlabelled {
+        let hot: Vec<String> = addresses
+            .iter()
+            .filter(|r| r[0] == "ethereum" && &r[2] == u && r[3] == "hot")
+            .filter_map(|r| chainstat_chain::evm::normalize(&r[1]).ok())
+            .map(|b| {
+                let mut t = [0x41u8; 21];
+                t[1..].copy_from_slice(&b);
+                chainstat_chain::tron::to_base58(&t)
+            })
+            .collect();
+        assert!(
+            hot.iter().any(|h| hubs.contains(h)),
+            "{u}: TRON hot wallets {hot:?} not in candidates {hubs:?}"
+        );
+    }
+    check_freezes(&out, &data.join("ground_truth/freezes_tron.csv"), "tron").await;
 }

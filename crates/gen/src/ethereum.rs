@@ -20,12 +20,14 @@ mod issuer;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::calendar::{split_budget, Calendar, DAY_MS, ETH_CLOCK};
+use crate::calendar::{split_budget, Calendar, DAY_MS};
+use crate::csv_monthly::MonthlyCsv;
 use crate::error::GenError;
 use crate::eth_rows::{EthBatch, EthRow};
 use crate::ids::{self, domain};
 use crate::log_rows::{LogBatch, LogRow};
 use crate::model::{Chain, EntityId, Owner, Role, UserId};
+use crate::net::Net;
 use crate::overlap::Overlap;
 use crate::parquet_out::MonthlyParquet;
 use crate::plan::Plan;
@@ -35,10 +37,6 @@ use crate::tokens::{Asset, ERC20, ERC20_MIX};
 use crate::truth::Truth;
 use crate::world::{User, World};
 
-/// Folder of the transfer files.
-const TRANSFERS_DIR: &str = "ethereum/token_transfers";
-/// Folder of the event-log files (the issuers' freeze events and look-alikes).
-const LOGS_DIR: &str = "ethereum/logs";
 /// Initial mints happen in the first hours of day 0, before anything else, so every
 /// later sender can be funded and rows stay in time order.
 const MINT_WINDOW_MS: i64 = 6 * 3_600_000;
@@ -131,8 +129,10 @@ pub struct EthOutcome {
     pub files: Vec<String>,
 }
 
-/// Runs the Ethereum economy over the whole calendar.
+/// Runs the token economy over the whole calendar on `net`.
+#[allow(clippy::too_many_arguments)]
 pub fn simulate(
+    net: Net,
     plan: &Plan,
     cal: &Calendar,
     day_weights: &[f64],
@@ -143,24 +143,39 @@ pub fn simulate(
 ) -> Result<EthOutcome, GenError> {
     let mints = world.users.len() as u64 + 1;
     let budgets = split_budget(plan.transfers.saturating_sub(mints), day_weights);
-    let spam_token = world.spam_token.clone();
+    let spam_token = net.evm_text_here(&world.spam_token);
+    let (economy, issuers) = match net {
+        Net::Ethereum => (stream::ETHEREUM, stream::ISSUER),
+        Net::Tron => (stream::TRON, stream::TRON_ISSUER),
+    };
+    let out_files = match net {
+        Net::Ethereum => Out::Bigquery {
+            transfers: MonthlyParquet::new(out, net.transfers_dir(), ""),
+            logs: MonthlyParquet::new(out, net.logs_dir(), ""),
+            overlap: Overlap::new(out, net.transfers_dir(), plan.seed),
+        },
+        Net::Tron => Out::Tronetl {
+            transfers: MonthlyCsv::new(out, net.transfers_dir(), TRONETL_TRANSFERS),
+            blocks: MonthlyCsv::new(out, TRON_BLOCKS_DIR, TRONETL_BLOCKS),
+            logs: MonthlyCsv::new(out, net.logs_dir(), TRONETL_LOGS),
+        },
+    };
     let mut sim = EthSim {
         world,
         prices,
         cal,
-        rng: Rng::new(plan.seed, stream::ETHEREUM),
-        issuer_rng: Rng::new(plan.seed, stream::ISSUER),
-        issuers: issuer::Issuers::new(out)?,
+        rng: Rng::new(plan.seed, economy),
+        issuer_rng: Rng::new(plan.seed, issuers),
+        issuers: issuer::Issuers::new(out, net.freezes_file())?,
         balances: Vec::new(),
         spam_left: 0,
         pending: BTreeMap::new(),
         seq: 0,
         sink: EthSink {
+            net,
             cal,
             truth,
-            main: MonthlyParquet::new(out, TRANSFERS_DIR, ""),
-            logs: MonthlyParquet::new(out, LOGS_DIR, ""),
-            overlap: Overlap::new(out, TRANSFERS_DIR, plan.seed),
+            out: out_files,
             spam_token,
             tx_salt: ids::salt(plan.seed, domain::ETH_TX),
             tx_count: 0,
@@ -188,14 +203,54 @@ pub fn simulate(
     Ok(outcome)
 }
 
+/// tronetl's `token_transfers` columns.
+const TRONETL_TRANSFERS: &[&str] = &[
+    "block_number",
+    "transaction_hash",
+    "log_index",
+    "token_address",
+    "from_address",
+    "to_address",
+    "value",
+];
+/// tronetl-style `blocks`: number, hash, unix seconds (every block a transfer is in).
+const TRONETL_BLOCKS: &[&str] = &["number", "hash", "timestamp"];
+/// tronetl's `--logs-output` columns (topics joined with `;`, hex without `0x`).
+const TRONETL_LOGS: &[&str] = &[
+    "block_number",
+    "transaction_hash",
+    "log_index",
+    "address",
+    "topics",
+    "data",
+];
+/// Folder of the TRON blocks files.
+const TRON_BLOCKS_DIR: &str = "tron/blocks";
+
+/// Where a net's rows go. One per simulation, so the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
+enum Out {
+    /// BigQuery's layouts (Ethereum), with the messy re-export.
+    Bigquery {
+        transfers: MonthlyParquet<EthBatch>,
+        logs: MonthlyParquet<LogBatch>,
+        overlap: Overlap,
+    },
+    /// tronetl's CSV layouts (TRON): no timestamp in transfers, a blocks table instead.
+    Tronetl {
+        transfers: MonthlyCsv,
+        blocks: MonthlyCsv,
+        logs: MonthlyCsv,
+    },
+}
+
 /// Writes rows: assigns blocks, log indices and hashes, feeds the clean file, the
 /// overlap file and the ground truth.
 struct EthSink<'a> {
+    net: Net,
     cal: &'a Calendar,
     truth: &'a mut Truth,
-    main: MonthlyParquet<EthBatch>,
-    logs: MonthlyParquet<LogBatch>,
-    overlap: Overlap,
+    out: Out,
     spam_token: String,
     tx_salt: u64,
     tx_count: u64,
@@ -208,26 +263,38 @@ struct EthSink<'a> {
 impl EthSink<'_> {
     /// Starts a transaction at `t_ms`. Times never go backwards, so blocks and log
     /// indices only grow and files come out sorted by (block_number, log_index).
-    fn begin(&mut self, t_ms: i64) -> EthTx {
+    fn begin(&mut self, t_ms: i64) -> Result<EthTx, GenError> {
         let t = t_ms.max(self.last_t);
         self.last_t = t;
         self.tx_count += 1;
-        let block = ETH_CLOCK.block_at(t);
+        let clock = self.net.clock();
+        let block = clock.block_at(t);
+        let ts_us = self.cal.block_time_us(&clock, block);
         // Other contracts' logs sit between token transfers in a real block.
         let gap = (mix64(self.tx_count ^ self.tx_salt) % 3) as i64;
         if block != self.block {
             self.block = block;
-            self.block_hash = ids::eth_block_hash(block);
+            self.block_hash = self.net.block_hash(block);
             self.next_log = gap;
+            if let Out::Tronetl { blocks, .. } = &mut self.out {
+                blocks.push(
+                    self.cal.month(self.cal.day_of(t)),
+                    &[
+                        &block.to_string(),
+                        &self.block_hash,
+                        &(ts_us / 1_000_000).to_string(),
+                    ],
+                )?;
+            }
         } else {
             self.next_log += gap;
         }
-        EthTx {
+        Ok(EthTx {
             day: self.cal.day_of(t),
             block,
-            ts_us: self.cal.block_time_us(&ETH_CLOCK, block),
-            hash: ids::eth_tx_hash(self.tx_salt, self.tx_count),
-        }
+            ts_us,
+            hash: self.net.tx_hash(self.tx_salt, self.tx_count),
+        })
     }
 
     /// Writes one `Transfer` log of `tx`.
@@ -252,26 +319,44 @@ impl EthSink<'_> {
         amount: u128,
         payer: Owner,
     ) -> Result<(), GenError> {
+        let asset = self.net.asset(asset);
         let token = match asset.contract() {
             Some(c) => c.to_string(),
             None => self.spam_token.clone(),
         };
-        let row = EthRow {
-            token_address: token,
-            from_address: from.text.clone(),
-            to_address: to.text.clone(),
-            value: amount.to_string(),
-            transaction_hash: tx.hash.clone(),
-            log_index: self.next_log,
-            block_timestamp_us: tx.ts_us,
-            block_number: tx.block,
-            block_hash: self.block_hash.clone(),
-        };
-        self.next_log += 1;
         let month = self.cal.month(tx.day);
-        self.main.push(month, &row)?;
-        self.overlap
-            .observe(&row, month, self.cal.is_month_end(tx.day))?;
+        match &mut self.out {
+            Out::Bigquery {
+                transfers, overlap, ..
+            } => {
+                let row = EthRow {
+                    token_address: token,
+                    from_address: from.text.clone(),
+                    to_address: to.text.clone(),
+                    value: amount.to_string(),
+                    transaction_hash: tx.hash.clone(),
+                    log_index: self.next_log,
+                    block_timestamp_us: tx.ts_us,
+                    block_number: tx.block,
+                    block_hash: self.block_hash.clone(),
+                };
+                transfers.push(month, &row)?;
+                overlap.observe(&row, month, self.cal.is_month_end(tx.day))?;
+            }
+            Out::Tronetl { transfers, .. } => transfers.push(
+                month,
+                &[
+                    &tx.block.to_string(),
+                    &tx.hash,
+                    &self.next_log.to_string(),
+                    &token,
+                    &from.text,
+                    &to.text,
+                    &amount.to_string(),
+                ],
+            )?,
+        }
+        self.next_log += 1;
         self.truth
             .eth(tx.day, asset, from.owner, to.owner, amount, payer);
         Ok(())
@@ -285,36 +370,82 @@ impl EthSink<'_> {
         topics: Vec<String>,
         data: String,
     ) -> Result<(), GenError> {
-        let row = LogRow {
-            log_index: self.next_log,
-            transaction_hash: tx.hash.clone(),
-            address: contract.to_string(),
-            data,
-            topics,
-            block_timestamp_us: tx.ts_us,
-            block_number: tx.block,
-            block_hash: self.block_hash.clone(),
-        };
+        let month = self.cal.month(tx.day);
+        match &mut self.out {
+            Out::Bigquery { logs, .. } => logs.push(
+                month,
+                &LogRow {
+                    log_index: self.next_log,
+                    transaction_hash: tx.hash.clone(),
+                    address: contract.to_string(),
+                    data,
+                    topics,
+                    block_timestamp_us: tx.ts_us,
+                    block_number: tx.block,
+                    block_hash: self.block_hash.clone(),
+                },
+            )?,
+            Out::Tronetl { logs, .. } => {
+                let bare: Vec<&str> = topics.iter().map(|t| t.trim_start_matches("0x")).collect();
+                logs.push(
+                    month,
+                    &[
+                        &tx.block.to_string(),
+                        &tx.hash,
+                        &self.next_log.to_string(),
+                        contract,
+                        &bare.join(";"),
+                        data.trim_start_matches("0x"),
+                    ],
+                )?
+            }
+        }
         self.next_log += 1;
-        self.logs.push(self.cal.month(tx.day), &row)
+        Ok(())
     }
 
     fn rows(&self) -> u64 {
-        self.main.rows()
+        match &self.out {
+            Out::Bigquery { transfers, .. } => transfers.rows(),
+            Out::Tronetl { transfers, .. } => transfers.rows(),
+        }
     }
 
     fn finish(self) -> Result<EthOutcome, GenError> {
-        let (mut files, rows) = self.main.finish()?;
-        let (logs, _) = self.logs.finish()?;
-        files.extend(logs);
-        let (more, duplicates, malformed) = self.overlap.finish()?;
-        files.extend(more);
-        Ok(EthOutcome {
-            rows,
-            duplicates,
-            malformed,
-            files,
-        })
+        match self.out {
+            Out::Bigquery {
+                transfers,
+                logs,
+                overlap,
+            } => {
+                let (mut files, rows) = transfers.finish()?;
+                let (logs, _) = logs.finish()?;
+                files.extend(logs);
+                let (more, duplicates, malformed) = overlap.finish()?;
+                files.extend(more);
+                Ok(EthOutcome {
+                    rows,
+                    duplicates,
+                    malformed,
+                    files,
+                })
+            }
+            Out::Tronetl {
+                transfers,
+                blocks,
+                logs,
+            } => {
+                let (mut files, rows) = transfers.finish()?;
+                files.extend(blocks.finish()?.0);
+                files.extend(logs.finish()?.0);
+                Ok(EthOutcome {
+                    rows,
+                    duplicates: 0,
+                    malformed: 0,
+                    files,
+                })
+            }
+        }
     }
 }
 
@@ -344,17 +475,17 @@ impl EthSim<'_> {
     /// they are nobody's turnover.
     fn mint(&mut self) -> Result<(), GenError> {
         let zero = Party {
-            text: ids::ZERO_ADDRESS.to_string(),
+            text: self.sink.net.text(&[0u8; 20]),
             owner: Owner::Entity(self.world.mint),
         };
-        let tx = self.sink.begin(0);
+        let tx = self.sink.begin(0)?;
         let spammer = self.party(self.world.spam_sender);
         self.sink
             .emit(&tx, Asset::Spam, &zero, &spammer, SPAM_SUPPLY)?;
         self.spam_left = SPAM_SUPPLY;
         let duster = self.world.dust_sender;
         for asset in [Asset::Usdt, Asset::Usdc] {
-            let tx = self.sink.begin(0);
+            let tx = self.sink.begin(0)?;
             self.credit(duster, asset, DUST_FUNDS);
             let to = self.party(duster);
             self.sink.emit(&tx, asset, &zero, &to, DUST_FUNDS)?;
@@ -373,7 +504,7 @@ impl EthSim<'_> {
             if amount == 0 {
                 continue;
             }
-            let tx = self.sink.begin(t);
+            let tx = self.sink.begin(t)?;
             self.credit(to, asset, amount);
             let recipient = self.party(to);
             self.sink.emit(&tx, asset, &zero, &recipient, amount)?;
@@ -458,7 +589,7 @@ impl EthSim<'_> {
                 asset,
                 amount,
             } => {
-                let tx = self.sink.begin(t);
+                let tx = self.sink.begin(t)?;
                 self.transfer(&tx, asset, deposit, to, amount)?;
             }
             Scheduled::Sweep {
@@ -467,7 +598,7 @@ impl EthSim<'_> {
                 asset,
                 amount,
             } => {
-                let tx = self.sink.begin(t);
+                let tx = self.sink.begin(t)?;
                 self.credit(to, asset, amount);
                 let invoice = Party {
                     text,
@@ -520,7 +651,7 @@ impl EthSim<'_> {
             return Ok(());
         };
         let amount = self.usd_amount(asset, day, 500.0, 1.5).min(available);
-        let tx = self.sink.begin(t);
+        let tx = self.sink.begin(t)?;
         if !self.transfer(&tx, asset, from, account.eth_deposit, amount)? {
             return Ok(());
         }
@@ -558,7 +689,7 @@ impl EthSim<'_> {
             return Ok(());
         };
         let amount = self.usd_amount(asset, day, 600.0, 1.5).min(available);
-        let tx = self.sink.begin(t);
+        let tx = self.sink.begin(t)?;
         if !self.transfer(&tx, asset, hot, dest, amount)? {
             return Ok(());
         }
@@ -600,7 +731,7 @@ impl EthSim<'_> {
             return Ok(());
         };
         let amount = self.usd_amount(asset, day, 200.0, 1.4).min(available);
-        let tx = self.sink.begin(t);
+        let tx = self.sink.begin(t)?;
         self.transfer(&tx, asset, from, to, amount)?;
         Ok(())
     }
@@ -623,14 +754,17 @@ impl EthSim<'_> {
         let mut bytes = [0u8; 20];
         self.rng.fill(&mut bytes);
         let invoice = Party {
-            text: ids::evm_text(&bytes),
+            text: self.sink.net.text(&bytes),
             owner: Owner::Entity(self.world.payhub),
         };
-        self.world
-            .book
-            .record_eth(&invoice.text, invoice.owner, Role::Invoice)?;
+        // The address ground truth lists Ethereum's book; TRON's reuses its bytes.
+        if self.sink.net == Net::Ethereum {
+            self.world
+                .book
+                .record_eth(&invoice.text, invoice.owner, Role::Invoice)?;
+        }
         let payer = self.party(from);
-        let tx = self.sink.begin(t);
+        let tx = self.sink.begin(t)?;
         self.sink.emit(&tx, asset, &payer, &invoice, amount)?;
         let when = self.sweep_time(t);
         let hub = self.world.hub;
@@ -672,7 +806,7 @@ impl EthSim<'_> {
             return Ok(());
         }
         let deposit = self.world.customer_deposit(Chain::Ethereum, x, y)?;
-        let tx = self.sink.begin(t);
+        let tx = self.sink.begin(t)?;
         if !self.transfer(&tx, asset, hot, deposit, amount)? {
             return Ok(());
         }
@@ -696,7 +830,7 @@ impl EthSim<'_> {
     fn airdrop(&mut self, t: i64) -> Result<(), GenError> {
         let recipients = 5 + self.rng.below(21);
         let sender = self.party(self.world.spam_sender);
-        let tx = self.sink.begin(t);
+        let tx = self.sink.begin(t)?;
         for _ in 0..recipients {
             let amount = u128::from(1 + self.rng.below(1_000)) * 10u128.pow(18);
             if amount > self.spam_left {
@@ -759,13 +893,15 @@ impl EthSim<'_> {
         fake[..2].copy_from_slice(&target[..2]);
         fake[18..].copy_from_slice(&target[18..]);
         let look_alike = Party {
-            text: ids::evm_text(&fake),
+            text: self.sink.net.text(&fake),
             owner: Owner::Entity(self.world.spam),
         };
-        self.world
-            .book
-            .record_eth(&look_alike.text, look_alike.owner, Role::Spam)?;
-        let tx = self.sink.begin(t);
+        if self.sink.net == Net::Ethereum {
+            self.world
+                .book
+                .record_eth(&look_alike.text, look_alike.owner, Role::Spam)?;
+        }
+        let tx = self.sink.begin(t)?;
         match form {
             0 => {
                 let to = self.party(victim);
@@ -794,7 +930,7 @@ impl EthSim<'_> {
         };
         let recipients = 3 + self.rng.below(18);
         let duster = self.world.dust_sender;
-        let tx = self.sink.begin(t);
+        let tx = self.sink.begin(t)?;
         for _ in 0..recipients {
             let uid = self.world.pick_user(&mut self.rng);
             let Some(user) = self.world.user(uid) else {
@@ -853,7 +989,7 @@ impl EthSim<'_> {
         let deposit = to_acc.eth_deposit;
         self.credit(deposit, asset, amount);
         let (payer, payee) = (self.party(hot), self.party(deposit));
-        let tx = self.sink.begin(t);
+        let tx = self.sink.begin(t)?;
         self.sink
             .emit_for(&tx, asset, &payer, &payee, amount, Owner::User(uid))?;
         let to = self.hot_wallet(to_acc.exchange);
@@ -901,7 +1037,7 @@ impl EthSim<'_> {
         } else {
             return Ok(());
         };
-        let tx = self.sink.begin(t);
+        let tx = self.sink.begin(t)?;
         self.transfer(&tx, asset, from, to, amount)?;
         Ok(())
     }
@@ -921,7 +1057,7 @@ impl EthSim<'_> {
                 return Ok(());
             };
             let deposit = self.world.customer_deposit(Chain::Ethereum, payhub, bank)?;
-            let tx = self.sink.begin(t);
+            let tx = self.sink.begin(t)?;
             if self.transfer(&tx, asset, hub, deposit, amount)? {
                 let to = self.hot_wallet(bank);
                 let when = self.sweep_time(t);
@@ -966,7 +1102,7 @@ impl EthSim<'_> {
 
     fn party(&self, id: u32) -> Party {
         Party {
-            text: self.world.book.eth_text(id),
+            text: self.sink.net.address(&self.world.book, id),
             owner: self.world.book.eth_owner(id),
         }
     }

@@ -35,9 +35,14 @@ chain = "ethereum"
 
 [[labels]]
 url = "labels.csv"
-{logs}"#,
+{logs}{tron}"#,
         seed = plan.seed,
         transfers = plan.transfers,
+        tron = if out.join("tron/token_transfers").is_dir() {
+            "\n# The same economy on TRON, in tronetl's layouts: transfers without a timestamp,\n# dated by the blocks table.\n[[table]]\nname = \"tron_token_transfers\"\nurl = \"tron/token_transfers/\"\nchain = \"tron\"\n\n[[table]]\nname = \"tron_blocks\"\nurl = \"tron/blocks/\"\nchain = \"tron\"\n\n[[table]]\nname = \"tron_tokens\"\nurl = \"tron_tokens.csv\"\nchain = \"tron\"\n\n[[table]]\nname = \"tron_logs\"\nurl = \"tron/logs/\"\nchain = \"tron\"\n"
+        } else {
+            ""
+        },
         logs = if out.join("ethereum/logs").is_dir() {
             "\n# The stablecoin issuers' freeze and seizure events (and look-alikes).\n[[table]]\nname = \"eth_logs\"\nurl = \"ethereum/logs/\"\n"
         } else {
@@ -75,6 +80,7 @@ What a perfect analysis would find is in `ground_truth/`.
 | Ethereum token-transfer rows (clean) | {eth_rows} |
 | duplicate rows in `*-overlap.parquet` | {duplicates} |
 | malformed rows in `*-overlap.parquet` | {malformed} |
+| TRON token-transfer rows (`tron/`, tronetl layout; 0 without `--chains …,tron`) | {tron_rows} |
 | Bitcoin transactions | {btc_tx} |
 | Bitcoin inputs / outputs | {btc_in} / {btc_out} |
 
@@ -109,6 +115,13 @@ What a perfect analysis would find is in `ground_truth/`.
   of the ground truth.
 - **Prices** (`prices.csv`): stablecoins near 1, WETH and BTC as random walks; WETH has no
   price on three days, and the spam token never has one.
+- **Issuers** (`ethereum/logs/`, BigQuery `logs`): Tether and Circle freeze addresses that hold
+  their token (users' wallets, now and then an exchange deposit address funds just reached);
+  some freezes are lifted, Tether destroys some frozen balances (no `Transfer`), an admin
+  sometimes blacklists twice, and a look-alike contract emits Tether's event names. A frozen
+  address cannot send the token (USDC: nor receive it).
+- **TRON** (`--chains …,tron`): the same economy on TRON in tronetl's layouts (`tron/`:
+  transfers without a timestamp, blocks, Tether's logs with the address indexed).
 
 ## Ground truth
 
@@ -116,6 +129,9 @@ What a perfect analysis would find is in `ground_truth/`.
 - `entities.csv`: every entity, whether it is labelled, its licence status.
 - `turnover_daily.csv`: per exchange and payhub, day, chain and asset, the value crossing the
   entity's boundary (internal moves excluded), in raw units and USD (empty without a price).
+- `freezes.csv` (and `freezes_tron.csv`): every issuer event with the address's balance of the
+  token just before it, from the simulation's ledger, and each address still frozen at the end
+  with what it holds then (`held_at_end`).
 - `depositors_yearly.csv`: distinct depositors (users, or the paying entity) per entity, year,
   chain and asset.
 "#,
@@ -127,6 +143,7 @@ What a perfect analysis would find is in `ground_truth/`.
         users = plan.users,
         ratio = plan.btc_tx_per_transfer,
         eth_rows = s.eth_rows,
+        tron_rows = s.tron_rows,
         duplicates = s.duplicate_rows,
         malformed = s.malformed_rows,
         btc_tx = s.btc_transactions,

@@ -10,6 +10,7 @@ use crate::csv_out::CsvFile;
 use crate::error::GenError;
 use crate::model::{Category, Chain};
 use crate::names::display_name;
+use crate::net::Net;
 use crate::world::World;
 
 /// The `source` of generated labels.
@@ -18,7 +19,7 @@ const SOURCE: &str = "chainstat-gen";
 const CONFIDENCE: &str = "high";
 
 /// `labels.csv`: `address,entity,category,source,confidence,chain`.
-pub fn write_labels(out: &Path, world: &World) -> Result<String, GenError> {
+pub fn write_labels(out: &Path, world: &World, tron: bool) -> Result<String, GenError> {
     let mut csv = CsvFile::create(
         out,
         "labels.csv",
@@ -38,15 +39,24 @@ pub fn write_labels(out: &Path, world: &World) -> Result<String, GenError> {
         }
         let eth = Chain::Ethereum.name();
         let btc = Chain::Bitcoin.name();
+        let trx = Chain::Tron.name();
         for &hot in &ex.eth_hot {
             let a = world.book.eth_text(hot);
             csv.row(&[&a, &entity.name, exchange, SOURCE, CONFIDENCE, eth])?;
+            if tron {
+                let a = Net::Tron.address(&world.book, hot);
+                csv.row(&[&a, &entity.name, exchange, SOURCE, CONFIDENCE, trx])?;
+            }
         }
         let a = world.book.btc_text(ex.btc_hot);
         csv.row(&[&a, &entity.name, exchange, SOURCE, CONFIDENCE, btc])?;
         if ex.cold_labelled {
             let a = world.book.eth_text(ex.eth_cold);
             csv.row(&[&a, &entity.name, exchange, SOURCE, CONFIDENCE, eth])?;
+            if tron {
+                let a = Net::Tron.address(&world.book, ex.eth_cold);
+                csv.row(&[&a, &entity.name, exchange, SOURCE, CONFIDENCE, trx])?;
+            }
             let a = world.book.btc_text(ex.btc_cold);
             csv.row(&[&a, &entity.name, exchange, SOURCE, CONFIDENCE, btc])?;
         }
@@ -60,6 +70,16 @@ pub fn write_labels(out: &Path, world: &World) -> Result<String, GenError> {
         CONFIDENCE,
         Chain::Ethereum.name(),
     ])?;
+    if tron {
+        csv.row(&[
+            &Net::Tron.address(&world.book, world.hub),
+            world.entity_name(world.payhub),
+            Category::PaymentProcessor.name(),
+            SOURCE,
+            CONFIDENCE,
+            Chain::Tron.name(),
+        ])?;
+    }
     csv.finish()
 }
 

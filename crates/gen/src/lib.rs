@@ -31,6 +31,7 @@ mod bitcoin;
 mod book;
 mod btc_rows;
 mod calendar;
+mod csv_monthly;
 mod csv_out;
 mod error;
 mod eth_rows;
@@ -42,6 +43,7 @@ mod log_rows;
 mod math;
 mod model;
 mod names;
+mod net;
 mod overlap;
 mod parquet_out;
 mod plan;
@@ -84,6 +86,9 @@ pub struct GenParams {
     pub users: Option<usize>,
     /// Bitcoin transactions per Ethereum transfer.
     pub btc_tx_per_transfer: f64,
+    /// Also run the token economy on TRON (tronetl's layouts, as many transfers as on
+    /// Ethereum).
+    pub tron: bool,
 }
 
 impl Default for GenParams {
@@ -96,6 +101,7 @@ impl Default for GenParams {
             exchanges: None,
             users: None,
             btc_tx_per_transfer: 0.1,
+            tron: false,
         }
     }
 }
@@ -115,6 +121,8 @@ pub struct GenSummary {
     pub btc_inputs: u64,
     /// Bitcoin output rows.
     pub btc_outputs: u64,
+    /// TRON token-transfer rows (0 without TRON).
+    pub tron_rows: u64,
     /// Exchanges.
     pub exchanges: usize,
     /// Users.
@@ -135,6 +143,7 @@ pub fn generate(params: &GenParams, out: &Path) -> Result<GenSummary, GenError> 
     let mut truth = Truth::new(&world, &cal);
 
     let eth = ethereum::simulate(
+        net::Net::Ethereum,
         &plan,
         &cal,
         &day_weights,
@@ -155,10 +164,28 @@ pub fn generate(params: &GenParams, out: &Path) -> Result<GenSummary, GenError> 
 
     let mut files = eth.files;
     files.extend(btc.files);
+    // After Bitcoin, so that the Ethereum and Bitcoin files are the same with or without it.
+    let tron_rows = if params.tron {
+        let tron = ethereum::simulate(
+            net::Net::Tron,
+            &plan,
+            &cal,
+            &day_weights,
+            &prices,
+            &mut world,
+            &mut truth,
+            out,
+        )?;
+        files.extend(tron.files);
+        files.push(tokens::write_tron_tokens(out)?);
+        tron.rows
+    } else {
+        0
+    };
     files.extend(truth.write(out, &world, &prices, &cal)?);
     files.push(tokens::write_tokens(out)?);
-    files.push(prices.write(out, &cal)?);
-    files.push(labels::write_labels(out, &world)?);
+    files.push(prices.write(out, &cal, params.tron)?);
+    files.push(labels::write_labels(out, &world, params.tron)?);
     files.push(labels::write_registry(out, &world)?);
     files.push(job::write_config(out, &plan)?);
     let exchanges = world.exchanges.len();
@@ -172,6 +199,7 @@ pub fn generate(params: &GenParams, out: &Path) -> Result<GenSummary, GenError> 
         btc_transactions: btc.transactions,
         btc_inputs: btc.inputs,
         btc_outputs: btc.outputs,
+        tron_rows,
         exchanges,
         users,
         files,

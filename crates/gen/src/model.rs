@@ -17,13 +17,15 @@ pub enum Owner {
     User(UserId),
 }
 
-/// The two chains the generator writes.
+/// The chains the generator writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Chain {
     /// Account model: ERC-20 token transfers.
     Ethereum,
     /// UTXO model: inputs and outputs.
     Bitcoin,
+    /// Account model: TRC-20 token transfers (tronetl layout).
+    Tron,
 }
 
 impl Chain {
@@ -32,6 +34,7 @@ impl Chain {
         match self {
             Chain::Ethereum => "ethereum",
             Chain::Bitcoin => "bitcoin",
+            Chain::Tron => "tron",
         }
     }
 }

@@ -82,9 +82,9 @@ impl Prices {
     pub fn market(&self, asset: Asset, day: usize) -> f64 {
         let Some(p) = self.day(day) else { return 1.0 };
         match asset {
-            Asset::Usdt => p.usdt,
-            Asset::Usdc => p.usdc,
-            Asset::Weth => p.weth,
+            Asset::Usdt | Asset::TronUsdt => p.usdt,
+            Asset::Usdc | Asset::TronUsdc => p.usdc,
+            Asset::Weth | Asset::TronEth => p.weth,
             Asset::Btc => p.btc,
             Asset::Spam => 1.0,
         }
@@ -94,9 +94,9 @@ impl Prices {
     pub fn published(&self, asset: Asset, day: usize) -> Option<f64> {
         let p = self.days.get(day)?;
         match asset {
-            Asset::Usdt => Some(p.usdt),
-            Asset::Usdc => Some(p.usdc),
-            Asset::Weth => p.weth_published.then_some(p.weth),
+            Asset::Usdt | Asset::TronUsdt => Some(p.usdt),
+            Asset::Usdc | Asset::TronUsdc => Some(p.usdc),
+            Asset::Weth | Asset::TronEth => p.weth_published.then_some(p.weth),
             Asset::Btc => Some(p.btc),
             Asset::Spam => None,
         }
@@ -104,7 +104,7 @@ impl Prices {
 
     /// `prices.csv`: `date,chain,asset,symbol,price_usd`; Ethereum tokens are keyed by
     /// contract address (what transfers carry), Bitcoin by `BTC`.
-    pub fn write(&self, out: &Path, cal: &Calendar) -> Result<String, GenError> {
+    pub fn write(&self, out: &Path, cal: &Calendar, tron: bool) -> Result<String, GenError> {
         let mut csv = CsvFile::create(
             out,
             "prices.csv",
@@ -112,12 +112,20 @@ impl Prices {
         )?;
         for day in 0..self.days.len() {
             let date = cal.date_text(day);
-            for asset in [Asset::Usdt, Asset::Usdc, Asset::Weth, Asset::Btc] {
+            let tron_assets: &[Asset] = if tron {
+                &[Asset::TronUsdt, Asset::TronUsdc, Asset::TronEth]
+            } else {
+                &[]
+            };
+            for &asset in [Asset::Usdt, Asset::Usdc, Asset::Weth, Asset::Btc]
+                .iter()
+                .chain(tron_assets)
+            {
                 let Some(price) = self.published(asset, day) else {
                     continue;
                 };
                 let text = match asset {
-                    Asset::Usdt | Asset::Usdc => format!("{price:.6}"),
+                    a if a.is_stable() => format!("{price:.6}"),
                     _ => format!("{price:.2}"),
                 };
                 let key = asset.contract().unwrap_or(asset.symbol());

@@ -26,6 +26,10 @@ pub mod stream {
     pub const MESSY: u64 = 6;
     /// Stablecoin issuers' freezes and seizures.
     pub const ISSUER: u64 = 7;
+    /// TRON's token economy.
+    pub const TRON: u64 = 8;
+    /// TRON's issuer (Tether).
+    pub const TRON_ISSUER: u64 = 9;
 }
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;

@@ -916,3 +916,83 @@ fn refuses_a_non_empty_folder_and_bad_parameters() {
     };
     assert!(generate(&bad, empty.path()).is_err());
 }
+
+/// Every file under `root` with its bytes, by relative path.
+fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().to_string();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// TRON is its own stream: the same seed gives the same TRON files, and turning TRON on
+/// leaves the Ethereum and Bitcoin files byte for byte as they were. Its transfers are
+/// tronetl's: base58 addresses, hashes without `0x`, every block in the blocks files, and
+/// the ground truth has TRON turnover.
+#[test]
+fn tron_is_deterministic_and_leaves_the_other_chains_unchanged() {
+    let with = |tron: bool| {
+        let dir = tempfile::tempdir().unwrap();
+        let s = generate(&GenParams { tron, ..params(3) }, dir.path()).unwrap();
+        (dir, s)
+    };
+    let (a, sa) = with(true);
+    let (b, _) = with(true);
+    let (c, sc) = with(false);
+    let (ta, tb, tc) = (tree(a.path()), tree(b.path()), tree(c.path()));
+    assert_eq!(ta, tb);
+    assert!(sa.tron_rows > 1_000, "{sa:?}");
+    assert_eq!(sc.tron_rows, 0);
+    for (rel, bytes) in &tc {
+        if rel.starts_with("ethereum/") || rel.starts_with("bitcoin/") {
+            assert_eq!(ta.get(rel), Some(bytes), "{rel} changed with TRON on");
+        }
+    }
+    let transfers: Vec<String> = ta
+        .iter()
+        .filter(|(rel, _)| rel.starts_with("tron/token_transfers/"))
+        .flat_map(|(_, b)| {
+            String::from_utf8_lossy(b)
+                .lines()
+                .skip(1)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let blocks: BTreeSet<String> = ta
+        .iter()
+        .filter(|(rel, _)| rel.starts_with("tron/blocks/"))
+        .flat_map(|(_, b)| {
+            String::from_utf8_lossy(b)
+                .lines()
+                .skip(1)
+                .map(|l| l.split(',').next().unwrap_or_default().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(transfers.len() as u64, sa.tron_rows);
+    for line in &transfers {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f.len(), 7, "{line}");
+        assert!(blocks.contains(f[0]), "block {} has no blocks row", f[0]);
+        assert_eq!(f[1].len(), 64, "{line}");
+        for a in [f[3], f[4], f[5]] {
+            assert!(
+                chainstat_chain::tron::from_base58(a).is_ok(),
+                "{a} is not a TRON address"
+            );
+        }
+    }
+    let usdt = truth_totals(a.path(), "tron", "USDT");
+    assert!(!usdt.is_empty());
+}

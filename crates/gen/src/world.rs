@@ -403,7 +403,8 @@ impl World {
         }
         let owner = Owner::Entity(exchange);
         let id = match chain {
-            Chain::Ethereum => self.book.add_eth(owner, Role::Deposit, None)?,
+            // TRON addresses are the same 20 bytes written the TRON way.
+            Chain::Ethereum | Chain::Tron => self.book.add_eth(owner, Role::Deposit, None)?,
             Chain::Bitcoin => self.book.add_btc(owner, Role::Deposit, None)?,
         };
         self.customer_deposits

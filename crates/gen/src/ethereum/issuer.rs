@@ -17,6 +17,7 @@ use super::{EthSim, Scheduled};
 use crate::csv_out::CsvFile;
 use crate::error::GenError;
 use crate::model::Owner;
+use crate::net::Net;
 use crate::tokens::Asset;
 
 /// topic0 of Tether's `AddedBlackList(address)`.
@@ -69,12 +70,12 @@ pub(super) struct Issuers {
 }
 
 impl Issuers {
-    pub(super) fn new(out: &std::path::Path) -> Result<Self, GenError> {
+    pub(super) fn new(out: &std::path::Path, rel: &str) -> Result<Self, GenError> {
         Ok(Issuers {
             frozen: BTreeSet::new(),
             truth: CsvFile::create(
                 out,
-                "ground_truth/freezes.csv",
+                rel,
                 &[
                     "chain",
                     "asset",
@@ -127,7 +128,12 @@ impl EthSim<'_> {
         for i in 0..n {
             let t = (self.issuer_rng.range(15, days - 30) * DAY_MS + self.issuer_rng.below(DAY_MS))
                 as i64;
-            let asset = if i % 5 == 4 { Asset::Usdc } else { Asset::Usdt };
+            // Circle's USDC on TRON is discontinued: Tether only there.
+            let asset = if i % 5 == 4 && self.sink.net == Net::Ethereum {
+                Asset::Usdc
+            } else {
+                Asset::Usdt
+            };
             let follow = match i {
                 0 => FollowUp::Nothing,
                 1 => FollowUp::Destroy,
@@ -207,11 +213,17 @@ impl EthSim<'_> {
                 else {
                     return Ok(());
                 };
-                let tx = self.sink.begin(t);
+                let tx = self.sink.begin(t)?;
                 let contract = self.sink.spam_token.clone();
-                let data = format!("0x{}", address_word(&self.world.book.eth_text(id)));
-                self.sink
-                    .emit_log(&tx, &contract, vec![ADDED_BLACK_LIST.to_string()], data)?;
+                let word = address_word(&self.world.book.eth_text(id));
+                let (topics, data) = match self.sink.net {
+                    Net::Ethereum => (vec![ADDED_BLACK_LIST.to_string()], format!("0x{word}")),
+                    Net::Tron => (
+                        vec![ADDED_BLACK_LIST.to_string(), format!("0x{word}")],
+                        "0x".to_string(),
+                    ),
+                };
+                self.sink.emit_log(&tx, &contract, topics, data)?;
             }
             Enforcement::Repeat { .. }
             | Enforcement::Unfreeze { .. }
@@ -262,24 +274,38 @@ impl EthSim<'_> {
         id: u32,
         amount: u128,
     ) -> Result<(), GenError> {
-        let tx = self.sink.begin(t);
-        let address = self.world.book.eth_text(id);
-        let word = address_word(&address);
-        let contract = asset.contract().unwrap_or_default().to_string();
-        let (topics, data) = match (asset, event) {
-            (Asset::Usdc, "freeze") => (
-                vec![BLACKLISTED.to_string(), format!("0x{word}")],
+        let tx = self.sink.begin(t)?;
+        let net = self.sink.net;
+        let address = net.address(&self.world.book, id);
+        // ABI words hold the 20 bytes on either chain.
+        let word = address_word(&self.world.book.eth_text(id));
+        let contract = net.asset(asset).contract().unwrap_or_default().to_string();
+        let indexed = |topic0: &str| {
+            (
+                vec![topic0.to_string(), format!("0x{word}")],
                 "0x".to_string(),
-            ),
-            (Asset::Usdc, _) => (
-                vec![UN_BLACKLISTED.to_string(), format!("0x{word}")],
-                "0x".to_string(),
-            ),
-            (_, "freeze") => (vec![ADDED_BLACK_LIST.to_string()], format!("0x{word}")),
-            (_, "unfreeze") => (vec![REMOVED_BLACK_LIST.to_string()], format!("0x{word}")),
-            _ => (
+            )
+        };
+        let (topics, data) = match (net, asset, event) {
+            (_, Asset::Usdc, "freeze") => indexed(BLACKLISTED),
+            (_, Asset::Usdc, _) => indexed(UN_BLACKLISTED),
+            // Tether on Ethereum: the address in the data.
+            (Net::Ethereum, _, "freeze") => {
+                (vec![ADDED_BLACK_LIST.to_string()], format!("0x{word}"))
+            }
+            (Net::Ethereum, _, "unfreeze") => {
+                (vec![REMOVED_BLACK_LIST.to_string()], format!("0x{word}"))
+            }
+            (Net::Ethereum, _, _) => (
                 vec![DESTROYED_BLACK_FUNDS.to_string()],
                 format!("0x{word}{}", amount_word(amount)),
+            ),
+            // Tether on TRON: the address indexed, the amount in the data.
+            (Net::Tron, _, "freeze") => indexed(ADDED_BLACK_LIST),
+            (Net::Tron, _, "unfreeze") => indexed(REMOVED_BLACK_LIST),
+            (Net::Tron, _, _) => (
+                vec![DESTROYED_BLACK_FUNDS.to_string(), format!("0x{word}")],
+                format!("0x{}", amount_word(amount)),
             ),
         };
         let log_index = self.sink.next_log;
@@ -294,7 +320,7 @@ impl EthSim<'_> {
         };
         let before = self.balance(id, asset);
         self.issuers.truth.row(&[
-            "ethereum",
+            net.chain().name(),
             &contract,
             asset.symbol(),
             &address,
@@ -317,13 +343,14 @@ impl EthSim<'_> {
     /// what they hold then; closes the file.
     pub(super) fn finish_enforcement(&mut self) -> Result<(), GenError> {
         let frozen: Vec<(u32, Asset)> = self.issuers.frozen.iter().copied().collect();
+        let net = self.sink.net;
         for (id, asset) in frozen {
-            let address = self.world.book.eth_text(id);
+            let address = net.address(&self.world.book, id);
             let balance = self.balance(id, asset).to_string();
             let owner = self.world.book.owner_name(self.world.book.eth_owner(id));
             self.issuers.truth.row(&[
-                "ethereum",
-                asset.contract().unwrap_or_default(),
+                net.chain().name(),
+                net.asset(asset).contract().unwrap_or_default(),
                 asset.symbol(),
                 &address,
                 &owner,
