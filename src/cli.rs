@@ -221,6 +221,19 @@ pub struct GenArgs {
     /// token economy on TRON, in tronetl's CSV layouts, as many transfers as Ethereum's).
     #[arg(long, value_delimiter = ',', default_value = "ethereum,bitcoin")]
     pub chains: Vec<String>,
+    /// How TRON is written: `tronetl` (CSV, base58, a blocks table) or `bigquery` (Google's
+    /// TRON dataset: Parquet, 0x hex addresses, timestamps; the config says the chain).
+    #[arg(long, value_enum, default_value_t = TronLayoutArg::Tronetl)]
+    pub tron_layout: TronLayoutArg,
+}
+
+/// `--tron-layout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TronLayoutArg {
+    /// tronetl's CSVs.
+    Tronetl,
+    /// Google's BigQuery TRON dataset.
+    Bigquery,
 }
 
 /// `chainstat scheduler`.

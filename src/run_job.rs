@@ -122,7 +122,10 @@ pub fn gen(args: GenArgs) -> Result<()> {
         start,
         days: args.days,
         exchanges: args.exchanges,
-        tron: chains.contains("tron"),
+        tron: chains.contains("tron").then_some(match args.tron_layout {
+            crate::cli::TronLayoutArg::Tronetl => chainstat_gen::TronLayout::Tronetl,
+            crate::cli::TronLayoutArg::Bigquery => chainstat_gen::TronLayout::Bigquery,
+        }),
         btc_tx_per_transfer: if chains.contains("bitcoin") {
             defaults.btc_tx_per_transfer
         } else {

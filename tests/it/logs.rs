@@ -314,3 +314,61 @@ async fn wrong_types_and_missing_columns_are_clear_errors() {
     assert!(e.contains("logs.csv"), "{e}");
     assert!(e.contains("topics"), "{e}");
 }
+
+/// cryo's binary layout: a topic that is not 32 bytes is a counted reject; a topic
+/// column of integers is an error naming the file and the column.
+#[tokio::test]
+async fn malformed_cryo_logs_are_rejected_or_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let batch = |topic0: ArrayRef, t: DataType| {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("block_number", DataType::UInt32, true),
+            Field::new("log_index", DataType::UInt32, true),
+            Field::new("transaction_hash", DataType::Binary, true),
+            Field::new("address", DataType::Binary, true),
+            Field::new("topic0", t, true),
+            Field::new("data", DataType::Binary, true),
+        ]));
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(UInt32Array::from(vec![1, 1])),
+                Arc::new(UInt32Array::from(vec![0, 1])),
+                Arc::new(BinaryArray::from_iter_values([[0x11u8; 32], [0x12u8; 32]])),
+                Arc::new(BinaryArray::from_iter_values([[0xdau8; 20], [0xdau8; 20]])),
+                topic0,
+                Arc::new(BinaryArray::from_iter_values([[0u8; 32], [0u8; 32]])),
+            ],
+        )
+        .expect("batch")
+    };
+    let good_and_short: ArrayRef = Arc::new(BinaryArray::from_iter_values([
+        vec![0xddu8; 32],
+        vec![0xddu8; 31],
+    ]));
+    write_parquet(
+        &dir.path().join("short/logs.parquet"),
+        &batch(good_and_short, DataType::Binary),
+    );
+    let s = session(&[&format!("c={}/short/", dir.path().display())]).await;
+    assert_eq!(
+        rows(&s, "SELECT \"row\", reason FROM rejects").await,
+        ["1|topic0: not a 32-byte word"]
+    );
+    assert_eq!(scalar(&s, "SELECT count(*) FROM logs").await, "1");
+
+    write_parquet(
+        &dir.path().join("ints/logs.parquet"),
+        &batch(Arc::new(Int64Array::from(vec![1, 2])), DataType::Int64),
+    );
+    let e = match Session::open(
+        config(&[&format!("c={}/ints/", dir.path().display())]),
+        None,
+    )
+    .await
+    {
+        Ok(_) => panic!("an integer topic0 must be refused"),
+        Err(e) => e.to_string(),
+    };
+    assert!(e.contains("column `topic0` is Int64"), "{e}");
+}

@@ -144,12 +144,13 @@ pub fn simulate(
     let mints = world.users.len() as u64 + 1;
     let budgets = split_budget(plan.transfers.saturating_sub(mints), day_weights);
     let spam_token = net.evm_text_here(&world.spam_token);
+    // Both TRON layouts run the same economy: only how it is written differs.
     let (economy, issuers) = match net {
         Net::Ethereum => (stream::ETHEREUM, stream::ISSUER),
-        Net::Tron => (stream::TRON, stream::TRON_ISSUER),
+        Net::Tron | Net::TronHex => (stream::TRON, stream::TRON_ISSUER),
     };
     let out_files = match net {
-        Net::Ethereum => Out::Bigquery {
+        Net::Ethereum | Net::TronHex => Out::Bigquery {
             transfers: MonthlyParquet::new(out, net.transfers_dir(), ""),
             logs: MonthlyParquet::new(out, net.logs_dir(), ""),
             overlap: Overlap::new(out, net.transfers_dir(), plan.seed),
@@ -319,11 +320,11 @@ impl EthSink<'_> {
         amount: u128,
         payer: Owner,
     ) -> Result<(), GenError> {
+        let token = self
+            .net
+            .contract(asset)
+            .unwrap_or_else(|| self.spam_token.clone());
         let asset = self.net.asset(asset);
-        let token = match asset.contract() {
-            Some(c) => c.to_string(),
-            None => self.spam_token.clone(),
-        };
         let month = self.cal.month(tx.day);
         match &mut self.out {
             Out::Bigquery {

@@ -19,15 +19,7 @@ prices = "prices.csv"
 [[table]]
 name = "eth_token_transfers"
 url = "ethereum/token_transfers/"
-
-[[table]]
-name = "btc_inputs"
-url = "bitcoin/inputs/"
-
-[[table]]
-name = "btc_outputs"
-url = "bitcoin/outputs/"
-
+{bitcoin}
 [[table]]
 name = "eth_tokens"
 url = "tokens.csv"
@@ -38,7 +30,15 @@ url = "labels.csv"
 {logs}{tron}"#,
         seed = plan.seed,
         transfers = plan.transfers,
-        tron = if out.join("tron/token_transfers").is_dir() {
+        // Without `--chains …,bitcoin` there are no Bitcoin files to name.
+        bitcoin = if out.join("bitcoin/inputs").is_dir() {
+            "\n[[table]]\nname = \"btc_inputs\"\nurl = \"bitcoin/inputs/\"\n\n[[table]]\nname = \"btc_outputs\"\nurl = \"bitcoin/outputs/\"\n"
+        } else {
+            ""
+        },
+        tron = if out.join("tron/token_transfers").is_dir() && !out.join("tron/blocks").is_dir() {
+            "\n# The same economy on TRON as Google's BigQuery dataset has it: 0x hex addresses that\n# only `chain` marks as TRON.\n[[table]]\nname = \"tron_token_transfers\"\nurl = \"tron/token_transfers/\"\nchain = \"tron\"\n\n[[table]]\nname = \"tron_tokens\"\nurl = \"tron_tokens.csv\"\nchain = \"tron\"\n\n[[table]]\nname = \"tron_logs\"\nurl = \"tron/logs/\"\nchain = \"tron\"\n"
+        } else if out.join("tron/token_transfers").is_dir() {
             "\n# The same economy on TRON, in tronetl's layouts: transfers without a timestamp,\n# dated by the blocks table.\n[[table]]\nname = \"tron_token_transfers\"\nurl = \"tron/token_transfers/\"\nchain = \"tron\"\n\n[[table]]\nname = \"tron_blocks\"\nurl = \"tron/blocks/\"\nchain = \"tron\"\n\n[[table]]\nname = \"tron_tokens\"\nurl = \"tron_tokens.csv\"\nchain = \"tron\"\n\n[[table]]\nname = \"tron_logs\"\nurl = \"tron/logs/\"\nchain = \"tron\"\n"
         } else {
             ""

@@ -86,9 +86,19 @@ pub struct GenParams {
     pub users: Option<usize>,
     /// Bitcoin transactions per Ethereum transfer.
     pub btc_tx_per_transfer: f64,
-    /// Also run the token economy on TRON (tronetl's layouts, as many transfers as on
-    /// Ethereum).
-    pub tron: bool,
+    /// Also run the token economy on TRON (as many transfers as on Ethereum), in this
+    /// layout.
+    pub tron: Option<TronLayout>,
+}
+
+/// How the TRON economy is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TronLayout {
+    /// tronetl's CSVs: base58 addresses, no timestamp in transfers, a blocks table.
+    Tronetl,
+    /// Google's BigQuery TRON dataset: Parquet, `0x` hex addresses, timestamps; only the
+    /// config says the chain.
+    Bigquery,
 }
 
 impl Default for GenParams {
@@ -101,7 +111,7 @@ impl Default for GenParams {
             exchanges: None,
             users: None,
             btc_tx_per_transfer: 0.1,
-            tron: false,
+            tron: None,
         }
     }
 }
@@ -165,9 +175,13 @@ pub fn generate(params: &GenParams, out: &Path) -> Result<GenSummary, GenError> 
     let mut files = eth.files;
     files.extend(btc.files);
     // After Bitcoin, so that the Ethereum and Bitcoin files are the same with or without it.
-    let tron_rows = if params.tron {
+    let tron_rows = if let Some(layout) = params.tron {
+        let net = match layout {
+            TronLayout::Tronetl => net::Net::Tron,
+            TronLayout::Bigquery => net::Net::TronHex,
+        };
         let tron = ethereum::simulate(
-            net::Net::Tron,
+            net,
             &plan,
             &cal,
             &day_weights,
@@ -184,8 +198,8 @@ pub fn generate(params: &GenParams, out: &Path) -> Result<GenSummary, GenError> 
     };
     files.extend(truth.write(out, &world, &prices, &cal)?);
     files.push(tokens::write_tokens(out)?);
-    files.push(prices.write(out, &cal, params.tron)?);
-    files.push(labels::write_labels(out, &world, params.tron)?);
+    files.push(prices.write(out, &cal, params.tron.is_some())?);
+    files.push(labels::write_labels(out, &world, params.tron.is_some())?);
     files.push(labels::write_registry(out, &world)?);
     files.push(job::write_config(out, &plan)?);
     let exchanges = world.exchanges.len();

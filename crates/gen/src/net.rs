@@ -22,8 +22,12 @@ pub const TRON_CLOCK: BlockClock = BlockClock {
 pub enum Net {
     /// Ethereum.
     Ethereum,
-    /// TRON.
+    /// TRON in tronetl's CSV layouts (base58 addresses, no timestamps, a blocks table).
     Tron,
+    /// TRON as Google's BigQuery dataset has it: BigQuery's layouts, addresses as `0x` hex
+    /// (the 20 bytes without TRON's `41`), a timestamp on every row. Nothing in the data says
+    /// TRON: the config must.
+    TronHex,
 }
 
 impl Net {
@@ -31,7 +35,7 @@ impl Net {
     pub fn chain(self) -> Chain {
         match self {
             Net::Ethereum => Chain::Ethereum,
-            Net::Tron => Chain::Tron,
+            Net::Tron | Net::TronHex => Chain::Tron,
         }
     }
 
@@ -39,24 +43,44 @@ impl Net {
     pub fn clock(self) -> BlockClock {
         match self {
             Net::Ethereum => ETH_CLOCK,
-            Net::Tron => TRON_CLOCK,
+            Net::Tron | Net::TronHex => TRON_CLOCK,
         }
     }
 
     /// This net's token for an Ethereum one (the simulation thinks in Ethereum's).
     pub fn asset(self, a: Asset) -> Asset {
-        match (self, a) {
-            (Net::Tron, Asset::Usdt) => Asset::TronUsdt,
-            (Net::Tron, Asset::Usdc) => Asset::TronUsdc,
-            (Net::Tron, Asset::Weth) => Asset::TronEth,
+        match (self.chain(), a) {
+            (Chain::Tron, Asset::Usdt) => Asset::TronUsdt,
+            (Chain::Tron, Asset::Usdc) => Asset::TronUsdc,
+            (Chain::Tron, Asset::Weth) => Asset::TronEth,
             (_, a) => a,
         }
+    }
+
+    /// The net whose text forms the ground truth and the reference files use: TRON's
+    /// canonical base58 for both TRON layouts.
+    pub fn canonical(self) -> Net {
+        match self {
+            Net::TronHex => Net::Tron,
+            n => n,
+        }
+    }
+
+    /// A token's contract as this net's files write it (`None` for the spam token).
+    pub fn contract(self, a: Asset) -> Option<String> {
+        let c = self.asset(a).contract()?;
+        Some(match self {
+            Net::TronHex => tron::from_base58(c)
+                .map(|b| ids::evm_text(&b[1..].try_into().unwrap_or([0u8; 20])))
+                .unwrap_or_else(|_| c.to_string()),
+            _ => c.to_string(),
+        })
     }
 
     /// 20 address bytes in this net's text form.
     pub fn text(self, bytes: &[u8; 20]) -> String {
         match self {
-            Net::Ethereum => ids::evm_text(bytes),
+            Net::Ethereum | Net::TronHex => ids::evm_text(bytes),
             Net::Tron => {
                 let mut b = [0x41u8; 21];
                 b[1..].copy_from_slice(bytes);
@@ -68,7 +92,7 @@ impl Net {
     /// A persistent address of the book in this net's form.
     pub fn address(self, book: &AddressBook, id: u32) -> String {
         match self {
-            Net::Ethereum => book.eth_text(id),
+            Net::Ethereum | Net::TronHex => book.eth_text(id),
             Net::Tron => self.text(&book.eth_bytes(id)),
         }
     }
@@ -76,7 +100,7 @@ impl Net {
     /// An EVM `0x…` text (the spam token, invoice addresses) in this net's form.
     pub fn evm_text_here(self, evm: &str) -> String {
         match self {
-            Net::Ethereum => evm.to_string(),
+            Net::Ethereum | Net::TronHex => evm.to_string(),
             Net::Tron => {
                 let mut b = [0u8; 20];
                 if hex::decode_into(hex::strip_0x(evm).as_bytes(), &mut b) {
@@ -92,7 +116,7 @@ impl Net {
     pub fn tx_hash(self, salt: u64, n: u64) -> String {
         let h = ids::eth_tx_hash(salt, n);
         match self {
-            Net::Ethereum => h,
+            Net::Ethereum | Net::TronHex => h,
             Net::Tron => h.trim_start_matches("0x").to_string(),
         }
     }
@@ -101,7 +125,7 @@ impl Net {
     pub fn block_hash(self, block: i64) -> String {
         let h = ids::eth_block_hash(block);
         match self {
-            Net::Ethereum => h,
+            Net::Ethereum | Net::TronHex => h,
             Net::Tron => h.trim_start_matches("0x").to_string(),
         }
     }
@@ -110,7 +134,7 @@ impl Net {
     pub fn transfers_dir(self) -> &'static str {
         match self {
             Net::Ethereum => "ethereum/token_transfers",
-            Net::Tron => "tron/token_transfers",
+            Net::Tron | Net::TronHex => "tron/token_transfers",
         }
     }
 
@@ -118,7 +142,7 @@ impl Net {
     pub fn logs_dir(self) -> &'static str {
         match self {
             Net::Ethereum => "ethereum/logs",
-            Net::Tron => "tron/logs",
+            Net::Tron | Net::TronHex => "tron/logs",
         }
     }
 
@@ -126,7 +150,7 @@ impl Net {
     pub fn freezes_file(self) -> &'static str {
         match self {
             Net::Ethereum => "ground_truth/freezes.csv",
-            Net::Tron => "ground_truth/freezes_tron.csv",
+            Net::Tron | Net::TronHex => "ground_truth/freezes_tron.csv",
         }
     }
 }

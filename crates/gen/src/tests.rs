@@ -943,6 +943,7 @@ fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
 fn tron_is_deterministic_and_leaves_the_other_chains_unchanged() {
     let with = |tron: bool| {
         let dir = tempfile::tempdir().unwrap();
+        let tron = tron.then_some(crate::TronLayout::Tronetl);
         let s = generate(&GenParams { tron, ..params(3) }, dir.path()).unwrap();
         (dir, s)
     };

@@ -16,8 +16,8 @@ use std::collections::BTreeSet;
 use super::{EthSim, Scheduled};
 use crate::csv_out::CsvFile;
 use crate::error::GenError;
+use crate::model::Chain;
 use crate::model::Owner;
-use crate::net::Net;
 use crate::tokens::Asset;
 
 /// topic0 of Tether's `AddedBlackList(address)`.
@@ -129,7 +129,7 @@ impl EthSim<'_> {
             let t = (self.issuer_rng.range(15, days - 30) * DAY_MS + self.issuer_rng.below(DAY_MS))
                 as i64;
             // Circle's USDC on TRON is discontinued: Tether only there.
-            let asset = if i % 5 == 4 && self.sink.net == Net::Ethereum {
+            let asset = if i % 5 == 4 && self.sink.net.chain() == Chain::Ethereum {
                 Asset::Usdc
             } else {
                 Asset::Usdt
@@ -216,12 +216,12 @@ impl EthSim<'_> {
                 let tx = self.sink.begin(t)?;
                 let contract = self.sink.spam_token.clone();
                 let word = address_word(&self.world.book.eth_text(id));
-                let (topics, data) = match self.sink.net {
-                    Net::Ethereum => (vec![ADDED_BLACK_LIST.to_string()], format!("0x{word}")),
-                    Net::Tron => (
+                let (topics, data) = match self.sink.net.chain() {
+                    Chain::Tron => (
                         vec![ADDED_BLACK_LIST.to_string(), format!("0x{word}")],
                         "0x".to_string(),
                     ),
+                    _ => (vec![ADDED_BLACK_LIST.to_string()], format!("0x{word}")),
                 };
                 self.sink.emit_log(&tx, &contract, topics, data)?;
             }
@@ -276,40 +276,42 @@ impl EthSim<'_> {
     ) -> Result<(), GenError> {
         let tx = self.sink.begin(t)?;
         let net = self.sink.net;
-        let address = net.address(&self.world.book, id);
+        let address = net.canonical().address(&self.world.book, id);
         // ABI words hold the 20 bytes on either chain.
         let word = address_word(&self.world.book.eth_text(id));
-        let contract = net.asset(asset).contract().unwrap_or_default().to_string();
+        let contract = net.contract(asset).unwrap_or_default();
         let indexed = |topic0: &str| {
             (
                 vec![topic0.to_string(), format!("0x{word}")],
                 "0x".to_string(),
             )
         };
-        let (topics, data) = match (net, asset, event) {
+        let (topics, data) = match (net.chain(), asset, event) {
             (_, Asset::Usdc, "freeze") => indexed(BLACKLISTED),
             (_, Asset::Usdc, _) => indexed(UN_BLACKLISTED),
             // Tether on Ethereum: the address in the data.
-            (Net::Ethereum, _, "freeze") => {
+            (Chain::Ethereum | Chain::Bitcoin, _, "freeze") => {
                 (vec![ADDED_BLACK_LIST.to_string()], format!("0x{word}"))
             }
-            (Net::Ethereum, _, "unfreeze") => {
+            (Chain::Ethereum | Chain::Bitcoin, _, "unfreeze") => {
                 (vec![REMOVED_BLACK_LIST.to_string()], format!("0x{word}"))
             }
-            (Net::Ethereum, _, _) => (
+            (Chain::Ethereum | Chain::Bitcoin, _, _) => (
                 vec![DESTROYED_BLACK_FUNDS.to_string()],
                 format!("0x{word}{}", amount_word(amount)),
             ),
             // Tether on TRON: the address indexed, the amount in the data.
-            (Net::Tron, _, "freeze") => indexed(ADDED_BLACK_LIST),
-            (Net::Tron, _, "unfreeze") => indexed(REMOVED_BLACK_LIST),
-            (Net::Tron, _, _) => (
+            (Chain::Tron, _, "freeze") => indexed(ADDED_BLACK_LIST),
+            (Chain::Tron, _, "unfreeze") => indexed(REMOVED_BLACK_LIST),
+            (Chain::Tron, _, _) => (
                 vec![DESTROYED_BLACK_FUNDS.to_string(), format!("0x{word}")],
                 format!("0x{}", amount_word(amount)),
             ),
         };
         let log_index = self.sink.next_log;
         self.sink.emit_log(&tx, &contract, topics, data)?;
+        // The ground truth names the contract the canonical way (base58 on TRON).
+        let contract = net.canonical().contract(asset).unwrap_or_default();
         let owner = self.world.book.eth_owner(id);
         let (owner_name, deposit_of) = match owner {
             Owner::Entity(e) => {
@@ -343,14 +345,14 @@ impl EthSim<'_> {
     /// what they hold then; closes the file.
     pub(super) fn finish_enforcement(&mut self) -> Result<(), GenError> {
         let frozen: Vec<(u32, Asset)> = self.issuers.frozen.iter().copied().collect();
-        let net = self.sink.net;
+        let net = self.sink.net.canonical();
         for (id, asset) in frozen {
             let address = net.address(&self.world.book, id);
             let balance = self.balance(id, asset).to_string();
             let owner = self.world.book.owner_name(self.world.book.eth_owner(id));
             self.issuers.truth.row(&[
                 net.chain().name(),
-                net.asset(asset).contract().unwrap_or_default(),
+                &net.contract(asset).unwrap_or_default(),
                 asset.symbol(),
                 &address,
                 &owner,
