@@ -1,18 +1,10 @@
 -- publish: freeze_events
 -- partition: none
--- Every decoded issuer event: chain, asset (the token contract) and its symbol, the
--- address, the event (`freeze`, `unfreeze`, `destroy`), for a destroy the amount destroyed
--- (exact, in token units, and in USD at that day's price), and where it happened. Events
--- whose address or amount could not be decoded, and undated ones, are not here: they are
--- counted in rejects_summary (kind 'events').
-SELECT d.chain, d.asset, k.symbol, d.address, d.event, d.amount_raw,
-       token_amount(d.amount_raw, k.decimals, 18) AS amount,
-       TRY_CAST(CAST(token_amount(d.amount_raw, k.decimals, 18) AS DOUBLE) * p.price_usd
-                AS DECIMAL(38, 6)) AS amount_usd,
-       d.block_time, d.block_number, d.log_index, d.tx_hash
-FROM freeze_decoded d
-LEFT JOIN tokens k ON k.chain = d.chain AND k.asset = d.asset
-LEFT JOIN prices p ON p.chain = d.chain AND p.asset = d.asset AND p.day = CAST(d.block_time AS DATE)
-WHERE d.address IS NOT NULL AND d.block_time IS NOT NULL
-  AND (NOT d.has_amount OR d.amount_raw IS NOT NULL)
-ORDER BY d.chain, d.asset, d.address, d.block_number, d.log_index
+-- set: execution.sort_spill_reservation_bytes = 1048576
+-- (Freeze data is small: its sorts reserve 1 MB each, not the default 10 MB, so several
+-- fit a tight --memory-limit together.)
+-- Every decoded issuer event (staged by 63_freeze_event_rows.sql): chain, asset and symbol,
+-- address, event, for a destroy the amount (raw, token units, USD), block time, block,
+-- log index and transaction.
+SELECT * FROM freeze_event_rows
+ORDER BY chain, asset, address, block_number, log_index

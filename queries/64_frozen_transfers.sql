@@ -4,7 +4,7 @@
 -- addresses against all transfers: the frozen set is the hash joins' build side, so
 -- the transfers stream through once per direction.
 WITH frozen AS (
-    SELECT DISTINCT chain, address FROM freeze_events
+    SELECT DISTINCT chain, address FROM freeze_event_rows
 )
 SELECT 'in' AS direction, t.chain, t.asset, t.to_address AS address,
        t.from_address AS counterparty, t.amount_raw, t.block_number, t.log_index, t.block_time

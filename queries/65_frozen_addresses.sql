@@ -1,5 +1,8 @@
 -- publish: frozen_addresses
 -- partition: none
+-- set: execution.sort_spill_reservation_bytes = 1048576
+-- (Freeze data is small: its sorts reserve 1 MB each, not the default 10 MB, so several
+-- fit a tight --memory-limit together.)
 -- One row per freeze period of an address and asset: a freeze opens one (a repeated freeze
 -- of a frozen address does not), the first unfreeze after it closes it. frozen_at is NULL
 -- for a period the logs only show the end of (frozen before the inputs' logs start).
@@ -16,7 +19,7 @@ WITH toggles AS (
     SELECT chain, asset, address, block_number, log_index, event,
            lag(event) OVER (PARTITION BY chain, asset, address
                             ORDER BY block_number, log_index) AS prev
-    FROM freeze_events WHERE event IN ('freeze', 'unfreeze')
+    FROM freeze_event_rows WHERE event IN ('freeze', 'unfreeze')
 ),
 numbered AS (
     SELECT e.*,
@@ -27,7 +30,7 @@ numbered AS (
     FROM (SELECT chain, asset, address, block_number, log_index,
                  event = 'freeze' AND (prev IS NULL OR prev = 'unfreeze') AS opens
           FROM toggles) o
-    RIGHT JOIN freeze_events e
+    RIGHT JOIN freeze_event_rows e
       ON o.chain = e.chain AND o.asset = e.asset AND o.address = e.address
      AND o.block_number = e.block_number AND o.log_index = e.log_index
 ),
@@ -60,7 +63,7 @@ moved AS (
 destroyed_before AS (
     SELECT p.chain, p.asset, p.address, p.period, sum(e.amount_raw) AS raw
     FROM periods p
-    JOIN freeze_events e ON e.chain = p.chain AND e.asset = p.asset AND e.address = p.address
+    JOIN freeze_event_rows e ON e.chain = p.chain AND e.asset = p.asset AND e.address = p.address
     WHERE e.event = 'destroy'
       AND (e.block_number < p.freeze_block
            OR (e.block_number = p.freeze_block AND e.log_index < p.freeze_log_index))
@@ -89,7 +92,7 @@ attribution AS (
            CASE WHEN bool_or(e.licence_status = 'licensed') THEN 'licensed'
                 WHEN bool_or(e.licence_status = 'unlicensed') THEN 'unlicensed'
                 WHEN a.entity IS NOT NULL THEN 'unknown' END AS licence_status
-    FROM (SELECT DISTINCT chain, address FROM freeze_events) f
+    FROM (SELECT DISTINCT chain, address FROM freeze_event_rows) f
     JOIN address_attribution a ON a.chain = f.chain AND a.address = f.address
     LEFT JOIN entities e ON e.entity = a.entity
     GROUP BY a.chain, a.address, a.cluster_id, a.entity, a.category

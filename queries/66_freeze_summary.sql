@@ -1,5 +1,8 @@
 -- publish: freeze_summary
 -- partition: none
+-- set: execution.sort_spill_reservation_bytes = 1048576
+-- (Freeze data is small: its sorts reserve 1 MB each, not the default 10 MB, so several
+-- fit a tight --memory-limit together.)
 -- Freezes and seizures per year, chain, asset, and the frozen party's jurisdiction and
 -- category ('(unattributed)' / 'unattributed' when chainstat could not attribute the
 -- address; a party registered in two jurisdictions counts in both; exchange says whether
@@ -26,17 +29,17 @@ WITH party AS (
 ),
 bounds AS (
     SELECT min(y) AS first_year, max(y) AS last_year FROM (
-        SELECT CAST(date_part('year', block_time) AS INT) AS y FROM freeze_events
+        SELECT CAST(date_part('year', block_time) AS INT) AS y FROM freeze_event_rows
         UNION ALL SELECT CAST(year AS INT) FROM exchange_turnover_yearly)
 ),
 years AS (
     SELECT CAST(y AS INT) AS year,
            CAST(make_date(CAST(y AS INT) + 1, 1, 1) AS TIMESTAMP) AT TIME ZONE 'UTC' AS year_end
     FROM (SELECT unnest(range(first_year, last_year + 1)) AS y FROM bounds
-          WHERE first_year IS NOT NULL AND EXISTS (SELECT 1 FROM freeze_events))
+          WHERE first_year IS NOT NULL AND EXISTS (SELECT 1 FROM freeze_event_rows))
 ),
 first_event AS (
-    SELECT chain, asset, address, min(block_time) AS at FROM freeze_events
+    SELECT chain, asset, address, min(block_time) AS at FROM freeze_event_rows
     GROUP BY chain, asset, address
 ),
 periods AS (
@@ -62,7 +65,7 @@ moved_by_end AS (
 destroyed_by_end AS (
     SELECT o.chain, o.asset, o.address, o.year, sum(e.amount_raw) AS raw
     FROM open_at_end o
-    JOIN freeze_events e ON e.chain = o.chain AND e.asset = o.asset AND e.address = o.address
+    JOIN freeze_event_rows e ON e.chain = o.chain AND e.asset = o.asset AND e.address = o.address
     WHERE e.event = 'destroy' AND e.block_time < o.year_end
     GROUP BY o.chain, o.asset, o.address, o.year
 ),
@@ -102,7 +105,7 @@ rows AS (
     SELECT CAST(date_part('year', block_time) AS INT), chain, asset, symbol, address,
            'destroyed', CAST(amount AS DECIMAL(76, 18)), CAST(amount_usd AS DECIMAL(38, 6)),
            amount_usd IS NULL
-    FROM freeze_events WHERE event = 'destroy'
+    FROM freeze_event_rows WHERE event = 'destroy'
     UNION ALL
     SELECT h.year, h.chain, h.asset, k.symbol, h.address, 'held',
            CASE WHEN h.raw >= 0 THEN CAST(token_amount(h.raw, k.decimals, 18) AS DECIMAL(76, 18)) END,

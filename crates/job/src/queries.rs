@@ -91,6 +91,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../queries/62_freeze_decoded.sql"),
     ),
     (
+        "63_freeze_event_rows.sql",
+        include_str!("../../../queries/63_freeze_event_rows.sql"),
+    ),
+    (
         "63_freeze_events.sql",
         include_str!("../../../queries/63_freeze_events.sql"),
     ),
