@@ -36,13 +36,12 @@ pub fn word(data: &[u8], n: usize) -> Option<&[u8]> {
 /// first 12 are zero as the ABI pads an `address`; 20 bytes (and TRON's 21 with its
 /// `0x41` prefix) are taken as they are. In the chain's canonical text form.
 pub fn word_address(family: ChainFamily, word: &[u8]) -> Result<String, AddressError> {
-    match (family, word.len()) {
-        (ChainFamily::Tron, 32) if word[..12].iter().all(|b| *b == 0) => {
-            normalize_bytes(family, &word[12..])
-        }
-        (ChainFamily::Tron, 32) => Err(AddressError::BadPrefix),
-        _ => normalize_bytes(family, word),
-    }
+    let bytes = match word.len() {
+        32 if word[..12].iter().all(|b| *b == 0) => &word[12..],
+        32 => return Err(AddressError::BadPrefix),
+        _ => word,
+    };
+    normalize_bytes(family, bytes)
 }
 
 /// Elementary type names Solidity lets a signature abbreviate, and their canonical form

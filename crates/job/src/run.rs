@@ -812,6 +812,11 @@ fn placeholders(config: &ChainstatConfig) -> BTreeMap<String, String> {
     if cats.is_empty() {
         cats.push(quote("exchange"));
     }
+    let known = chainstat_chain::CHAINS
+        .iter()
+        .map(|(name, _)| quote(name))
+        .collect::<Vec<_>>()
+        .join(", ");
     let (bucket_o, previous_o) =
         chainstat_cluster::heuristics::deposit_reuse::bucket_sql("o", c.deposit_window_seconds);
     let (bucket_i, _) =
@@ -849,21 +854,9 @@ fn placeholders(config: &ChainstatConfig) -> BTreeMap<String, String> {
                             AND (length(trim(asset)) = 34 \
                                  OR (length(trim(asset)) = 42 AND trim(asset) LIKE '41%')))) \
                  ELSE false END",
-                known = chainstat_chain::CHAINS
-                    .iter()
-                    .map(|(name, _)| quote(name))
-                    .collect::<Vec<_>>()
-                    .join(", ")
             ),
         ),
-        (
-            "known_chains".to_string(),
-            chainstat_chain::CHAINS
-                .iter()
-                .map(|(name, _)| quote(name))
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
+        ("known_chains".to_string(), known),
         (
             "deposit_window_seconds".to_string(),
             c.deposit_window_seconds.max(0).to_string(),

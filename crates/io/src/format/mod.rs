@@ -304,12 +304,7 @@ impl Format {
         }
         Err(IoError::UnknownSchema {
             file: file.to_string(),
-            found: schema
-                .fields()
-                .iter()
-                .map(|f| format!("{} {}", f.name(), f.data_type()))
-                .collect::<Vec<_>>()
-                .join(", "),
+            found: schema_text(schema),
             expected: format!(
                 "  format {} needs column(s) {} as well",
                 self.name(),
@@ -347,12 +342,7 @@ impl Format {
             }
             None => Err(IoError::UnknownSchema {
                 file: file.to_string(),
-                found: schema
-                    .fields()
-                    .iter()
-                    .map(|f| format!("{} {}", f.name(), f.data_type()))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                found: schema_text(schema),
                 expected: expected_columns(),
             }),
         }
@@ -360,6 +350,16 @@ impl Format {
 }
 
 /// "format: col, col, …" for every format, for error messages and docs.
+/// A file's columns and types, for errors.
+fn schema_text(schema: &Schema) -> String {
+    schema
+        .fields()
+        .iter()
+        .map(|f| format!("{} {}", f.name(), f.data_type()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub fn expected_columns() -> String {
     ALL.iter()
         .map(|f| {
