@@ -271,10 +271,8 @@ fn config_of(tables: &[String], labels: Option<&std::path::Path>) -> ChainstatCo
     let refs: Vec<&str> = tables.iter().map(String::as_str).collect();
     let mut cfg: ChainstatConfig = config(&refs);
     if let Some(l) = labels {
-        cfg.labels.push(chainstat_io::LabelsSpec {
-            url: l.display().to_string(),
-            format: None,
-        });
+        cfg.labels
+            .push(chainstat_io::LabelsSpec::new(l.display().to_string()));
     }
     cfg
 }

@@ -21,6 +21,7 @@ mod job;
 mod logs;
 mod malformed;
 mod readers;
+mod risk;
 mod s3;
 mod slt;
 mod tron;

@@ -1,18 +1,30 @@
-//! Labels as CSV: `address,entity,category[,source,confidence][,chain]` with a header,
-//! parsed strictly (no other column). Without a `chain` column the chain is taken from
-//! the address form.
+//! Labels as CSV: `address,entity,category[,source,confidence][,chain][,kind]` with a
+//! header, parsed strictly (no other column). Without a `chain` column the chain is taken
+//! from the address form. `kind` (`ownership` / `risk`) sets a row's role; without it the
+//! file's `[[labels]] kind`, else the category, decides ([`super::kind`]).
 
-use super::{canonical, chain_of_address, Label, LabelReject};
+use super::{canonical, chain_of_address, Label, LabelRole, Parsed, RolePolicy};
 use crate::error::{IoError, Result};
 
 /// Columns a labels CSV must have.
 const REQUIRED: [&str; 3] = ["address", "entity", "category"];
 /// Columns it may have.
-const OPTIONAL: [&str; 3] = ["source", "confidence", "chain"];
+const OPTIONAL: [&str; 4] = ["source", "confidence", "chain", "kind"];
+
+/// The lowercase header of a CSV text, if it has one.
+pub fn header(text: &str) -> Option<Vec<String>> {
+    let mut rdr = ::csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .trim(::csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let h = rdr.headers().ok()?;
+    Some(h.iter().map(|c| c.to_ascii_lowercase()).collect())
+}
 
 /// Parses a labels CSV. A missing required column or an unknown one is an error naming
 /// the file.
-pub fn parse(file: &str, text: &str) -> Result<(Vec<Label>, Vec<LabelReject>)> {
+pub fn parse(file: &str, text: &str, policy: &RolePolicy) -> Result<Parsed> {
     let mut rdr = ::csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -62,14 +74,14 @@ pub fn parse(file: &str, text: &str) -> Result<(Vec<Label>, Vec<LabelReject>)> {
             REQUIRED.join(",")
         )));
     };
-    let (ic, is, ico, ich) = (
+    let (ic, is, ico, ich, ik) = (
         idx("category"),
         idx("source"),
         idx("confidence"),
         idx("chain"),
+        idx("kind"),
     );
-    let mut labels = Vec::new();
-    let mut rejects = Vec::new();
+    let mut out = Parsed::default();
     for (row, rec) in rdr.records().enumerate() {
         let row = row as i64;
         let rec = rec.map_err(|e| IoError::Corrupt {
@@ -78,14 +90,8 @@ pub fn parse(file: &str, text: &str) -> Result<(Vec<Label>, Vec<LabelReject>)> {
         })?;
         let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).filter(|s| !s.is_empty());
         let address = get(Some(ia)).unwrap_or_default().to_string();
-        let reject = |reason: String| LabelReject {
-            file: file.to_string(),
-            row,
-            address: address.clone(),
-            reason,
-        };
         let Some(entity) = get(Some(ie)) else {
-            rejects.push(reject("entity missing".into()));
+            out.reject(file, row, &address, "entity missing".into());
             continue;
         };
         let chain = match get(ich).map(str::to_ascii_lowercase) {
@@ -93,26 +99,45 @@ pub fn parse(file: &str, text: &str) -> Result<(Vec<Label>, Vec<LabelReject>)> {
             None => match chain_of_address(&address) {
                 Some(c) => c.to_string(),
                 None => {
-                    rejects.push(reject("address of no known chain".into()));
+                    out.reject(file, row, &address, "address of no known chain".into());
                     continue;
                 }
             },
         };
+        let category = get(ic).map(str::to_ascii_lowercase);
+        let role = match get(ik).map(str::to_ascii_lowercase).as_deref() {
+            None => policy.role_of_category(category.as_deref()),
+            Some("ownership") => LabelRole::Ownership,
+            Some("risk") => LabelRole::Risk,
+            Some(other) => {
+                out.reject(
+                    file,
+                    row,
+                    &address,
+                    format!("kind '{other}' is neither ownership nor risk"),
+                );
+                continue;
+            }
+        };
         match canonical(&chain, &address) {
-            Ok(a) => labels.push(Label {
-                chain,
-                address: a,
-                entity: entity.to_ascii_lowercase(),
-                category: get(ic).map(str::to_ascii_lowercase),
-                source: get(is)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| file.to_string()),
-                confidence: get(ico).map(str::to_string),
-            }),
-            Err(reason) => rejects.push(reject(reason)),
+            Ok(a) => {
+                let mut l = Label::ownership(
+                    &chain,
+                    a,
+                    entity,
+                    category,
+                    get(is)
+                        .map(str::to_string)
+                        .unwrap_or_else(|| file.to_string()),
+                    get(ico).map(str::to_string),
+                );
+                l.role = role;
+                out.push(file, row, l);
+            }
+            Err(reason) => out.reject(file, row, &address, reason),
         }
     }
-    Ok((labels, rejects))
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -127,7 +152,8 @@ mod tests {
             1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa,Satoshi,,,\n\
             0x1234,Broken,exchange,,\n\
             0xbe0eb53f46cd790cd13851d5eff43d12404d33e8,,exchange,,\n";
-        let (labels, rejects) = parse("l.csv", text).unwrap();
+        let p = parse("l.csv", text, &RolePolicy::default()).unwrap();
+        let (labels, rejects) = (p.labels, p.rejects);
         assert_eq!(labels.len(), 3);
         assert_eq!(
             labels[0].address,
@@ -154,10 +180,52 @@ mod tests {
             ("address,entity,category,owner", "unknown column(s) owner"),
         ] {
             let text = format!("{header}\n0xbe0eb53f46cd790cd13851d5eff43d12404d33e8,binance,x\n");
-            let err = parse("labels/l.csv", &text).unwrap_err().to_string();
+            let err = parse("labels/l.csv", &text, &RolePolicy::default())
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("labels/l.csv: labels CSV: "), "{err}");
             assert!(err.contains(says), "{header}: {err}");
         }
-        assert!(parse("l.csv", "Address,Entity,Category,Chain\n").is_ok());
+        assert!(parse(
+            "l.csv",
+            "Address,Entity,Category,Chain\n",
+            &RolePolicy::default()
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn risk_rows_are_attributes_and_the_zero_address_is_rejected() {
+        let text = "address,entity,category,kind\n\
+            0x098B716B8Aaf21512996dC57EB0615e2383E2f96,lazarus group,user,risk\n\
+            0xa0e1c89Ef1a489c9C7dE96311eD5Ce5D32c20E4B,scammer,scam,\n\
+            0xbe0eb53f46cd790cd13851d5eff43d12404d33e8,binance,exchange,\n\
+            0x0000000000000000000000000000000000000000,tether,black_list,\n\
+            0x3Cffd56B47B7b41c56258D9C7731ABaDc360E073,x,exchange,maybe\n";
+        let p = parse("l.csv", text, &RolePolicy::default()).unwrap();
+        let roles: Vec<(&str, LabelRole)> = p
+            .labels
+            .iter()
+            .map(|l| (l.entity.as_str(), l.role))
+            .collect();
+        assert_eq!(
+            roles,
+            [
+                ("lazarus group", LabelRole::Risk),
+                ("scammer", LabelRole::Risk),
+                ("binance", LabelRole::Ownership)
+            ]
+        );
+        assert_eq!(p.rejects.len(), 2);
+        assert!(
+            p.rejects[0].reason.contains("zero address"),
+            "{:?}",
+            p.rejects
+        );
+        assert!(
+            p.rejects[1].reason.contains("kind 'maybe'"),
+            "{:?}",
+            p.rejects
+        );
     }
 }
