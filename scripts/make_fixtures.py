@@ -1218,7 +1218,14 @@ economy's (`synthetic/tron/`).
 GraphSense TagPacks copied unchanged from `graphsense/graphsense-tagpacks`, commit
 `29ff93c8ab0db37370453a290b7becba429b73f8` (MIT licence, © 2022 Iknaio Cryptoasset Analytics
 GmbH, © 2018-2022 AIT): `packs/exchange-wallets-*.yaml` (exchange proof-of-reserve wallets,
-multi-chain, 2022) and `packs/walletexplorer.yaml` (WalletExplorer Bitcoin service labels, 2021).
+multi-chain, 2022), `packs/walletexplorer.yaml` (WalletExplorer Bitcoin service labels, 2021)
+and `packs/usdt_blacklist.yaml` (774 addresses the USDT contract blacklisted, 2023; a risk
+list).
+
+`labels/ofac/sanctioned_addresses_{ETH,USDT,TRX,XBT}.txt`: OFAC SDN digital-currency addresses
+by asset, copied unchanged from `0xB10C/ofac-sanctioned-digital-currency-addresses`, branch
+`lists`, commit `f2aee2265956bf28ce71824c2c2c8cab02c2e173` (2024-09-27; MIT licence, © 2021
+0xB10C).
 
 ## tokens/tokens.csv
 

@@ -157,6 +157,22 @@ async fn every_published_query_matches_its_golden_file() {
          2025-03-01,tron,TRX,TRX,0.25\n",
     );
     std::fs::write(&prices, text).expect("prices");
+    // A sanctions list naming user2 (whom alpha paid 20 and who paid beta 10 on an
+    // unpriced day), and a blacklist naming alpha's labelled hot wallet.
+    let sanctions = dir.path().join("sanctioned_addresses_ETH.txt");
+    std::fs::write(&sanctions, "0xAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA0002\n").expect("list");
+    config.labels.push(chainstat_io::LabelsSpec::new(
+        sanctions.display().to_string(),
+    ));
+    let blacklist = dir.path().join("blacklist.csv");
+    std::fs::write(
+        &blacklist,
+        "address,entity,category,kind\n0x1111111111111111111111111111111111111111,usdt_blacklisted,black_list,risk\n",
+    )
+    .expect("blacklist");
+    config.labels.push(chainstat_io::LabelsSpec::new(
+        blacklist.display().to_string(),
+    ));
     chainstat_job::run(
         config,
         &RunOptions {

@@ -127,6 +127,8 @@ pub struct EthOutcome {
     pub malformed: u64,
     /// Files written.
     pub files: Vec<String>,
+    /// Every address an issuer froze, as its public blacklist shows them.
+    pub blacklisted: Vec<crate::risk::Listed>,
 }
 
 /// Runs the token economy over the whole calendar on `net`.
@@ -198,9 +200,22 @@ pub fn simulate(
     }
     sim.run_due(i64::MAX)?;
     sim.finish_enforcement()?;
+    let net_c = sim.sink.net.canonical();
+    let blacklisted = sim
+        .issuers
+        .ever_frozen
+        .iter()
+        .map(|&(id, asset)| crate::risk::Listed {
+            chain: net_c.chain().name(),
+            address: net_c.address(&sim.world.book, id),
+            symbol: asset.symbol(),
+            owner: sim.world.book.owner_name(sim.world.book.eth_owner(id)),
+        })
+        .collect();
     let truth = sim.issuers.finish()?;
     let mut outcome = sim.sink.finish()?;
     outcome.files.push(truth);
+    outcome.blacklisted = blacklisted;
     Ok(outcome)
 }
 
@@ -429,6 +444,7 @@ impl EthSink<'_> {
                     duplicates,
                     malformed,
                     files,
+                    blacklisted: Vec::new(),
                 })
             }
             Out::Tronetl {
@@ -444,6 +460,7 @@ impl EthSink<'_> {
                     duplicates: 0,
                     malformed: 0,
                     files,
+                    blacklisted: Vec::new(),
                 })
             }
         }

@@ -27,7 +27,7 @@ chain = "ethereum"
 
 [[labels]]
 url = "labels.csv"
-{logs}{tron}"#,
+{risk}{logs}{tron}"#,
         seed = plan.seed,
         transfers = plan.transfers,
         // Without `--chains …,bitcoin` there are no Bitcoin files to name.
@@ -43,6 +43,7 @@ url = "labels.csv"
         } else {
             ""
         },
+        risk = risk_labels(out),
         logs = if out.join("ethereum/logs").is_dir() {
             "\n# The stablecoin issuers' freeze and seizure events (and look-alikes).\n[[table]]\nname = \"eth_logs\"\nurl = \"ethereum/logs/\"\n"
         } else {
@@ -50,6 +51,22 @@ url = "labels.csv"
         },
     );
     write_text(out, "chainstat.toml", &text)
+}
+
+/// The `[[labels]]` entries of the risk lists `risk::write` wrote.
+fn risk_labels(out: &Path) -> String {
+    let mut text = String::from(
+        "\n# Risk lists (attributes, never ownership): the sanctioned exchange's wallets in\n\
+         # OFAC's per-asset layout, and the stablecoin issuers' blacklists.\n",
+    );
+    for asset in ["ETH", "TRX", "XBT"] {
+        let rel = format!("risk/sanctioned_addresses_{asset}.txt");
+        if out.join(&rel).is_file() {
+            text.push_str(&format!("[[labels]]\nurl = \"{rel}\"\n\n"));
+        }
+    }
+    text.push_str("[[labels]]\nurl = \"risk/blacklist.csv\"\n");
+    text
 }
 
 /// `GENERATED.md`.

@@ -48,6 +48,7 @@ mod overlap;
 mod parquet_out;
 mod plan;
 mod prices;
+mod risk;
 pub mod rng;
 mod tokens;
 mod truth;
@@ -173,6 +174,7 @@ pub fn generate(params: &GenParams, out: &Path) -> Result<GenSummary, GenError> 
     )?;
 
     let mut files = eth.files;
+    let mut blacklisted = eth.blacklisted;
     files.extend(btc.files);
     // After Bitcoin, so that the Ethereum and Bitcoin files are the same with or without it.
     let tron_rows = if let Some(layout) = params.tron {
@@ -191,6 +193,7 @@ pub fn generate(params: &GenParams, out: &Path) -> Result<GenSummary, GenError> 
             out,
         )?;
         files.extend(tron.files);
+        blacklisted.extend(tron.blacklisted);
         files.push(tokens::write_tron_tokens(out)?);
         tron.rows
     } else {
@@ -201,6 +204,12 @@ pub fn generate(params: &GenParams, out: &Path) -> Result<GenSummary, GenError> 
     files.push(prices.write(out, &cal, params.tron.is_some())?);
     files.push(labels::write_labels(out, &world, params.tron.is_some())?);
     files.push(labels::write_registry(out, &world)?);
+    files.extend(risk::write(
+        out,
+        &world,
+        &blacklisted,
+        params.tron.is_some(),
+    )?);
     files.push(job::write_config(out, &plan)?);
     let exchanges = world.exchanges.len();
     let users = world.users.len();

@@ -79,6 +79,14 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../queries/50_entity_counterparties.sql"),
     ),
     (
+        "55_risk_parties.sql",
+        include_str!("../../../queries/55_risk_parties.sql"),
+    ),
+    (
+        "56_risk_exposure.sql",
+        include_str!("../../../queries/56_risk_exposure.sql"),
+    ),
+    (
         "59_candidate_deposits.sql",
         include_str!("../../../queries/59_candidate_deposits.sql"),
     ),

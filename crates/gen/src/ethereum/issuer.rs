@@ -66,6 +66,8 @@ pub(super) enum FollowUp {
 /// The issuers' state: frozen (address, token) pairs and the ground truth.
 pub(super) struct Issuers {
     frozen: BTreeSet<(u32, Asset)>,
+    /// Every (address, token) ever frozen: the issuer's public blacklist.
+    pub(super) ever_frozen: BTreeSet<(u32, Asset)>,
     truth: CsvFile,
 }
 
@@ -73,6 +75,7 @@ impl Issuers {
     pub(super) fn new(out: &std::path::Path, rel: &str) -> Result<Self, GenError> {
         Ok(Issuers {
             frozen: BTreeSet::new(),
+            ever_frozen: BTreeSet::new(),
             truth: CsvFile::create(
                 out,
                 rel,
@@ -176,6 +179,7 @@ impl EthSim<'_> {
                 };
                 self.issuer_log(t, asset, "freeze", id, 0)?;
                 self.issuers.frozen.insert((id, asset));
+                self.issuers.ever_frozen.insert((id, asset));
                 let (lo, hi, next) = match follow {
                     FollowUp::Nothing => return Ok(()),
                     FollowUp::Destroy => (20, 90, Enforcement::Destroy { id }),
