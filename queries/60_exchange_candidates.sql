@@ -10,6 +10,12 @@
 -- hubs do not); attributed hubs are left out.
 -- Account chains only; over the whole input, not per period. The deposits are staged by
 -- 59_candidate_deposits.sql.
+-- confidence (0–1) weighs the evidence, each part saturating where an exchange is
+-- beyond doubt: 0.3 × deposit addresses (log scale, full at 50), 0.3 × distinct senders
+-- (log scale, full at 50), 0.2 × sweep regularity (share of the weeks between the first
+-- and the last deposit with a forward to the hub), 0.2 × lifetime (full at 90 days).
+-- Candidates at or above [job] candidate_min_confidence (${candidate_min_confidence})
+-- count in the estimate of unlicensed activity (enforcement_summary).
 WITH attr AS (
     SELECT chain, address, cluster_id FROM address_attribution
 ),
@@ -27,17 +33,31 @@ hubs AS (
            count(*) AS deposits,
            min(block_time) AS first_seen, max(block_time) AS last_seen,
            min(deposit) AS example_deposit, min(forward_tx) AS example_forward_tx,
+           count(DISTINCT date_trunc('week', block_time)) AS active_weeks,
            sum(usd) AS inflow_usd, CAST(sum(unpriced) AS BIGINT) AS unpriced_deposits
     FROM priced GROUP BY chain, hub
+),
+scored AS (
+    SELECT h.*,
+           LEAST(1.0, ln(1.0 + h.deposit_addresses) / ln(51.0)) AS f_deposits,
+           LEAST(1.0, ln(1.0 + h.depositors) / ln(51.0)) AS f_senders,
+           LEAST(1.0, CAST(h.active_weeks AS DOUBLE)
+                      / GREATEST(1.0, ceil((to_unixtime(h.last_seen) - to_unixtime(h.first_seen)) / 604800.0))) AS f_regular,
+           LEAST(1.0, (to_unixtime(h.last_seen) - to_unixtime(h.first_seen)) / (90.0 * 86400.0)) AS f_lifetime
+    FROM hubs h
 )
 SELECT COALESCE(a.cluster_id, h.chain || ':' || h.hub) AS cluster_id, h.chain, h.hub,
        h.deposit_addresses, h.depositors, h.deposits, h.inflow_usd, h.unpriced_deposits,
        h.first_seen, h.last_seen,
+       round(0.3 * h.f_deposits + 0.3 * h.f_senders + 0.2 * h.f_regular + 0.2 * h.f_lifetime, 3)
+           AS confidence,
        CAST(h.deposit_addresses AS VARCHAR) || ' deposit-like addresses received from ' ||
        CAST(h.depositors AS VARCHAR) || ' distinct senders and forwarded the amounts to ' || h.hub ||
        ' within ${deposit_window_seconds} s (e.g. ' || h.example_deposit || ', forward tx ' ||
-       h.example_forward_tx || ')' AS evidence
-FROM hubs h
+       h.example_forward_tx || '); forwards in ' || CAST(h.active_weeks AS VARCHAR) || ' weeks over ' ||
+       CAST(CAST(floor((to_unixtime(h.last_seen) - to_unixtime(h.first_seen)) / 86400) AS BIGINT) AS VARCHAR) || ' days'
+           AS evidence
+FROM scored h
 LEFT JOIN attr a ON a.chain = h.chain AND a.address = h.hub
 WHERE h.deposit_addresses >= ${candidate_min_deposits}
   AND h.depositors >= ${candidate_min_depositors}

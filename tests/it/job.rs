@@ -279,7 +279,7 @@ async fn rerun_with_the_same_inputs_publishes_the_same_rows() {
     let second = run_job(cfg, &out, false).await;
     let b = all_tables(&out).await;
     assert_ne!(first.manifest.run_id, second.manifest.run_id);
-    assert_eq!(a.len(), 13, "{:?}", a.keys());
+    assert_eq!(a.len(), 14, "{:?}", a.keys());
     assert_eq!(a, b);
     // Both runs kept (keep_runs = 3), the pointer names the second.
     assert!(out.join("runs").join(&first.manifest.run_id).exists());
@@ -369,7 +369,7 @@ async fn a_memory_bounded_run_publishes_the_same_rows() {
     let bounded = dir.path().join("bounded");
     run_job(bounded_cfg, &bounded, false).await;
     let (a, b) = (all_tables(&free).await, all_tables(&bounded).await);
-    assert_eq!(a.len(), 13, "{:?}", a.keys());
+    assert_eq!(a.len(), 14, "{:?}", a.keys());
     assert_eq!(a, b);
 }
 
@@ -388,7 +388,7 @@ async fn key_joins_publish_the_same_rows_as_string_joins() {
     let run = run_job(exact_cfg, &exact, false).await;
     assert_eq!(run.manifest.clustering.get("shared_address_keys"), Some(&0));
     let (a, b) = (all_tables(&keys).await, all_tables(&exact).await);
-    assert_eq!(a.len(), 13, "{:?}", a.keys());
+    assert_eq!(a.len(), 14, "{:?}", a.keys());
     assert!(
         a["exchange_turnover_daily"].len() > 100,
         "{}",

@@ -146,6 +146,31 @@ pub fn markdown(r: &Report) -> String {
             "\n- false hub {chain}:{hub} owned by {owner} ({category})"
         );
     }
+    if !c.turnover.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nCandidate turnover per year against the truth (median error {}):\n",
+            pct(c.turnover_median_error)
+        );
+        let _ = writeln!(
+            s,
+            "| unlabelled exchange | chain | year | confidence | estimate USD | truth USD | error |"
+        );
+        let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|");
+        for row in &c.turnover {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {:.3} | {:.0} | {:.0} | {} |",
+                row.entity,
+                row.chain,
+                row.year,
+                row.confidence,
+                row.estimate_usd,
+                row.truth_usd,
+                pct(row.error)
+            );
+        }
+    }
     s
 }
 

@@ -131,6 +131,30 @@ pub struct Candidates {
     pub false_hubs: Vec<(String, String, String, String)>,
     /// Hubs the truth does not know.
     pub unknown_hubs: u64,
+    /// Per found unlabelled exchange, chain and year: candidate turnover against the truth.
+    pub turnover: Vec<CandidateTurnoverRow>,
+    /// Median |estimate − truth| / truth of candidate turnover over those rows.
+    pub turnover_median_error: Option<f64>,
+}
+
+/// One unlabelled exchange's turnover on one chain in one year, as its candidate
+/// (`candidate_turnover_yearly`) has it and as the truth has it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CandidateTurnoverRow {
+    /// True owner of the hub.
+    pub entity: String,
+    /// Chain of the hub.
+    pub chain: String,
+    /// Year.
+    pub year: i32,
+    /// The candidate's confidence.
+    pub confidence: f64,
+    /// Estimated turnover, USD.
+    pub estimate_usd: f64,
+    /// True turnover, USD.
+    pub truth_usd: f64,
+    /// |estimate − truth| / truth; None when the truth is 0.
+    pub error: Option<f64>,
 }
 
 /// Scores the clustering in `<clusters>/address_clusters/` and the run published under
@@ -461,13 +485,76 @@ async fn score_candidates(ctx: &SessionContext, truth: &Truth) -> Result<Candida
             None => unknown_hubs += 1,
         }
     }
+    let turnover = candidate_turnover(ctx, truth).await?;
+    let errors: Vec<f64> = turnover.iter().filter_map(|r| r.error).collect();
     Ok(Candidates {
         hubs: hubs.len() as u64,
         found,
         missed,
         false_hubs,
         unknown_hubs,
+        turnover_median_error: median(&errors),
+        turnover,
     })
+}
+
+/// `candidate_turnover_yearly` against the truth, for the hubs whose true owner is an
+/// unlabelled exchange (a candidate per chain; two hubs of one owner add up).
+async fn candidate_turnover(
+    ctx: &SessionContext,
+    truth: &Truth,
+) -> Result<Vec<CandidateTurnoverRow>> {
+    let batches = ctx
+        .sql(
+            "SELECT chain, hub, CAST(year AS BIGINT), CAST(confidence AS DOUBLE), \
+             CAST(turnover_usd AS DOUBLE) FROM candidate_turnover_yearly",
+        )
+        .await?
+        .collect()
+        .await?;
+    let mut est: BTreeMap<(String, String, i32), (f64, f64)> = BTreeMap::new();
+    for b in &batches {
+        let (chain, hub) = (text(b, 0)?, text(b, 1)?);
+        let year = cast(b.column(2), &DataType::Int64)
+            .map_err(datafusion::error::DataFusionError::from)?;
+        let year = year.as_primitive::<Int64Type>();
+        let (conf, usd) = (float(b, 3)?, float(b, 4)?);
+        for i in 0..b.num_rows() {
+            let (Some(Some(c)), Some(Some(h))) = (chain.get(i).cloned(), hub.get(i).cloned()) else {
+                continue;
+            };
+            let Some(t) = truth.addresses.get(&(c.clone(), h)) else {
+                continue;
+            };
+            if !(truth.is_exchange(&t.owner)
+                && !truth.entities.get(&t.owner).is_some_and(|e| e.labelled))
+            {
+                continue;
+            }
+            let y = i32::try_from(year.value(i)).unwrap_or_default();
+            let v = est.entry((t.owner.clone(), c, y)).or_default();
+            v.0 = v.0.max(conf.get(i).copied().flatten().unwrap_or(0.0));
+            v.1 += usd.get(i).copied().flatten().unwrap_or(0.0);
+        }
+    }
+    Ok(est
+        .into_iter()
+        .map(|((entity, chain, year), (confidence, estimate_usd))| {
+            let truth_usd = truth
+                .turnover_by_chain
+                .get(&(entity.clone(), chain.clone(), year))
+                .map_or(0.0, |(i, o)| i + o);
+            CandidateTurnoverRow {
+                error: rel(estimate_usd, truth_usd),
+                entity,
+                chain,
+                year,
+                confidence,
+                estimate_usd,
+                truth_usd,
+            }
+        })
+        .collect())
 }
 
 #[cfg(test)]

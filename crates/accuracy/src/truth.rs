@@ -35,6 +35,8 @@ pub struct Truth {
     pub entities: BTreeMap<String, TrueEntity>,
     /// (entity, year) → (inflow USD, outflow USD), from `turnover_daily.csv`.
     pub turnover: BTreeMap<(String, i32), (f64, f64)>,
+    /// (entity, chain, year) → (inflow USD, outflow USD).
+    pub turnover_by_chain: BTreeMap<(String, String, i32), (f64, f64)>,
     /// Truth rows whose address does not normalise (chain, address): kept visible, not dropped.
     pub invalid: Vec<(String, String)>,
     /// Addresses listed twice with different owners after normalisation.
@@ -95,11 +97,12 @@ impl Truth {
         }
 
         let (cols, rows) = read_csv(&gt.join("turnover_daily.csv"))?;
-        let (ie, id, ii, io) = (
+        let (ie, id, ii, io, ich) = (
             col(&cols, "entity")?,
             col(&cols, "day")?,
             col(&cols, "inflow_usd")?,
             col(&cols, "outflow_usd")?,
+            col(&cols, "chain")?,
         );
         for r in &rows {
             let day = field(r, id);
@@ -115,6 +118,12 @@ impl Truth {
                 .or_default();
             e.0 += usd(ii);
             e.1 += usd(io);
+            let c = t
+                .turnover_by_chain
+                .entry((field(r, ie).to_string(), field(r, ich).to_string(), year))
+                .or_default();
+            c.0 += usd(ii);
+            c.1 += usd(io);
         }
         Ok(t)
     }

@@ -75,6 +75,9 @@ pub struct JobParams {
     pub candidate_min_deposits: i64,
     /// …paid by at least this many distinct senders (clusters).
     pub candidate_min_depositors: i64,
+    /// Candidates whose confidence (0–1, from their evidence) is at least this count in
+    /// the estimate of unlicensed activity; every candidate counts in its upper bound.
+    pub candidate_min_confidence: f64,
     /// Report year (default: the latest year with data).
     pub report_year: Option<i32>,
     /// Published runs kept (older ones are deleted after a successful commit).
@@ -102,6 +105,12 @@ impl JobParams {
                 self.max_change_factor
             ));
         }
+        if !(0.0..=1.0).contains(&self.candidate_min_confidence) {
+            return Err(format!(
+                "[job] candidate_min_confidence = {} must be between 0 and 1",
+                self.candidate_min_confidence
+            ));
+        }
         if !(10..=86_400).contains(&self.lease_seconds) {
             return Err(format!(
                 "[job] lease_seconds = {} must be between 10 and 86400",
@@ -123,6 +132,7 @@ impl Default for JobParams {
             top_counterparties: 10,
             candidate_min_deposits: 3,
             candidate_min_depositors: 3,
+            candidate_min_confidence: 0.5,
             report_year: None,
             keep_runs: 3,
             exact_address_joins: false,

@@ -95,6 +95,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../queries/60_exchange_candidates.sql"),
     ),
     (
+        "61_candidate_turnover_yearly.sql",
+        include_str!("../../../queries/61_candidate_turnover_yearly.sql"),
+    ),
+    (
         "62_freeze_decoded.sql",
         include_str!("../../../queries/62_freeze_decoded.sql"),
     ),

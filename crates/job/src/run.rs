@@ -841,6 +841,10 @@ fn placeholders(config: &ChainstatConfig) -> BTreeMap<String, String> {
             "candidate_min_depositors".to_string(),
             j.candidate_min_depositors.max(1).to_string(),
         ),
+        (
+            "candidate_min_confidence".to_string(),
+            format!("{:?}", j.candidate_min_confidence),
+        ),
         ("exchange_categories".to_string(), cats.join(", ")),
         (
             // A price row's asset that has an address's shape on its chain but fails the

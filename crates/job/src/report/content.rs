@@ -8,7 +8,9 @@
 use std::collections::BTreeMap;
 
 use super::format::{count_noun, int, pct, usd_compact, usd_exact, was_were, MONTHS};
-use super::model::{EnforcementRow, ExchangeRow, FreezeRow, LicenceStatus, ReportData};
+use super::model::{
+    EnforcementRow, ExchangeRow, FreezeRow, LicenceStatus, ReportData, UnlicensedBounds,
+};
 
 /// Used when the caller leaves `ReportData::title` empty.
 const DEFAULT_TITLE: &str = "Exchange turnover and enforcement statistics";
@@ -372,10 +374,12 @@ pub(crate) fn sections(d: &ReportData) -> Vec<Section> {
     vec![
         quoting_section(d),
         enforcement_section(d),
+        unlicensed_section(d),
         exchanges_section(d),
         comparison_section(d),
         assets_section(d),
         freezes_section(d),
+        exposure_section(d),
         flagged_section(d),
         candidates_section(d),
         coverage_section(d),
@@ -503,6 +507,137 @@ fn enforcement_section(d: &ReportData) -> Section {
             "Exchanges active in {} by jurisdiction and licence status. \"Above threshold\" counts exchanges whose yearly turnover was at least {}. Amounts are in US dollars; the lower bound is the conservative estimate of the same turnover.",
             d.year,
             threshold_phrase(d)
+        )),
+        body,
+    }
+}
+
+/// Unlicensed activity three ways, labelled and unidentified kept apart: what the
+/// registry proves, what the analysis estimates, and the most it could be.
+fn unlicensed_section(d: &ReportData) -> Section {
+    let body = match &d.bounds {
+        None => Body::Message(
+            "This run published no bounds of unlicensed activity (it was made before exchange candidates counted in them).".to_string(),
+        ),
+        Some(b) => {
+            let zero = usd_exact(0.0);
+            let row = |what: String, lower: String, estimate: f64, upper: f64| {
+                vec![what, lower, usd_exact(estimate), usd_exact(upper)]
+            };
+            let UnlicensedBounds {
+                labelled_lower_usd,
+                labelled_estimate_usd,
+                unknown_status_usd,
+                candidates,
+                candidates_counted,
+                candidate_usd,
+                candidate_counted_usd,
+                lower_usd,
+                estimate_usd,
+                upper_usd,
+                min_confidence,
+            } = b;
+            Body::Table(Table {
+                columns: vec![
+                    text("Who"),
+                    num("Lower bound (USD)"),
+                    num("Estimate (USD)"),
+                    num("Upper bound (USD)"),
+                ],
+                rows: vec![
+                    row(
+                        "Labelled exchanges the registry lists as unlicensed".to_string(),
+                        usd_exact(*labelled_lower_usd),
+                        *labelled_estimate_usd,
+                        *labelled_estimate_usd,
+                    ),
+                    row(
+                        "Labelled exchanges in no registry (status unknown)".to_string(),
+                        zero.clone(),
+                        0.0,
+                        *unknown_status_usd,
+                    ),
+                    row(
+                        format!(
+                            "Unidentified exchange-like services: {} candidate{}, {} with confidence at least {}",
+                            int(*candidates),
+                            if *candidates == 1 { "" } else { "s" },
+                            int(*candidates_counted),
+                            min_confidence
+                        ),
+                        zero,
+                        *candidate_counted_usd,
+                        *candidate_usd,
+                    ),
+                ],
+                total: Some(row(
+                    "Total".to_string(),
+                    usd_exact(*lower_usd),
+                    *estimate_usd,
+                    *upper_usd,
+                )),
+            })
+        }
+    };
+    Section {
+        id: "unlicensed",
+        heading: "Unlicensed activity: labelled, unidentified and total".to_string(),
+        intro: Some(format!(
+            "Turnover in {} of exchanges operating without a licence, three ways. Lower bound: exchanges the registry lists as unlicensed, counting only the addresses their labels name — what the data proves. Estimate: the same exchanges with every address clustering attributed to them, plus the unidentified exchange-like services (candidates nobody labelled) whose evidence reaches the confidence threshold. Upper bound: the estimate's exchanges, exchanges in no registry, and every candidate whatever its confidence. Exchanges nobody labelled and the analysis did not find are in none of them.",
+            d.year
+        )),
+        body,
+    }
+}
+
+/// Exposure to sanctioned and blacklisted parties, by jurisdiction.
+fn exposure_section(d: &ReportData) -> Section {
+    let body = match &d.exposure {
+        None => Body::Message(
+            "This run published no exposure figures (it was made before chainstat computed them).".to_string(),
+        ),
+        Some(rows) if rows.is_empty() => Body::Message(format!(
+            "No entity received from or sent to a risk-labelled party in {}, or the run loaded no risk list (sanctions lists, issuer blacklists; see the README's labels).",
+            d.year
+        )),
+        Some(rows) => {
+            let usd = |v: Option<f64>| v.map_or_else(|| "unpriced".to_string(), usd_exact);
+            Body::Table(Table {
+                columns: vec![
+                    text("Jurisdiction"),
+                    text("Entity"),
+                    text("Risk"),
+                    num("Received (USD)"),
+                    num("Sent (USD)"),
+                    num("Transfers"),
+                    text("Largest risk counterparties"),
+                ],
+                rows: rows
+                    .iter()
+                    .map(|r| {
+                        // the three largest: the table keeps more
+                        let top: Vec<&str> = r.top_counterparties.split(" | ").take(3).collect();
+                        vec![
+                            jurisdiction_label(Some(r.jurisdiction.as_str())),
+                            r.entity.clone(),
+                            r.category.clone(),
+                            usd(r.received_usd),
+                            usd(r.sent_usd),
+                            int(r.transfers),
+                            top.join("; "),
+                        ]
+                    })
+                    .collect(),
+                total: None,
+            })
+        }
+    };
+    Section {
+        id: "exposure",
+        heading: "Exposure to sanctioned and blacklisted parties".to_string(),
+        intro: Some(format!(
+            "Direct (one-hop) counterparty exposure in {}: what each entity received from and sent to parties on a risk list — an address on it, every address clustered with it, or an entity whose own labelled wallet is on it. Per risk category; an entity registered in several jurisdictions is listed under all of them. Two-hop exposure is not computed. Per entity and year: the published risk_exposure table.",
+            d.year
         )),
         body,
     }
@@ -858,7 +993,10 @@ fn candidates_section(d: &ReportData) -> Section {
                     c.hub.clone(),
                     int(c.deposit_addresses),
                     int(c.depositors),
-                    c.inflow_usd
+                    c.confidence
+                        .map_or_else(|| "-".to_string(), |v| format!("{v:.2}")),
+                    if c.counted { "yes" } else { "no" }.to_string(),
+                    c.turnover_usd
                         .map_or_else(|| "unpriced".to_string(), usd_exact),
                     evidence_ref(i),
                 ]
@@ -871,7 +1009,9 @@ fn candidates_section(d: &ReportData) -> Section {
                 text("Hub address"),
                 num("Deposit addresses"),
                 num("Depositors"),
-                num("Inflow (USD)"),
+                num("Confidence"),
+                text("In the estimate"),
+                num("Turnover in the year (USD)"),
                 text("Evidence"),
             ],
             rows,
@@ -882,7 +1022,7 @@ fn candidates_section(d: &ReportData) -> Section {
         id: "candidates",
         heading: "Candidate exchanges (unlabelled clusters)".to_string(),
         intro: Some(
-            "Address clusters that behave like exchanges but carry no exchange label. They are not counted in the figures above and are listed for review; why each was flagged is in the appendix, under the reference in the evidence column."
+            "Address clusters that behave like exchanges but carry no exchange label. They are not in the per-exchange tables; their turnover counts in the bounds of unlicensed activity above (in the estimate when their confidence reaches the threshold, in the upper bound always). Why each was flagged is in the appendix, under the reference in the evidence column."
                 .to_string(),
         ),
         body,

@@ -7,8 +7,8 @@ use arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::prelude::SessionContext;
 
 use super::model::{
-    AssetRow, CandidateRow, CoverageRow, EnforcementRow, ExchangeRow, FreezeRow, MonthlyRow,
-    PreviousYear, RejectRow, ReportData, SourceRow,
+    AssetRow, CandidateRow, CoverageRow, EnforcementRow, ExchangeRow, ExposureRow, FreezeRow,
+    MonthlyRow, PreviousYear, RejectRow, ReportData, SourceRow, UnlicensedBounds,
 };
 use crate::error::{JobError, Result};
 
@@ -332,6 +332,14 @@ pub async fn build(
             true => Some(freezes(ctx, year).await?),
             false => None,
         },
+        bounds: match ctx.table_exist("candidate_turnover_yearly")? {
+            true => Some(bounds(ctx, year).await?),
+            false => None,
+        },
+        exposure: match ctx.table_exist("risk_exposure")? {
+            true => Some(exposure(ctx, year).await?),
+            false => None,
+        },
         ..Default::default()
     };
     d.notes = notes(meta);
@@ -424,7 +432,8 @@ async fn enforcement(ctx: &SessionContext, year: i32) -> Result<Vec<EnforcementR
             "SELECT jurisdiction, exchanges, licensed, unlicensed, unknown, licensed_above_threshold, \
                     unlicensed_above_threshold, unknown_above_threshold, turnover_usd, \
                     lower_turnover_usd, unlicensed_turnover_usd, unlicensed_lower_turnover_usd \
-             FROM enforcement_summary WHERE year = {year} ORDER BY jurisdiction"
+             FROM enforcement_summary WHERE year = {year} AND jurisdiction <> '(unidentified)' \
+             ORDER BY jurisdiction"
         ),
     )
     .await?;
@@ -447,6 +456,85 @@ async fn enforcement(ctx: &SessionContext, year: i32) -> Result<Vec<EnforcementR
             lower_turnover_usd: f(&fl[1], i),
             unlicensed_turnover_usd: f(&fl[2], i),
             unlicensed_lower_turnover_usd: f(&fl[3], i),
+        })
+        .collect())
+}
+
+/// Unlicensed activity in `year`: the bound columns of `enforcement_summary` by kind of
+/// row, and their totals.
+async fn bounds(ctx: &SessionContext, year: i32) -> Result<UnlicensedBounds> {
+    let r = Rows::query(
+        ctx,
+        &format!(
+            "SELECT \
+               CAST(COALESCE(sum(CASE WHEN jurisdiction NOT IN ('(unidentified)', '(not in registry)') THEN unlicensed_lower_usd END), 0) AS DOUBLE), \
+               CAST(COALESCE(sum(CASE WHEN jurisdiction NOT IN ('(unidentified)', '(not in registry)') THEN unlicensed_estimate_usd END), 0) AS DOUBLE), \
+               CAST(COALESCE(sum(CASE WHEN jurisdiction = '(not in registry)' THEN unlicensed_upper_usd END), 0) AS DOUBLE), \
+               CAST(COALESCE(sum(candidates), 0) AS BIGINT), CAST(COALESCE(sum(candidates_counted), 0) AS BIGINT), \
+               CAST(COALESCE(sum(candidate_turnover_usd), 0) AS DOUBLE), \
+               CAST(COALESCE(sum(candidate_counted_turnover_usd), 0) AS DOUBLE), \
+               CAST(COALESCE(sum(unlicensed_lower_usd), 0) AS DOUBLE), \
+               CAST(COALESCE(sum(unlicensed_estimate_usd), 0) AS DOUBLE), \
+               CAST(COALESCE(sum(unlicensed_upper_usd), 0) AS DOUBLE), \
+               CAST(max(candidate_min_confidence) AS DOUBLE) \
+             FROM enforcement_summary WHERE year = {year}"
+        ),
+    )
+    .await?;
+    let fl = |i: usize| -> Result<f64> { Ok(f(&r.floats(i)?, 0)) };
+    let it = |i: usize| -> Result<i64> { Ok(n(&r.ints(i)?, 0)) };
+    Ok(UnlicensedBounds {
+        labelled_lower_usd: fl(0)?,
+        labelled_estimate_usd: fl(1)?,
+        unknown_status_usd: fl(2)?,
+        candidates: it(3)?,
+        candidates_counted: it(4)?,
+        candidate_usd: fl(5)?,
+        candidate_counted_usd: fl(6)?,
+        lower_usd: fl(7)?,
+        estimate_usd: fl(8)?,
+        upper_usd: fl(9)?,
+        min_confidence: fl(10)?,
+    })
+}
+
+/// Each entity's exposure to risk parties in `year`, by jurisdiction, entity and category.
+async fn exposure(ctx: &SessionContext, year: i32) -> Result<Vec<ExposureRow>> {
+    let r = Rows::query(
+        ctx,
+        &format!(
+            "WITH j AS (SELECT entity, array_to_string(array_agg(DISTINCT jurisdiction ORDER BY jurisdiction), ', ') AS jurisdictions \
+                        FROM entities WHERE jurisdiction IS NOT NULL GROUP BY entity) \
+             SELECT COALESCE(j.jurisdictions, '(not in registry)') AS jurisdiction, x.entity AS entity, \
+                    x.risk_category AS category, CAST(x.received_usd AS DOUBLE) AS received, \
+                    CAST(x.sent_usd AS DOUBLE) AS sent, \
+                    CAST(x.received_transfers + x.sent_transfers AS BIGINT) AS transfers, \
+                    x.top_counterparties AS top, \
+                    CAST(COALESCE(x.received_usd, 0) + COALESCE(x.sent_usd, 0) AS DOUBLE) AS total \
+             FROM risk_exposure x LEFT JOIN j ON j.entity = x.entity \
+             WHERE x.year = {year} \
+             ORDER BY jurisdiction, total DESC, entity, category"
+        ),
+    )
+    .await?;
+    let (j, e, c, rx, sx, t, top) = (
+        r.strings(0)?,
+        r.strings(1)?,
+        r.strings(2)?,
+        r.floats(3)?,
+        r.floats(4)?,
+        r.ints(5)?,
+        r.strings(6)?,
+    );
+    Ok((0..e.len())
+        .map(|i| ExposureRow {
+            jurisdiction: s(&j, i),
+            entity: s(&e, i),
+            category: s(&c, i),
+            received_usd: rx.get(i).copied().flatten(),
+            sent_usd: sx.get(i).copied().flatten(),
+            transfers: n(&t, i),
+            top_counterparties: s(&top, i),
         })
         .collect())
 }
@@ -516,13 +604,30 @@ async fn monthly(ctx: &SessionContext, year: i32) -> Result<Vec<MonthlyRow>> {
 /// Unlabelled clusters that behave like exchanges.
 /// Candidates active in `year` (seen first before its end and last after its start).
 async fn candidates(ctx: &SessionContext, year: i32) -> Result<Vec<CandidateRow>> {
+    // runs made before candidates had a confidence and a yearly turnover
+    let (confidence, turnover, counted, join) = if ctx.table_exist("candidate_turnover_yearly")? {
+        (
+            "CAST(c.confidence AS DOUBLE)",
+            "CAST(t.turnover_usd AS DOUBLE)",
+            "CAST(COALESCE(t.counted, false) AS BIGINT)",
+            format!("LEFT JOIN candidate_turnover_yearly t ON t.cluster_id = c.cluster_id AND t.chain = c.chain AND t.hub = c.hub AND t.year = {year}"),
+        )
+    } else {
+        (
+            "CAST(NULL AS DOUBLE)",
+            "CAST(NULL AS DOUBLE)",
+            "CAST(0 AS BIGINT)",
+            String::new(),
+        )
+    };
     let r = Rows::query(
         ctx,
         &format!(
-            "SELECT cluster_id, chain, hub, deposit_addresses, depositors, inflow_usd, evidence \
-             FROM exchange_candidates \
-             WHERE date_part('year', first_seen) <= {year} AND date_part('year', last_seen) >= {year} \
-             ORDER BY depositors DESC, deposit_addresses DESC, hub"
+            "SELECT c.cluster_id, c.chain, c.hub, c.deposit_addresses, c.depositors, c.inflow_usd, \
+                    c.evidence, {confidence}, {turnover}, {counted} \
+             FROM exchange_candidates c {join} \
+             WHERE date_part('year', c.first_seen) <= {year} AND date_part('year', c.last_seen) >= {year} \
+             ORDER BY c.depositors DESC, c.deposit_addresses DESC, c.hub"
         ),
     )
     .await?;
@@ -535,6 +640,7 @@ async fn candidates(ctx: &SessionContext, year: i32) -> Result<Vec<CandidateRow>
         r.floats(5)?,
         r.strings(6)?,
     );
+    let (conf, tu, ct) = (r.floats(7)?, r.floats(8)?, r.ints(9)?);
     Ok((0..c.len())
         .map(|i| CandidateRow {
             cluster_id: s(&c, i),
@@ -544,6 +650,9 @@ async fn candidates(ctx: &SessionContext, year: i32) -> Result<Vec<CandidateRow>
             depositors: n(&dp, i),
             inflow_usd: iu.get(i).copied().flatten(),
             evidence: s(&ev, i),
+            confidence: conf.get(i).copied().flatten(),
+            turnover_usd: tu.get(i).copied().flatten(),
+            counted: n(&ct, i) == 1,
         })
         .collect())
 }

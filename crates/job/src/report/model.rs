@@ -45,6 +45,11 @@ pub struct ReportData {
     /// Issuer freezes and seizures per chain and asset; `None` when the run published no
     /// `freeze_summary` (a run made before it existed).
     pub freezes: Option<Vec<FreezeRow>>,
+    /// Unlicensed activity, labelled and unidentified; `None` for a run made before
+    /// candidates counted in it.
+    pub bounds: Option<UnlicensedBounds>,
+    /// Exposure to risk-labelled parties; `None` for a run made before `risk_exposure`.
+    pub exposure: Option<Vec<ExposureRow>>,
 }
 
 /// Issuers' freezes and seizures of one chain and asset in the year (`freeze_summary`).
@@ -212,6 +217,59 @@ pub struct CandidateRow {
     pub inflow_usd: Option<f64>,
     /// Why the cluster looks like an exchange.
     pub evidence: String,
+    /// Confidence (0–1) from the evidence; `None` for a run made before it existed.
+    pub confidence: Option<f64>,
+    /// Turnover in the year (USD, `candidate_turnover_yearly`); `None` when unknown.
+    pub turnover_usd: Option<f64>,
+    /// Whether it counts in the estimate of unlicensed activity.
+    pub counted: bool,
+}
+
+/// Unlicensed activity in the year, labelled and unidentified, lower / estimate / upper
+/// (`enforcement_summary`'s bound columns, summed over its rows).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UnlicensedBounds {
+    /// Registry-unlicensed exchanges: lower bound (labelled addresses only).
+    pub labelled_lower_usd: f64,
+    /// Registry-unlicensed exchanges: estimate.
+    pub labelled_estimate_usd: f64,
+    /// Exchanges in no registry (status unknown): their turnover.
+    pub unknown_status_usd: f64,
+    /// Candidates in the year.
+    pub candidates: i64,
+    /// Of which at or above the confidence threshold.
+    pub candidates_counted: i64,
+    /// Turnover of every candidate.
+    pub candidate_usd: f64,
+    /// Turnover of the counted candidates.
+    pub candidate_counted_usd: f64,
+    /// Totals over all rows.
+    pub lower_usd: f64,
+    /// …
+    pub estimate_usd: f64,
+    /// …
+    pub upper_usd: f64,
+    /// The confidence threshold of the run.
+    pub min_confidence: f64,
+}
+
+/// One entity's exposure to one risk category in the year (`risk_exposure`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExposureRow {
+    /// The entity's registry jurisdictions (`(not in registry)` when none).
+    pub jurisdiction: String,
+    /// Entity name.
+    pub entity: String,
+    /// Risk category (`sanction`, `black_list`, …).
+    pub category: String,
+    /// Received from risk parties (USD; `None`: unpriced).
+    pub received_usd: Option<f64>,
+    /// Sent to risk parties (USD; `None`: unpriced).
+    pub sent_usd: Option<f64>,
+    /// Transfers either way.
+    pub transfers: i64,
+    /// The largest risk counterparties, as published.
+    pub top_counterparties: String,
 }
 
 /// How much of one chain/asset could be priced and attributed.

@@ -130,7 +130,13 @@ mod tests {
         assert!(md.contains("| (none) | 1 |"));
         assert!(md.contains("| 1 | Alpha | DE | licensed | 2,500,000 | 2,500,000 | 5,000,000 | 4,000,000 | 100 | 1,000 | 3 |"));
         assert!(md.contains("| Bravo | DE | unlicensed | 3,000,000 |"));
-        assert!(md.contains("| cl_23 | tron | TXhub | 40 | 31 | unpriced |"));
+        assert!(md.contains("| cl_23 | tron | TXhub | 40 | 31 | 0.31 | no | unpriced |"));
+        // labelled, unidentified and total kept apart, lower / estimate / upper
+        assert!(md.contains(
+            "| Unidentified exchange-like services: 2 candidates, 1 with confidence at least 0.5 | 0 | 4,000,000 | 4,000,000 |"
+        ), "{md}");
+        assert!(md.contains("| **Total** | **700,000** | **7,000,000** | **8,500,000** |"));
+        assert!(md.contains("| FR | Charlie | sanction | 125,000 | unpriced | 14 | garantex (OFAC SDN (ETH)): 120000.000000 USD; 0xabc (OFAC SDN (USDT)): 5000.000000 USD |"));
         assert!(md.contains("| bitcoin | BTC | 1,234,567 | 99.8% | 42.0% | 0 |"));
     }
 

@@ -3,7 +3,8 @@
 //! tests).
 
 use super::model::{
-    CandidateRow, CoverageRow, EnforcementRow, ExchangeRow, MonthlyRow, ReportData,
+    CandidateRow, CoverageRow, EnforcementRow, ExchangeRow, ExposureRow, MonthlyRow, ReportData,
+    UnlicensedBounds,
 };
 
 fn exchange(
@@ -101,6 +102,9 @@ pub(crate) fn sample() -> ReportData {
                 depositors: 95,
                 inflow_usd: Some(2_100_000.0),
                 evidence: "120 deposit addresses sweep to one hub within 24h".to_string(),
+                confidence: Some(0.92),
+                turnover_usd: Some(4_000_000.0),
+                counted: true,
             },
             CandidateRow {
                 cluster_id: "cl_23".to_string(),
@@ -110,6 +114,9 @@ pub(crate) fn sample() -> ReportData {
                 depositors: 31,
                 inflow_usd: None,
                 evidence: "sweeps to hub; token without price".to_string(),
+                confidence: Some(0.31),
+                turnover_usd: None,
+                counted: false,
             },
         ],
         coverage: vec![CoverageRow {
@@ -127,5 +134,27 @@ pub(crate) fn sample() -> ReportData {
         limitations: Vec::new(),
         rejects: Vec::new(),
         freezes: None,
+        bounds: Some(UnlicensedBounds {
+            labelled_lower_usd: 0.7e6,
+            labelled_estimate_usd: 3.0e6,
+            unknown_status_usd: 1.5e6,
+            candidates: 2,
+            candidates_counted: 1,
+            candidate_usd: 4.0e6,
+            candidate_counted_usd: 4.0e6,
+            lower_usd: 0.7e6,
+            estimate_usd: 7.0e6,
+            upper_usd: 8.5e6,
+            min_confidence: 0.5,
+        }),
+        exposure: Some(vec![ExposureRow {
+            jurisdiction: "FR".to_string(),
+            entity: "Charlie".to_string(),
+            category: "sanction".to_string(),
+            received_usd: Some(125_000.0),
+            sent_usd: None,
+            transfers: 14,
+            top_counterparties: "garantex (OFAC SDN (ETH)): 120000.000000 USD | 0xabc (OFAC SDN (USDT)): 5000.000000 USD".to_string(),
+        }]),
     }
 }
