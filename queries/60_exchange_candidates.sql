@@ -1,13 +1,16 @@
 -- publish: exchange_candidates
 -- partition: none
--- Unlabelled clusters that behave like an exchange, for analysts to review: a hub that
+-- Unlabelled clusters that behave like an exchange, for analysts to review. Two kinds:
+-- `deposit_sweeps`, a hub that
 -- at least ${candidate_min_deposits} deposit-like addresses feed, paid by at least
 -- ${candidate_min_depositors} distinct senders (clusters). A deposit-like address
 -- received value and forwarded at least (1 - deposit_amount_tolerance) of it, same asset,
 -- to the hub within deposit_window_seconds — the pattern of exchange deposit addresses
 -- being swept (Victor 2020), without needing a label on the hub. Only addresses that
 -- send to a single destination count as deposits (payment processors forwarding to several
--- hubs do not); attributed hubs are left out.
+-- hubs do not); attributed hubs are left out. And `nested`, an exchanger that cashes out
+-- through its own deposit addresses at a host exchange (58_nested_exchangers.sql), with
+-- the host in `host`.
 -- Account chains only; over the whole input, not per period. The deposits are staged by
 -- 59_candidate_deposits.sql.
 -- confidence (0–1) weighs the evidence, each part saturating where an exchange is
@@ -45,8 +48,10 @@ scored AS (
                       / GREATEST(1.0, ceil((to_unixtime(h.last_seen) - to_unixtime(h.first_seen)) / 604800.0))) AS f_regular,
            LEAST(1.0, (to_unixtime(h.last_seen) - to_unixtime(h.first_seen)) / (90.0 * 86400.0)) AS f_lifetime
     FROM hubs h
-)
+),
+deposit_hubs AS (
 SELECT COALESCE(a.cluster_id, h.chain || ':' || h.hub) AS cluster_id, h.chain, h.hub,
+       CAST('deposit_sweeps' AS VARCHAR) AS kind, CAST(NULL AS VARCHAR) AS host,
        h.deposit_addresses, h.depositors, h.deposits, h.inflow_usd, h.unpriced_deposits,
        h.first_seen, h.last_seen,
        round(0.3 * h.f_deposits + 0.3 * h.f_senders + 0.2 * h.f_regular + 0.2 * h.f_lifetime, 3)
@@ -61,4 +66,39 @@ FROM scored h
 LEFT JOIN attr a ON a.chain = h.chain AND a.address = h.hub
 WHERE h.deposit_addresses >= ${candidate_min_deposits}
   AND h.depositors >= ${candidate_min_depositors}
-ORDER BY h.depositors DESC, h.deposit_addresses DESC, h.chain, h.hub
+),
+-- Nested exchangers (58_nested_exchangers.sql) that are no deposit hub already: the
+-- evidence names the host. Their deposit addresses are their accounts at the host (the
+-- host's turnover keeps them); the confidence weighs the same evidence, with the host
+-- deposit addresses as deposit addresses and batch days per week (at most 1) as the regularity.
+nested AS (
+    SELECT n.*,
+           LEAST(1.0, ln(1.0 + n.host_deposits) / ln(51.0)) AS f_deposits,
+           LEAST(1.0, ln(1.0 + n.senders) / ln(51.0)) AS f_senders,
+           LEAST(1.0, CAST(n.forward_days AS DOUBLE)
+                      / GREATEST(1.0, ceil((to_unixtime(n.last_seen) - to_unixtime(n.first_seen)) / 604800.0))) AS f_regular,
+           LEAST(1.0, (to_unixtime(n.last_seen) - to_unixtime(n.first_seen)) / (90.0 * 86400.0)) AS f_lifetime
+    FROM nested_exchangers n
+    LEFT ANTI JOIN deposit_hubs d ON d.chain = n.chain AND d.hub = n.hub
+),
+nested_hubs AS (
+SELECT COALESCE(a.cluster_id, n.chain || ':' || n.hub) AS cluster_id, n.chain, n.hub,
+       CAST('nested' AS VARCHAR) AS kind, CAST(n.host AS VARCHAR) AS host,
+       CAST(n.host_deposits AS BIGINT) AS deposit_addresses, CAST(n.senders AS BIGINT) AS depositors,
+       CAST(n.incoming AS BIGINT) AS deposits, CAST(n.inflow_usd AS DECIMAL(38, 6)) AS inflow_usd,
+       CAST(0 AS BIGINT) AS unpriced_deposits, n.first_seen, n.last_seen,
+       round(0.3 * n.f_deposits + 0.3 * n.f_senders + 0.2 * n.f_regular + 0.2 * n.f_lifetime, 3)
+           AS confidence,
+       'nested in ' || n.host || ': ' || CAST(n.senders AS VARCHAR) || ' distinct senders paid ' || n.hub ||
+       ' in ' || CAST(n.incoming AS VARCHAR) || ' transfers; it forwarded ' ||
+       CAST(CAST(n.forwarded_usd AS BIGINT) AS VARCHAR) || ' USD of its ' ||
+       CAST(CAST(n.inflow_usd AS BIGINT) AS VARCHAR) || ' USD inflow in ' || CAST(n.forwards AS VARCHAR) ||
+       ' batches on ' || CAST(n.forward_days AS VARCHAR) || ' days into ' ||
+       CAST(n.host_deposits AS VARCHAR) || ' deposit address(es) at ' || n.host AS evidence
+FROM nested n
+LEFT JOIN attr a ON a.chain = n.chain AND a.address = n.hub
+)
+SELECT * FROM deposit_hubs
+UNION ALL
+SELECT * FROM nested_hubs
+ORDER BY depositors DESC, deposit_addresses DESC, chain, hub

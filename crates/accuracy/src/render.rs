@@ -146,6 +146,33 @@ pub fn markdown(r: &Report) -> String {
             "\n- false hub {chain}:{hub} owned by {owner} ({category})"
         );
     }
+    if !c.nested.is_empty() {
+        let with_host = c
+            .nested
+            .iter()
+            .filter(|n| n.found_host.as_deref() == Some(n.host.as_str()))
+            .count();
+        let _ = writeln!(
+            s,
+            "\nNested exchangers (hubs per chain) flagged with their true host: {with_host} of {}.\n",
+            c.nested.len()
+        );
+        let _ = writeln!(
+            s,
+            "| nested exchanger | chain | true host | flagged with host |"
+        );
+        let _ = writeln!(s, "|---|---|---|---|");
+        for n in &c.nested {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} |",
+                n.entity,
+                n.chain,
+                n.host,
+                n.found_host.as_deref().unwrap_or("not flagged")
+            );
+        }
+    }
     if !c.turnover.is_empty() {
         let _ = writeln!(
             s,

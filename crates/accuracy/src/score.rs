@@ -135,6 +135,22 @@ pub struct Candidates {
     pub turnover: Vec<CandidateTurnoverRow>,
     /// Median |estimate − truth| / truth of candidate turnover over those rows.
     pub turnover_median_error: Option<f64>,
+    /// Nested exchangers' hubs (chain, hub, entity, true host) and the host the run
+    /// named for them (None: not flagged).
+    pub nested: Vec<NestedRow>,
+}
+
+/// One nested exchanger's hub on one chain: flagged or not, with which host.
+#[derive(Debug, Clone, Serialize)]
+pub struct NestedRow {
+    /// Chain.
+    pub chain: String,
+    /// The nested exchanger.
+    pub entity: String,
+    /// Its true host.
+    pub host: String,
+    /// The host `exchange_candidates` names, when it flagged the hub as nested.
+    pub found_host: Option<String>,
 }
 
 /// One unlabelled exchange's turnover on one chain in one year, as its candidate
@@ -486,6 +502,7 @@ async fn score_candidates(ctx: &SessionContext, truth: &Truth) -> Result<Candida
         }
     }
     let turnover = candidate_turnover(ctx, truth).await?;
+    let nested = score_nested(ctx, truth).await?;
     let errors: Vec<f64> = turnover.iter().filter_map(|r| r.error).collect();
     Ok(Candidates {
         hubs: hubs.len() as u64,
@@ -495,7 +512,36 @@ async fn score_candidates(ctx: &SessionContext, truth: &Truth) -> Result<Candida
         unknown_hubs,
         turnover_median_error: median(&errors),
         turnover,
+        nested,
     })
+}
+
+/// Every nested exchanger hub of the truth against `exchange_candidates`' nested rows.
+async fn score_nested(ctx: &SessionContext, truth: &Truth) -> Result<Vec<NestedRow>> {
+    let batches = ctx
+        .sql("SELECT chain, hub, host FROM exchange_candidates WHERE kind = 'nested'")
+        .await?
+        .collect()
+        .await?;
+    let mut flagged: BTreeMap<(String, String), String> = BTreeMap::new();
+    for b in &batches {
+        let (chain, hub, host) = (text(b, 0)?, text(b, 1)?, text(b, 2)?);
+        for ((c, h), x) in chain.into_iter().zip(hub).zip(host) {
+            if let (Some(c), Some(h)) = (c, h) {
+                flagged.insert((c, h), x.unwrap_or_default());
+            }
+        }
+    }
+    Ok(truth
+        .nested
+        .iter()
+        .map(|((chain, hub), (entity, host))| NestedRow {
+            chain: chain.clone(),
+            entity: entity.clone(),
+            host: host.clone(),
+            found_host: flagged.get(&(chain.clone(), hub.clone())).cloned(),
+        })
+        .collect())
 }
 
 /// `candidate_turnover_yearly` against the truth, for the hubs whose true owner is an
@@ -520,15 +566,16 @@ async fn candidate_turnover(
         let year = year.as_primitive::<Int64Type>();
         let (conf, usd) = (float(b, 3)?, float(b, 4)?);
         for i in 0..b.num_rows() {
-            let (Some(Some(c)), Some(Some(h))) = (chain.get(i).cloned(), hub.get(i).cloned()) else {
+            let (Some(Some(c)), Some(Some(h))) = (chain.get(i).cloned(), hub.get(i).cloned())
+            else {
                 continue;
             };
             let Some(t) = truth.addresses.get(&(c.clone(), h)) else {
                 continue;
             };
-            if !(truth.is_exchange(&t.owner)
-                && !truth.entities.get(&t.owner).is_some_and(|e| e.labelled))
-            {
+            let unlabelled_exchange = truth.is_exchange(&t.owner)
+                && !truth.entities.get(&t.owner).is_some_and(|e| e.labelled);
+            if !unlabelled_exchange {
                 continue;
             }
             let y = i32::try_from(year.value(i)).unwrap_or_default();

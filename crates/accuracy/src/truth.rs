@@ -37,6 +37,9 @@ pub struct Truth {
     pub turnover: BTreeMap<(String, i32), (f64, f64)>,
     /// (entity, chain, year) → (inflow USD, outflow USD).
     pub turnover_by_chain: BTreeMap<(String, String, i32), (f64, f64)>,
+    /// (chain, normalised hub) → (nested exchanger, its host), from `nested.csv` (absent
+    /// in data sets generated before nested exchangers).
+    pub nested: BTreeMap<(String, String), (String, String)>,
     /// Truth rows whose address does not normalise (chain, address): kept visible, not dropped.
     pub invalid: Vec<(String, String)>,
     /// Addresses listed twice with different owners after normalisation.
@@ -124,6 +127,24 @@ impl Truth {
                 .or_default();
             c.0 += usd(ii);
             c.1 += usd(io);
+        }
+        if gt.join("nested.csv").is_file() {
+            let (cols, rows) = read_csv(&gt.join("nested.csv"))?;
+            let (ie, ih, ic, ia) = (
+                col(&cols, "entity")?,
+                col(&cols, "host")?,
+                col(&cols, "chain")?,
+                col(&cols, "hub")?,
+            );
+            for r in &rows {
+                let chain = field(r, ic).to_string();
+                if let Some(hub) = normalise(&chain, field(r, ia)) {
+                    t.nested.insert(
+                        (chain, hub),
+                        (field(r, ie).to_string(), field(r, ih).to_string()),
+                    );
+                }
+            }
         }
         Ok(t)
     }

@@ -90,6 +90,9 @@ enum SweepFrom {
     Invoice(String),
 }
 
+/// What a nested exchanger lets pile up in one token before cashing it out at its host.
+const DESK_BATCH_USD: f64 = 2_000.0;
+
 /// Something due at a later time.
 enum Scheduled {
     Sweep {
@@ -101,6 +104,12 @@ enum Scheduled {
     Rebalance(EntityId),
     Cashout,
     Enforce(issuer::Enforcement),
+    /// A nested exchanger's customer pays it (index into `World::desks`).
+    DeskIn(usize),
+    /// A nested exchanger pays a customer out.
+    DeskOut(usize),
+    /// A nested exchanger cashes out through its deposit address at its host.
+    DeskCashout(usize),
 }
 
 /// One end of a transfer.
@@ -147,9 +156,9 @@ pub fn simulate(
     let budgets = split_budget(plan.transfers.saturating_sub(mints), day_weights);
     let spam_token = net.evm_text_here(&world.spam_token);
     // Both TRON layouts run the same economy: only how it is written differs.
-    let (economy, issuers) = match net {
-        Net::Ethereum => (stream::ETHEREUM, stream::ISSUER),
-        Net::Tron | Net::TronHex => (stream::TRON, stream::TRON_ISSUER),
+    let (economy, issuers, nested) = match net {
+        Net::Ethereum => (stream::ETHEREUM, stream::ISSUER, stream::NESTED),
+        Net::Tron | Net::TronHex => (stream::TRON, stream::TRON_ISSUER, stream::TRON_NESTED),
     };
     let out_files = match net {
         Net::Ethereum | Net::TronHex => Out::Bigquery {
@@ -169,6 +178,7 @@ pub fn simulate(
         cal,
         rng: Rng::new(plan.seed, economy),
         issuer_rng: Rng::new(plan.seed, issuers),
+        desk_rng: Rng::new(plan.seed, nested),
         issuers: issuer::Issuers::new(out, net.freezes_file())?,
         balances: Vec::new(),
         spam_left: 0,
@@ -475,6 +485,8 @@ struct EthSim<'a> {
     rng: Rng,
     /// The issuers' own choices, apart from the economy's (see `issuer`).
     issuer_rng: Rng,
+    /// The nested exchangers' choices, apart from the economy's (see `desk_event`).
+    desk_rng: Rng,
     issuers: issuer::Issuers,
     /// Balance per persistent address, per priced token (see [`Asset::slot`]).
     balances: Vec<[u128; 3]>,
@@ -537,6 +549,7 @@ impl EthSim<'_> {
         let open = if day == 0 { MINT_WINDOW_MS } else { start };
         let end = start + DAY_MS;
         self.schedule_daily(open, end);
+        self.schedule_desks(open, end, budget);
         let before = self.sink.rows();
         let max_attempts = budget.saturating_mul(4).saturating_add(1_000);
         let mut attempts = 0u64;
@@ -628,6 +641,124 @@ impl EthSim<'_> {
             Scheduled::Rebalance(x) => self.rebalance(t, x)?,
             Scheduled::Cashout => self.cashout(t)?,
             Scheduled::Enforce(e) => self.enforce(t, e)?,
+            desk @ (Scheduled::DeskIn(_) | Scheduled::DeskOut(_) | Scheduled::DeskCashout(_)) => {
+                // The desks draw from their own stream, so the rest of the economy's
+                // random choices are the same with or without them.
+                std::mem::swap(&mut self.rng, &mut self.desk_rng);
+                let r = self.desk_event(t, desk);
+                std::mem::swap(&mut self.rng, &mut self.desk_rng);
+                r?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A day of the nested exchangers: about 2% of the day's rows each in customer
+    /// payments, on some days a quarter as many payouts, and late in the day a cash-out
+    /// of whatever has piled up beyond a batch.
+    fn schedule_desks(&mut self, open: i64, end: i64, budget: u64) {
+        let span = (end - open).max(1) as u64;
+        for d in 0..self.world.desks.len() {
+            let n_in = ((budget as f64 * 0.02).round() as u64).max(1);
+            let n_in = self.desk_rng.range(n_in / 2, n_in + n_in / 2 + 1);
+            for _ in 0..n_in {
+                let t = open + self.desk_rng.below(span) as i64;
+                self.schedule(t, Scheduled::DeskIn(d));
+            }
+            // Customers selling local currency are fewer than those buying: the desk
+            // ends most weeks with stablecoins to cash out.
+            if self.desk_rng.chance(0.4) {
+                for _ in 0..(n_in / 4).max(1) {
+                    let t = open + self.desk_rng.below(span) as i64;
+                    self.schedule(t, Scheduled::DeskOut(d));
+                }
+            }
+            let t = end - 1 - self.desk_rng.below(span / 4 + 1) as i64;
+            self.schedule(t.max(open), Scheduled::DeskCashout(d));
+        }
+    }
+
+    /// One move of a nested exchanger (run with the desks' random stream).
+    fn desk_event(&mut self, t: i64, what: Scheduled) -> Result<(), GenError> {
+        let day = self.cal.day_of(t);
+        let (d, what) = match what {
+            Scheduled::DeskIn(d) => (d, 0),
+            Scheduled::DeskOut(d) => (d, 1),
+            Scheduled::DeskCashout(d) => (d, 2),
+            _ => return Ok(()),
+        };
+        let Some(desk) = self.world.desks.get(d).copied() else {
+            return Ok(());
+        };
+        match what {
+            // A customer buys local currency: pays the desk in stablecoins.
+            0 => {
+                let uid = self.world.pick_user(&mut self.rng);
+                let Some(user) = self.world.user(uid) else {
+                    return Ok(());
+                };
+                let Some((from, asset, available)) = self.funded(&user, Asset::Usdt) else {
+                    return Ok(());
+                };
+                let amount = self.usd_amount(asset, day, 300.0, 1.2).min(available);
+                let tx = self.sink.begin(t)?;
+                self.transfer(&tx, asset, from, desk.hub, amount)?;
+            }
+            // A customer sells local currency: the desk pays out, topping up from its
+            // account at the host when it runs short.
+            1 => {
+                let uid = self.world.pick_user(&mut self.rng);
+                let Some(user) = self.world.user(uid) else {
+                    return Ok(());
+                };
+                let Some(&to) = user.eth().first() else {
+                    return Ok(());
+                };
+                let asset = Asset::Usdt;
+                let amount = self.usd_amount(asset, day, 400.0, 1.2);
+                if self.balance(desk.hub, asset) < amount {
+                    if let Some((hot, a, available)) = self.funded_hot(desk.host, asset) {
+                        if a == asset {
+                            let top_up = amount.saturating_mul(3).min(available);
+                            let tx = self.sink.begin(t)?;
+                            self.transfer(&tx, asset, hot, desk.hub, top_up)?;
+                        }
+                    }
+                }
+                let amount = amount.min(self.balance(desk.hub, asset));
+                let tx = self.sink.begin(t + 1)?;
+                self.transfer(&tx, asset, desk.hub, to, amount)?;
+            }
+            // The batch: once a token's pile is worth a batch, most of it goes to the
+            // desk's own deposit address at the host, which the host sweeps like any
+            // customer's.
+            _ => {
+                let deposit =
+                    self.world
+                        .customer_deposit(Chain::Ethereum, desk.entity, desk.host)?;
+                for asset in ERC20 {
+                    let held = self.balance(desk.hub, asset);
+                    let usd = held as f64 / asset.scale() * self.prices.market(asset, day);
+                    if usd < DESK_BATCH_USD {
+                        continue;
+                    }
+                    let amount = held - held / 5;
+                    let tx = self.sink.begin(t)?;
+                    if self.transfer(&tx, asset, desk.hub, deposit, amount)? {
+                        let to = self.hot_wallet(desk.host);
+                        let when = self.sweep_time(t);
+                        self.schedule(
+                            when,
+                            Scheduled::Sweep {
+                                from: SweepFrom::Deposit(deposit),
+                                to,
+                                asset,
+                                amount,
+                            },
+                        );
+                    }
+                }
+            }
         }
         Ok(())
     }

@@ -210,6 +210,7 @@ pub fn generate(params: &GenParams, out: &Path) -> Result<GenSummary, GenError> 
         &blacklisted,
         params.tron.is_some(),
     )?);
+    files.push(risk::write_nested(out, &world, params.tron.is_some())?);
     files.push(job::write_config(out, &plan)?);
     let exchanges = world.exchanges.len();
     let users = world.users.len();

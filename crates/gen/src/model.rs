@@ -107,6 +107,11 @@ pub enum Category {
     Mint,
     /// A CoinJoin coordinator: takes fees, holds no customer funds.
     Coordinator,
+    /// An exchanger nested in a host exchange (an OTC desk, a P2P exchanger): customers
+    /// pay its collecting wallet, it pays others out, and it cashes out in batches through
+    /// its own deposit address at the host. An exchange to a supervisor ("exchange" in
+    /// the truth); never labelled.
+    NestedExchange,
 }
 
 impl Category {
@@ -119,12 +124,16 @@ impl Category {
             Category::Spam => "spam",
             Category::Mint => "mint",
             Category::Coordinator => "coinjoin_coordinator",
+            Category::NestedExchange => "exchange",
         }
     }
 
     /// Whether the ground truth reports this entity's turnover: the businesses a
     /// supervisor measures, not the background actors.
     pub fn has_turnover(self) -> bool {
-        matches!(self, Category::Exchange | Category::PaymentProcessor)
+        matches!(
+            self,
+            Category::Exchange | Category::PaymentProcessor | Category::NestedExchange
+        )
     }
 }

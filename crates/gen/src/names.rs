@@ -59,6 +59,9 @@ pub const WASABI: &str = "wasabi_coordinator";
 pub const WHIRLPOOL: &str = "whirlpool_coordinator";
 
 /// Jurisdictions: ISO 3166 user-assigned codes, which no real country has.
+/// Exchangers nested in a host exchange (OTC desks, P2P exchangers); never labelled.
+pub const NESTED: [&str; 2] = ["caravan-otc", "oasis-p2p"];
+
 pub const JURISDICTIONS: [&str; 3] = ["XA", "XB", "XC"];
 
 /// Human name for a slug: `kestrel-x` → `Kestrel X`.

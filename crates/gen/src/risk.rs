@@ -109,3 +109,21 @@ pub fn write(
     files.push(truth.finish()?);
     Ok(files)
 }
+
+/// `ground_truth/nested.csv`: each nested exchanger's hub on each account chain and its
+/// host exchange.
+pub fn write_nested(out: &Path, world: &World, tron: bool) -> Result<String, GenError> {
+    let mut csv = CsvFile::create(
+        out,
+        "ground_truth/nested.csv",
+        &["entity", "host", "chain", "hub"],
+    )?;
+    for d in &world.desks {
+        let (name, host) = (world.entity_name(d.entity), world.entity_name(d.host));
+        csv.row(&[name, host, "ethereum", &world.book.eth_text(d.hub)])?;
+        if tron {
+            csv.row(&[name, host, "tron", &Net::Tron.address(&world.book, d.hub)])?;
+        }
+    }
+    csv.finish()
+}

@@ -30,6 +30,10 @@ pub mod stream {
     pub const TRON: u64 = 8;
     /// TRON's issuer (Tether).
     pub const TRON_ISSUER: u64 = 9;
+    /// The nested exchangers' activity on Ethereum.
+    pub const NESTED: u64 = 10;
+    /// … on TRON.
+    pub const TRON_NESTED: u64 = 11;
 }
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;

@@ -15,7 +15,9 @@ use crate::error::GenError;
 use crate::ids;
 use crate::math;
 use crate::model::{Category, Chain, EntityId, Owner, Role, UserId};
-use crate::names::{EXCHANGE_NAMES, JURISDICTIONS, MINER, MINT, PAYHUB, SPAM, WASABI, WHIRLPOOL};
+use crate::names::{
+    EXCHANGE_NAMES, JURISDICTIONS, MINER, MINT, NESTED, PAYHUB, SPAM, WASABI, WHIRLPOOL,
+};
 use crate::plan::Plan;
 use crate::rng::Rng;
 
@@ -62,6 +64,17 @@ pub struct Exchange {
     /// A second Ethereum reserve wallet, never labelled, that only moves funds to and
     /// from this exchange's hot wallets.
     pub eth_treasury: Option<u32>,
+}
+
+/// An exchanger nested in a host exchange (see [`Category::NestedExchange`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Desk {
+    /// Its entity.
+    pub entity: EntityId,
+    /// Its collecting (and paying) wallet, on the account chains.
+    pub hub: u32,
+    /// The labelled exchange it cashes out at.
+    pub host: EntityId,
 }
 
 /// A user's account at an exchange: the deposit addresses the exchange assigned them.
@@ -143,6 +156,8 @@ pub struct World {
     pub payhub_banks: Vec<EntityId>,
     /// Exchanges where the miner sells.
     pub miner_banks: Vec<EntityId>,
+    /// Exchangers nested in a host exchange.
+    pub desks: Vec<Desk>,
     /// Every address.
     pub book: AddressBook,
     customer_deposits: BTreeMap<(Chain, EntityId, EntityId), u32>,
@@ -230,6 +245,10 @@ impl World {
         entities.push(special(WASABI, Category::Coordinator, false));
         let whirlpool = payhub + 5;
         entities.push(special(WHIRLPOOL, Category::Coordinator, false));
+        let first_desk = whirlpool + 1;
+        for name in NESTED {
+            entities.push(special(name, Category::NestedExchange, false));
+        }
 
         let mut book = AddressBook::new(
             out,
@@ -335,6 +354,24 @@ impl World {
         let payhub_banks = pick_banks(rng, &ex_weights, 0.5);
         let miner_banks = pick_banks(rng, &ex_weights, 0.5);
 
+        // The nested exchangers, last so that nothing above changes with them: each cashes
+        // out at one of the largest labelled exchanges (where local desks hold accounts).
+        let mut hosts: Vec<usize> = (0..n).filter(|&i| labelled[i]).collect();
+        hosts.sort_by(|a, b| ex_weights[*b].total_cmp(&ex_weights[*a]));
+        let mut desks = Vec::new();
+        for (k, _) in NESTED.iter().enumerate() {
+            let Some(&host) = hosts.get(k % hosts.len().max(1)) else {
+                break;
+            };
+            let entity = first_desk + k as EntityId;
+            let hub = book.add_eth(Owner::Entity(entity), Role::Hot, None)?;
+            desks.push(Desk {
+                entity,
+                hub,
+                host: host as EntityId,
+            });
+        }
+
         Ok(World {
             entities,
             exchanges,
@@ -356,6 +393,7 @@ impl World {
             spam_token,
             payhub_banks,
             miner_banks,
+            desks,
             book,
             customer_deposits: BTreeMap::new(),
         })

@@ -78,6 +78,12 @@ pub struct JobParams {
     /// Candidates whose confidence (0–1, from their evidence) is at least this count in
     /// the estimate of unlicensed activity; every candidate counts in its upper bound.
     pub candidate_min_confidence: f64,
+    /// Nested exchangers: at least this many distinct senders (clusters) pay the service…
+    pub nested_min_senders: i64,
+    /// …which forwards into its deposit addresses at exchanges on at least this many days…
+    pub nested_min_forward_days: i64,
+    /// …in batches of at least this many incoming transfers per forward.
+    pub nested_min_batching: f64,
     /// Report year (default: the latest year with data).
     pub report_year: Option<i32>,
     /// Published runs kept (older ones are deleted after a successful commit).
@@ -133,6 +139,9 @@ impl Default for JobParams {
             candidate_min_deposits: 3,
             candidate_min_depositors: 3,
             candidate_min_confidence: 0.5,
+            nested_min_senders: 20,
+            nested_min_forward_days: 5,
+            nested_min_batching: 3.0,
             report_year: None,
             keep_runs: 3,
             exact_address_joins: false,

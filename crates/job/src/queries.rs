@@ -87,6 +87,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../queries/56_risk_exposure.sql"),
     ),
     (
+        "58_nested_exchangers.sql",
+        include_str!("../../../queries/58_nested_exchangers.sql"),
+    ),
+    (
         "59_candidate_deposits.sql",
         include_str!("../../../queries/59_candidate_deposits.sql"),
     ),

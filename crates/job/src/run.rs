@@ -845,6 +845,18 @@ fn placeholders(config: &ChainstatConfig) -> BTreeMap<String, String> {
             "candidate_min_confidence".to_string(),
             format!("{:?}", j.candidate_min_confidence),
         ),
+        (
+            "nested_min_senders".to_string(),
+            j.nested_min_senders.max(1).to_string(),
+        ),
+        (
+            "nested_min_forward_days".to_string(),
+            j.nested_min_forward_days.max(1).to_string(),
+        ),
+        (
+            "nested_min_batching".to_string(),
+            format!("{:?}", j.nested_min_batching.max(1.0)),
+        ),
         ("exchange_categories".to_string(), cats.join(", ")),
         (
             // A price row's asset that has an address's shape on its chain but fails the
