@@ -79,7 +79,12 @@ nested AS (
                       / GREATEST(1.0, ceil((to_unixtime(n.last_seen) - to_unixtime(n.first_seen)) / 604800.0))) AS f_regular,
            LEAST(1.0, (to_unixtime(n.last_seen) - to_unixtime(n.first_seen)) / (90.0 * 86400.0)) AS f_lifetime
     FROM nested_exchangers n
-    LEFT ANTI JOIN deposit_hubs d ON d.chain = n.chain AND d.hub = n.hub
+    -- (the deposit hubs' keys from the deposits directly: a shallower plan, which
+    -- Ballista's plan decoder needs, than reading deposit_hubs again)
+    LEFT ANTI JOIN (SELECT chain, hub FROM candidate_deposits GROUP BY chain, hub
+                    HAVING count(DISTINCT deposit) >= ${candidate_min_deposits}
+                       AND count(DISTINCT sender_cluster) >= ${candidate_min_depositors}) d
+      ON d.chain = n.chain AND d.hub = n.hub
 ),
 nested_hubs AS (
 SELECT COALESCE(a.cluster_id, n.chain || ':' || n.hub) AS cluster_id, n.chain, n.hub,

@@ -98,6 +98,14 @@ fn issuer_logs(dir: &Path) -> chainstat_io::TableSpec {
             tx(b2),
             word(user1)
         ),
+        // alpha's deposit address (an exchange's by clustering): frozen after its sweep,
+        // with nothing left in it, for XA's exchange freeze counts
+        format!(
+            "5,{},5,{},{b1},{usdt},0x{},{added},{t1}",
+            tx(0xf7),
+            tx(b1),
+            word("0xdddddddddddddddddddddddddddddddddddd0001")
+        ),
     ];
     let path = dir.join("logs/logs.csv");
     std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");

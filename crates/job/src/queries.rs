@@ -87,6 +87,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../queries/56_risk_exposure.sql"),
     ),
     (
+        "57_nested_forwards.sql",
+        include_str!("../../../queries/57_nested_forwards.sql"),
+    ),
+    (
         "58_nested_exchangers.sql",
         include_str!("../../../queries/58_nested_exchangers.sql"),
     ),
@@ -97,6 +101,10 @@ const BUILTIN: &[(&str, &str)] = &[
     (
         "60_exchange_candidates.sql",
         include_str!("../../../queries/60_exchange_candidates.sql"),
+    ),
+    (
+        "61_candidate_members.sql",
+        include_str!("../../../queries/61_candidate_members.sql"),
     ),
     (
         "61_candidate_turnover_yearly.sql",

@@ -35,6 +35,8 @@ const UN_BLACKLISTED: &str = "0x117e3210bb9aa7d9baff172026820255c6f6c30ba8999d1c
 
 /// A day in ms.
 const DAY_MS: u64 = 86_400_000;
+/// An hour, for a freeze that waits for its target.
+const HOUR_MS: i64 = 3_600_000;
 
 /// What the issuer does at a scheduled time.
 pub(super) enum Enforcement {
@@ -175,6 +177,19 @@ impl EthSim<'_> {
                 follow,
             } => {
                 let Some(id) = self.freeze_target(asset, deposit) else {
+                    // A deposit address holds funds only between a deposit and its sweep:
+                    // when none does right now, the issuer acts on the next one.
+                    let retry = t + HOUR_MS;
+                    if deposit && retry < self.cal.end_ms() {
+                        self.schedule(
+                            retry,
+                            Scheduled::Enforce(Enforcement::Freeze {
+                                asset,
+                                deposit,
+                                follow,
+                            }),
+                        );
+                    }
                     return Ok(());
                 };
                 self.issuer_log(t, asset, "freeze", id, 0)?;

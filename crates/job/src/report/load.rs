@@ -191,8 +191,8 @@ fn limitations(meta: &Meta, freezes_found: bool) -> Vec<String> {
     }
     out.extend(
         [
-            "Not computed: exposure to sanctioned or risk-listed addresses. Labels are used as ownership only.",
-            "Not counted in the enforcement table: exchange candidates nobody labelled. Candidates active in the year are in their own table with their inflow over the whole input (not per year); an unlicensed exchange among them is missing from the counts above.",
+            "Not computed: indirect (two-hop) exposure to risk-listed parties; the exposure table is direct counterparty exposure only.",
+            "Not counted in the enforcement table's exchange counts: exchange candidates nobody labelled. They have no jurisdiction; their turnover is in the unlicensed-activity bounds (the estimate counts those whose confidence reaches the threshold, the upper bound all of them).",
             "Bitcoin exchange-likeness is not scored: candidates come from account chains only.",
         ]
         .map(String::from),
@@ -767,7 +767,11 @@ mod tests {
             has("No issuer freeze or seizure events were found"),
             "{l:#?}"
         );
-        assert!(has("Not counted in the enforcement table"), "{l:#?}");
+        assert!(
+            has("Not counted in the enforcement table's exchange counts"),
+            "{l:#?}"
+        );
+        assert!(has("Not computed: indirect (two-hop) exposure"), "{l:#?}");
     }
 
     #[test]
@@ -777,7 +781,7 @@ mod tests {
         assert!(!l.iter().any(|s| s.contains("supercluster")), "{l:#?}");
         assert!(!l.iter().any(|s| s.contains("freeze")), "{l:#?}");
         assert!(
-            l.iter().any(|s| s.contains("Not computed: exposure")),
+            l.iter().any(|s| s.contains("Not computed: indirect")),
             "{l:#?}"
         );
     }
