@@ -4,9 +4,11 @@
 -- Each exchange candidate's turnover per year, computed like a labelled exchange's on
 -- the candidate's addresses: its hub's cluster, the deposit-like addresses that feed
 -- the hub (candidate_deposits), and its internal wallets — unattributed addresses that
--- trade with nobody but the hub (at least 95% of their incoming transfers from it and of
--- their outgoing ones to it, at least two each way: a cold or treasury wallet; the
--- treasury rule of the clustering, for a hub nobody labelled). A transfer into those addresses from outside is inflow,
+-- trade with nobody but candidate hubs (at least 95% of their incoming transfers from
+-- them and of their outgoing ones to them, at least two each way: a cold or treasury
+-- wallet; the treasury rule of the clustering, for hubs nobody labelled). Hubs that share
+-- an internal wallet (one exchange's two hot wallets and its cold wallet) are one
+-- candidate, the row of the smallest cluster id (61_candidate_members.sql). A transfer into those addresses from outside is inflow,
 -- one out of them is outflow, a sweep deposit → hub is internal; depositors are the
 -- distinct counterparties (clusters; `entity:<name>` when attributed) that sent value in.
 -- USD as in `flows` (amount × the day's price, DECIMAL(38, 6); NULL when no leg had a

@@ -137,6 +137,13 @@ What a perfect analysis would find is in `ground_truth/`.
   some freezes are lifted, Tether destroys some frozen balances (no `Transfer`), an admin
   sometimes blacklists twice, and a look-alike contract emits Tether's event names. A frozen
   address cannot send the token (USDC: nor receive it).
+- **Nested exchangers** (`caravan-otc`, `oasis-p2p`; never labelled, on their own random
+  stream): customers pay their collecting wallet, some customers are paid out (topped up from
+  their account at the host when short), and whatever piles up beyond a $2,000 batch goes to
+  their own deposit address at a large labelled exchange, which sweeps it.
+- **Risk lists** (`risk/`): the largest labelled exchange without a licence is sanctioned (its
+  hot wallets in OFAC's per-asset layout, `sanctioned_addresses_<ASSET>.txt`), and every
+  address an issuer froze is on the issuers' blacklist (`blacklist.csv`, kind `risk`).
 - **TRON** (`--chains …,tron`): the same economy on TRON in tronetl's layouts (`tron/`:
   transfers without a timestamp, blocks, Tether's logs with the address indexed).
 
@@ -151,6 +158,8 @@ What a perfect analysis would find is in `ground_truth/`.
   with what it holds then (`held_at_end`).
 - `depositors_yearly.csv`: distinct depositors (users, or the paying entity) per entity, year,
   chain and asset.
+- `nested.csv`: each nested exchanger's hub per account chain and its host exchange.
+- `risk.csv`: every address on a risk list with its true owner, category and list.
 "#,
         seed = plan.seed,
         transfers = plan.transfers,
