@@ -3,73 +3,44 @@
 -- The addresses of each exchange candidate, for candidate_turnover_yearly
 -- (61_candidate_turnover_yearly.sql says which and why); one candidate per address. A
 -- stage of its own so that neither query's plan nests deeper than Ballista's plan
--- decoder accepts.
--- Internal wallets: unattributed addresses that trade with nobody but candidate hubs (at
--- least 95 % of their incoming transfers from hubs and of their outgoing ones to hubs, at
--- least two each way) and send only to hubs that funded them (a reserve's round trips; an
--- exchange's account at another exchange receives from one hub and pays another, and
--- links nothing). An exchange with two hot wallets is two hubs sharing one cold
--- wallet, so hubs that share an internal wallet are one candidate (the smallest cluster
--- id of those it links) and its rebalancing is internal, not turnover twice.
+-- decoder accepts. Internal wallets (staged by 61_candidate_internal.sql): unattributed
+-- addresses that trade with nobody but candidate hubs (at least 95 % of their incoming
+-- transfers from hubs and of their outgoing ones to hubs, at least two each way) and
+-- send only to hubs that funded them (a reserve's round trips; an exchange's account at
+-- another exchange receives from one hub and pays another, and links nothing). An
+-- exchange with two hot wallets is two hubs sharing one cold wallet, so hubs that share
+-- an internal wallet are one candidate (the smallest cluster id of those it links) and
+-- its rebalancing is internal, not turnover twice.
 WITH cand AS (
     SELECT cluster_id, chain, hub FROM exchange_candidates
 ),
 hubk AS (
     SELECT cluster_id, chain, hub, key_hash(chain, hub) AS hub_key FROM cand
 ),
-from_hub AS (
-    SELECT h.cluster_id, t.chain, t.to_key AS k, min(t.to_address) AS address, count(*) AS n
-    FROM hubk h JOIN transfers t ON t.from_key = h.hub_key
-     ${if:keys_collide: AND t.chain = h.chain AND t.from_address = h.hub}
-    WHERE t.amount_raw > 0 AND t.to_key <> h.hub_key
-    GROUP BY h.cluster_id, t.chain, t.to_key
-),
-to_hub AS (
-    SELECT h.cluster_id, t.from_key AS k, count(*) AS n
-    FROM hubk h JOIN transfers t ON t.to_key = h.hub_key
-     ${if:keys_collide: AND t.chain = h.chain AND t.to_address = h.hub}
-    WHERE t.amount_raw > 0
-    GROUP BY h.cluster_id, t.from_key
-),
--- per address, over all hubs: transfers from hubs and to hubs, and the hubs it links
-both_ways AS (
-    SELECT f.chain, f.k, min(f.address) AS address, sum(f.n) AS n_from_hubs,
-           min(x.n_to_hubs) AS n_to_hubs, min(f.cluster_id) AS first_hub
-    FROM from_hub f
-    JOIN (SELECT k, sum(n) AS n_to_hubs FROM to_hub GROUP BY k) x ON x.k = f.k
-    GROUP BY f.chain, f.k
-    HAVING sum(f.n) >= 2 AND min(x.n_to_hubs) >= 2
-),
-received AS (
-    SELECT b.k, count(*) AS n FROM both_ways b JOIN transfers t ON t.to_key = b.k
-    WHERE t.amount_raw > 0 GROUP BY b.k
-),
-sent AS (
-    SELECT b.k, count(*) AS n FROM both_ways b JOIN transfers t ON t.from_key = b.k
-    WHERE t.amount_raw > 0 GROUP BY b.k
-),
--- addresses that pay a hub they never received from
-pays_a_stranger AS (
-    SELECT DISTINCT x.k FROM from_hub f
-    RIGHT ANTI JOIN to_hub x ON f.k = x.k AND f.cluster_id = x.cluster_id
-),
 internal AS (
-    SELECT b.chain, b.k, b.address, b.first_hub
-    FROM both_ways b
-    JOIN received r ON r.k = b.k
-    JOIN sent s ON s.k = b.k
-    LEFT ANTI JOIN (SELECT address_key FROM address_attribution WHERE entity IS NOT NULL) a
-      ON a.address_key = b.k
-    LEFT ANTI JOIN pays_a_stranger p ON p.k = b.k
-    WHERE CAST(b.n_from_hubs AS DOUBLE) >= 0.95 * r.n AND CAST(b.n_to_hubs AS DOUBLE) >= 0.95 * s.n
+    SELECT chain, k, address, first_hub FROM candidate_internal
+),
+-- the hubs each internal wallet trades with
+touches AS (
+    SELECT i.first_hub, h.cluster_id
+    FROM internal i
+    JOIN transfers t
+      ON t.to_key = i.k ${if:keys_collide: AND t.chain = i.chain AND t.to_address = i.address}
+    JOIN hubk h
+      ON h.hub_key = t.from_key ${if:keys_collide: AND h.chain = t.chain AND h.hub = t.from_address}
+    WHERE t.amount_raw > 0
+    UNION
+    SELECT i.first_hub, h.cluster_id
+    FROM internal i
+    JOIN transfers t
+      ON t.from_key = i.k ${if:keys_collide: AND t.chain = i.chain AND t.from_address = i.address}
+    JOIN hubk h
+      ON h.hub_key = t.to_key ${if:keys_collide: AND h.chain = t.chain AND h.hub = t.to_address}
+    WHERE t.amount_raw > 0
 ),
 -- each hub's candidate: the smallest cluster id among the hubs its internal wallets link
 links AS (
-    SELECT i.first_hub, f.cluster_id FROM internal i
-    JOIN from_hub f ON f.k = i.k
-    UNION
-    SELECT i.first_hub, x.cluster_id FROM internal i
-    JOIN to_hub x ON x.k = i.k
+    SELECT first_hub, cluster_id FROM touches
 ),
 grouped AS (
     SELECT c.cluster_id, LEAST(c.cluster_id, COALESCE(min(l.first_hub), c.cluster_id)) AS candidate

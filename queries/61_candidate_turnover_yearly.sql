@@ -2,20 +2,21 @@
 -- partition: year
 -- set: optimizer.join_reordering = false
 -- Each exchange candidate's turnover per year, computed like a labelled exchange's on
--- the candidate's addresses: its hub's cluster, the deposit-like addresses that feed
--- the hub (candidate_deposits), and its internal wallets — unattributed addresses that
--- trade with nobody but candidate hubs (at least 95% of their incoming transfers from
--- them and of their outgoing ones to them, at least two each way: a cold or treasury
--- wallet; the treasury rule of the clustering, for hubs nobody labelled). Hubs that share
--- an internal wallet (one exchange's two hot wallets and its cold wallet) are one
--- candidate, the row of the smallest cluster id (61_candidate_members.sql). A transfer into those addresses from outside is inflow,
--- one out of them is outflow, a sweep deposit → hub is internal; depositors are the
--- distinct counterparties (clusters; `entity:<name>` when attributed) that sent value in.
--- USD as in `flows` (amount × the day's price, DECIMAL(38, 6); NULL when no leg had a
--- price, 0 when there was no leg). `counted` says whether the candidate's confidence
--- reaches [job] candidate_min_confidence, i.e. whether it counts in the estimate of
--- unlicensed activity (enforcement_summary); every candidate counts in the upper bound.
--- Account chains only, as the candidates. The candidates' addresses (staged by
+-- the candidate's addresses: its hub's cluster, the deposit-like addresses that feed the
+-- hub (candidate_deposits), and its internal wallets — unattributed addresses that trade
+-- with nobody but candidate hubs (at least 95% of their incoming transfers from them and
+-- of their outgoing ones to them, at least two each way: a cold or treasury wallet; the
+-- treasury rule of the clustering, for hubs nobody labelled). Hubs that share an
+-- internal wallet (one exchange's two hot wallets and its cold wallet) are one
+-- candidate, the row of the smallest cluster id (61_candidate_members.sql). A transfer
+-- into those addresses from outside is inflow, one out of them is outflow, a sweep
+-- deposit → hub is internal; depositors are the distinct counterparties (clusters;
+-- `entity:<name>` when attributed) that sent value in. USD as in `flows` (amount × the
+-- day's price, DECIMAL(38, 6); NULL when no leg had a price, 0 when there was no leg).
+-- `counted` says whether the candidate's confidence reaches [job]
+-- candidate_min_confidence, i.e. whether it counts in the estimate of unlicensed
+-- activity (enforcement_summary); every candidate counts in the upper bound. Account
+-- chains only, as the candidates. The candidates' addresses (staged by
 -- 61_candidate_members.sql) are the hash joins' build side, written first (`-- set:`
 -- above); the transfers stream through.
 WITH cand AS (

@@ -103,6 +103,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../queries/60_exchange_candidates.sql"),
     ),
     (
+        "61_candidate_internal.sql",
+        include_str!("../../../queries/61_candidate_internal.sql"),
+    ),
+    (
         "61_candidate_members.sql",
         include_str!("../../../queries/61_candidate_members.sql"),
     ),
