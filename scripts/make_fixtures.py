@@ -1168,71 +1168,6 @@ mainnet data, only re-encoded.
 - `expected.json`: facts computed by the script with Python integers, for tests to compare with.
 """
 
-# data/sample/SOURCES.md as committed: the sample grew past what this script builds
-# (the synthetic economy, labels, tokens), so its text is kept here verbatim.
-SAMPLE_SOURCES = """# Sources of the embedded sample
-
-`data/sample/` is the small data set that `chainstat sql` can query with no setup. It is made by
-`scripts/make_fixtures.py`, from the same real data as the test fixtures.
-
-| path | content | origin |
-|---|---|---|
-| `ethereum/token_transfers/part-00000.parquet` | 291 ERC-20/721 transfers, Ethereum mainnet blocks 17173049–17173050 (2023-05-02), BigQuery `crypto_ethereum.token_transfers` layout | real: ethereum-etl test data |
-| `bitcoin/inputs/part-00000.parquet` | 732 inputs of Bitcoin mainnet block 277647 (2013-12-30), BigQuery `crypto_bitcoin.inputs` layout (no coinbase input row) | real: btcd test data |
-| `bitcoin/outputs/part-00000.parquet` | 769 outputs of the same block, BigQuery `crypto_bitcoin.outputs` layout | real: btcd test data |
-| `synthetic/` | a year (2025) of a synthetic economy — 6,040 Ethereum token transfers (+ duplicate and malformed re-export rows) and the stablecoin issuers' logs, the same economy on TRON in tronetl's layouts (6,047 TRC-20 transfers, blocks, Tether's logs), 629 Bitcoin transactions, 6 exchanges, a payment processor, 400 users — with `labels.csv`, `registry.csv`, `prices.csv`, `tokens.csv`, `tron_tokens.csv` and `ground_truth/` | **synthetic**: `chainstat gen --size 6000 --exchanges 6 --chains ethereum,tron,bitcoin` (seed 7); every address, entity, jurisdiction (XA/XB/XC) and price in it is made up; see `synthetic/GENERATED.md` |
-
-## Attribution
-
-The real data comes from these public repositories (as recorded in the shared data's
-`SOURCES.md`, which copied each file with `git show <commit>:<path>`):
-
-- **Ethereum**: `blockchain-etl/ethereum-etl`, commit `9e51c3b8d43bdbf775a71d802d39fbfd73566ba6`
-  (2024-03-12). Licence: MIT (© 2018 Evgeny Medvedev). Source path `tests/resources/...`:
-  `test_stream/blocks_17173049_17173050/expected_token_transfers.json` (291 ERC-20/721 transfers in mainnet
-  blocks 17173049–17173050), `expected_transactions.json` and `expected_logs.json` from the same
-  folder, and `test_export_token_transfers_job/block_with_transfers/expected_token_transfers.csv`.
-- **TRON**: `c0mm4nd/tronetl`, commit `f2cfeda76c8ee64ecfd715a8493515e0cc374b8b` (2022-09-20, "init"),
-  file `token_transfer.csv` (8,072 TRC-20 transfers, blocks 12,345,678–12,347,890). Licence: **the
-  repository has no LICENSE file.** Treat this as "publicly visible, terms unknown", and use it for
-  tests only.
-- **Bitcoin**: `btcsuite/btcd`, commit `2c67bc29cedf391baf5e2d453855256432bb2006`. Licence: ISC
-  (© 2013-2025 The btcsuite developers). File `blockchain/testdata/277647.dat.bz2` (mainnet block
-  277647) and `277647.utxostore.bz2`. The CSVs `277647_inputs.csv`, `277647_outputs.csv` and
-  `277647_prevouts.csv` are **DERIVED** from those two files (decoded, not synthetic).
-
-Schema references (no code or data copied): `paradigmxyz/cryo` at commit
-`559b65455d7ef6b03e8e9e96a0e50fd4fe8a9c86` (`crates/freeze/src/datasets/erc20_transfers.rs`,
-`erc721_transfers.rs`, `types/dataframes/creation.rs`, `crates/cli/src/parse/schemas.rs`) for the cryo
-layout; `blockchain-etl/bitcoin-etl` at commit `b62aedd1de5ce2f84bdc162740eaebd9e4145e34`
-(`bitcoinetl/service/btc_service.py`) for how BigQuery's `crypto_bitcoin` tables treat the coinbase input
-and nonstandard outputs.
-
-Real TRON data is not shipped here: its source repository has no licence, and the shared
-data's notes say to use it for tests only. It lives in `tests/fixtures/tron/`, and
-`tests/it/tron.rs` runs it through the whole job. The sample's TRON part is the synthetic
-economy's (`synthetic/tron/`).
-
-## labels/
-
-GraphSense TagPacks copied unchanged from `graphsense/graphsense-tagpacks`, commit
-`29ff93c8ab0db37370453a290b7becba429b73f8` (MIT licence, © 2022 Iknaio Cryptoasset Analytics
-GmbH, © 2018-2022 AIT): `packs/exchange-wallets-*.yaml` (exchange proof-of-reserve wallets,
-multi-chain, 2022), `packs/walletexplorer.yaml` (WalletExplorer Bitcoin service labels, 2021)
-and `packs/usdt_blacklist.yaml` (774 addresses the USDT contract blacklisted, 2023; a risk
-list).
-
-`labels/ofac/sanctioned_addresses_{ETH,USDT,TRX,XBT}.txt`: OFAC SDN digital-currency addresses
-by asset, copied unchanged from `0xB10C/ofac-sanctioned-digital-currency-addresses`, branch
-`lists`, commit `f2aee2265956bf28ce71824c2c2c8cab02c2e173` (2024-09-27; MIT licence, © 2021
-0xB10C).
-
-## tokens/tokens.csv
-
-Contract address, symbol, name and decimals of four well-known ERC-20 tokens (USDT, USDC,
-WETH, DAI), as their contracts publish them.
-"""
-
 
 def human(n: int) -> str:
     return f"{n / 1024:.1f} KiB" if n >= 1024 else f"{n} B"
@@ -1352,7 +1287,8 @@ def main() -> int:
 
     write_text(FIX / "expected.json", json.dumps(facts, indent=2, ensure_ascii=False) + "\n")
     write_text(FIX / "SOURCES.md", FIX_SOURCES)
-    write_text(SAMPLE / "SOURCES.md", SAMPLE_SOURCES)
+    # data/sample/SOURCES.md is written by hand: the sample holds more than this script
+    # builds (the synthetic economy, labels, tokens, risk lists).
     text = write_readme(facts)
     print(text)
     return 0
