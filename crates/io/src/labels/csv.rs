@@ -11,34 +11,47 @@ const REQUIRED: [&str; 3] = ["address", "entity", "category"];
 /// Columns it may have.
 const OPTIONAL: [&str; 4] = ["source", "confidence", "chain", "kind"];
 
-/// The lowercase header of a CSV text, if it has one.
-pub fn header(text: &str) -> Option<Vec<String>> {
-    let mut rdr = ::csv::ReaderBuilder::new()
+/// How every labels format reads CSV text: a header, trimmed fields, rows of any length.
+fn reader(text: &str) -> ::csv::Reader<&[u8]> {
+    ::csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
         .trim(::csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let h = rdr.headers().ok()?;
+        .from_reader(text.as_bytes())
+}
+
+/// The lowercase header of a CSV text, if it has one.
+pub fn header(text: &str) -> Option<Vec<String>> {
+    let h = reader(text).headers().ok()?.clone();
     Some(h.iter().map(|c| c.to_ascii_lowercase()).collect())
+}
+
+/// A CSV text's lowercase header and its records with their 0-based row numbers; an
+/// unreadable header or row is an error naming the file (and row).
+pub fn table(file: &str, text: &str) -> Result<(Vec<String>, Vec<(i64, ::csv::StringRecord)>)> {
+    let corrupt = |reason: String| IoError::Corrupt {
+        file: file.to_string(),
+        reason,
+    };
+    let mut rdr = reader(text);
+    let headers = rdr
+        .headers()
+        .map_err(|e| corrupt(e.to_string()))?
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+    let mut rows = Vec::new();
+    for (row, rec) in rdr.records().enumerate() {
+        let row = row as i64;
+        rows.push((row, rec.map_err(|e| corrupt(format!("row {row}: {e}")))?));
+    }
+    Ok((headers, rows))
 }
 
 /// Parses a labels CSV. A missing required column or an unknown one is an error naming
 /// the file.
 pub fn parse(file: &str, text: &str, policy: &RolePolicy) -> Result<Parsed> {
-    let mut rdr = ::csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .trim(::csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| IoError::Corrupt {
-            file: file.to_string(),
-            reason: e.to_string(),
-        })?
-        .iter()
-        .map(|h| h.to_ascii_lowercase())
-        .collect();
+    let (headers, rows) = table(file, text)?;
     // Strict: a missing or misspelled column would silently drop what it holds (without
     // `category` no label is an exchange, and a run would publish no exchange at all).
     let unknown: Vec<&str> = headers
@@ -82,12 +95,7 @@ pub fn parse(file: &str, text: &str, policy: &RolePolicy) -> Result<Parsed> {
         idx("kind"),
     );
     let mut out = Parsed::default();
-    for (row, rec) in rdr.records().enumerate() {
-        let row = row as i64;
-        let rec = rec.map_err(|e| IoError::Corrupt {
-            file: file.to_string(),
-            reason: format!("row {row}: {e}"),
-        })?;
+    for (row, rec) in rows {
         let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).filter(|s| !s.is_empty());
         let address = get(Some(ia)).unwrap_or_default().to_string();
         let Some(entity) = get(Some(ie)) else {
@@ -121,7 +129,7 @@ pub fn parse(file: &str, text: &str, policy: &RolePolicy) -> Result<Parsed> {
         };
         match canonical(&chain, &address) {
             Ok(a) => {
-                let mut l = Label::ownership(
+                let mut l = Label::new(
                     &chain,
                     a,
                     entity,

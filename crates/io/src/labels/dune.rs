@@ -16,7 +16,7 @@ pub fn is_dune_header(header: &[String]) -> bool {
 
 /// Parses a Dune-style CSV; other columns than the required ones are kept out.
 pub fn parse(file: &str, text: &str, policy: &RolePolicy) -> Result<Parsed> {
-    let header = super::csv::header(text).unwrap_or_default();
+    let (header, rows) = super::csv::table(file, text)?;
     let idx = |n: &str| header.iter().position(|h| h == n);
     let (Some(ib), Some(ia), Some(ie)) = (idx("blockchain"), idx("address"), idx("cex_name"))
     else {
@@ -27,18 +27,8 @@ pub fn parse(file: &str, text: &str, policy: &RolePolicy) -> Result<Parsed> {
         )));
     };
     let (idn, iadd) = (idx("distinct_name"), idx("added_by"));
-    let mut rdr = ::csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .trim(::csv::Trim::All)
-        .from_reader(text.as_bytes());
     let mut out = Parsed::default();
-    for (row, rec) in rdr.records().enumerate() {
-        let row = row as i64;
-        let rec = rec.map_err(|e| IoError::Corrupt {
-            file: file.to_string(),
-            reason: format!("row {row}: {e}"),
-        })?;
+    for (row, rec) in rows {
         let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).filter(|s| !s.is_empty());
         let address = get(Some(ia)).unwrap_or_default();
         let Some(entity) = get(Some(ie)) else {
@@ -67,8 +57,7 @@ pub fn parse(file: &str, text: &str, policy: &RolePolicy) -> Result<Parsed> {
                     Some(by) => format!("{file} (added by {by})"),
                     None => file.to_string(),
                 };
-                let mut l =
-                    Label::ownership(&chain, a, entity, Some("exchange".into()), source, None);
+                let mut l = Label::new(&chain, a, entity, Some("exchange".into()), source, None);
                 l.role = policy.forced.unwrap_or(LabelRole::Ownership);
                 l.list = get(idn).map(str::to_string);
                 out.push(file, row, l);

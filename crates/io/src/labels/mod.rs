@@ -52,8 +52,9 @@ pub struct Label {
 }
 
 impl Label {
-    /// An ownership label that links like any other of its entity.
-    pub fn ownership(
+    /// A label of `entity`, as an ownership label that links like any other of its
+    /// entity; a source that says otherwise sets `role`, `links` and `list` after.
+    pub fn new(
         chain: &str,
         address: String,
         entity: &str,

@@ -6,7 +6,7 @@
 //! linked (a `[[labels]] kind` still overrides).
 
 use super::{canonical, chain_of_address, Label, LabelRole, Parsed, RolePolicy};
-use crate::error::{IoError, Result};
+use crate::error::Result;
 
 /// Whether a CSV header is the `address,name` sanctions list.
 pub fn is_name_list_header(header: &[String]) -> bool {
@@ -40,18 +40,11 @@ fn chain_for(asset: Option<&str>, address: &str) -> std::result::Result<&'static
 pub fn parse(file: &str, text: &str, policy: &RolePolicy) -> Result<Parsed> {
     let role = policy.forced.unwrap_or(LabelRole::Risk);
     let mut out = Parsed::default();
-    let header = super::csv::header(text);
-    if header.as_deref().is_some_and(is_name_list_header) {
-        let mut rdr = ::csv::ReaderBuilder::new()
-            .has_headers(true)
-            .trim(::csv::Trim::All)
-            .from_reader(text.as_bytes());
-        for (row, rec) in rdr.records().enumerate() {
-            let row = row as i64;
-            let rec = rec.map_err(|e| IoError::Corrupt {
-                file: file.to_string(),
-                reason: format!("row {row}: {e}"),
-            })?;
+    if super::csv::header(text)
+        .as_deref()
+        .is_some_and(is_name_list_header)
+    {
+        for (row, rec) in super::csv::table(file, text)?.1 {
             let address = rec.get(0).unwrap_or_default();
             let name = rec.get(1).filter(|n| !n.is_empty()).unwrap_or("ofac sdn");
             entry(&mut out, file, row, address, None, name, role);
@@ -92,7 +85,7 @@ fn entry(
     };
     match canonical(chain, address) {
         Ok(a) => {
-            let mut l = Label::ownership(
+            let mut l = Label::new(
                 chain,
                 a,
                 name,

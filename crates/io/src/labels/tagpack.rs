@@ -141,7 +141,7 @@ pub fn parse(file: &str, text: &str, policy: &RolePolicy) -> Result<Parsed> {
         let role = role_of(f, h, pick(f, h, |x| x.category.as_deref()), policy);
         match canonical(chain, &address) {
             Ok(a) => {
-                let mut l = Label::ownership(
+                let mut l = Label::new(
                     chain,
                     a,
                     entity,
