@@ -26,9 +26,12 @@ pub fn header(text: &str) -> Option<Vec<String>> {
     Some(h.iter().map(|c| c.to_ascii_lowercase()).collect())
 }
 
-/// A CSV text's lowercase header and its records with their 0-based row numbers; an
-/// unreadable header or row is an error naming the file (and row).
-pub fn table(file: &str, text: &str) -> Result<(Vec<String>, Vec<(i64, ::csv::StringRecord)>)> {
+/// A CSV text's lowercase header and its records with their 0-based row numbers.
+pub type Table = (Vec<String>, Vec<(i64, ::csv::StringRecord)>);
+
+/// Reads a CSV text as a [`Table`]; an unreadable header or row is an error naming the
+/// file (and row).
+pub fn table(file: &str, text: &str) -> Result<Table> {
     let corrupt = |reason: String| IoError::Corrupt {
         file: file.to_string(),
         reason,
