@@ -40,70 +40,55 @@ hubs AS (
            sum(usd) AS inflow_usd, CAST(sum(unpriced) AS BIGINT) AS unpriced_deposits
     FROM priced GROUP BY chain, hub
 ),
-scored AS (
-    SELECT h.*,
-           LEAST(1.0, ln(1.0 + h.deposit_addresses) / ln(51.0)) AS f_deposits,
-           LEAST(1.0, ln(1.0 + h.depositors) / ln(51.0)) AS f_senders,
-           LEAST(1.0, CAST(h.active_weeks AS DOUBLE)
-                      / GREATEST(1.0, ceil((to_unixtime(h.last_seen) - to_unixtime(h.first_seen)) / 604800.0))) AS f_regular,
-           LEAST(1.0, (to_unixtime(h.last_seen) - to_unixtime(h.first_seen)) / (90.0 * 86400.0)) AS f_lifetime
+-- The two kinds side by side with the evidence the confidence weighs; `active` is the
+-- weeks with a forward to the hub (deposit hubs) or the days with a batch to the host
+-- (nested: their deposit addresses are their accounts at the host, whose turnover keeps
+-- them), so a regularity of at least one per week scores in full.
+kinds AS (
+    SELECT COALESCE(a.cluster_id, h.chain || ':' || h.hub) AS cluster_id, h.chain, h.hub,
+           CAST('deposit_sweeps' AS VARCHAR) AS kind, CAST(NULL AS VARCHAR) AS host,
+           h.deposit_addresses, h.depositors, h.deposits, h.inflow_usd, h.unpriced_deposits,
+           h.first_seen, h.last_seen, h.active_weeks AS active,
+           CAST(h.deposit_addresses AS VARCHAR) || ' deposit-like addresses received from ' ||
+           CAST(h.depositors AS VARCHAR) || ' distinct senders and forwarded the amounts to ' || h.hub ||
+           ' within ${deposit_window_seconds} s (e.g. ' || h.example_deposit || ', forward tx ' ||
+           h.example_forward_tx || '); forwards in ' || CAST(h.active_weeks AS VARCHAR) || ' weeks over ' ||
+           CAST(CAST(floor((to_unixtime(h.last_seen) - to_unixtime(h.first_seen)) / 86400) AS BIGINT) AS VARCHAR) || ' days'
+               AS evidence
     FROM hubs h
-),
-deposit_hubs AS (
-SELECT COALESCE(a.cluster_id, h.chain || ':' || h.hub) AS cluster_id, h.chain, h.hub,
-       CAST('deposit_sweeps' AS VARCHAR) AS kind, CAST(NULL AS VARCHAR) AS host,
-       h.deposit_addresses, h.depositors, h.deposits, h.inflow_usd, h.unpriced_deposits,
-       h.first_seen, h.last_seen,
-       round(0.3 * h.f_deposits + 0.3 * h.f_senders + 0.2 * h.f_regular + 0.2 * h.f_lifetime, 3)
-           AS confidence,
-       CAST(h.deposit_addresses AS VARCHAR) || ' deposit-like addresses received from ' ||
-       CAST(h.depositors AS VARCHAR) || ' distinct senders and forwarded the amounts to ' || h.hub ||
-       ' within ${deposit_window_seconds} s (e.g. ' || h.example_deposit || ', forward tx ' ||
-       h.example_forward_tx || '); forwards in ' || CAST(h.active_weeks AS VARCHAR) || ' weeks over ' ||
-       CAST(CAST(floor((to_unixtime(h.last_seen) - to_unixtime(h.first_seen)) / 86400) AS BIGINT) AS VARCHAR) || ' days'
-           AS evidence
-FROM scored h
-LEFT JOIN attr a ON a.chain = h.chain AND a.address = h.hub
-WHERE h.deposit_addresses >= ${candidate_min_deposits}
-  AND h.depositors >= ${candidate_min_depositors}
-),
--- Nested exchangers (58_nested_exchangers.sql) that are no deposit hub already: the
--- evidence names the host. Their deposit addresses are their accounts at the host (the
--- host's turnover keeps them); the confidence weighs the same evidence, with the host
--- deposit addresses as deposit addresses and batch days per week (at most 1) as the regularity.
-nested AS (
-    SELECT n.*,
-           LEAST(1.0, ln(1.0 + n.host_deposits) / ln(51.0)) AS f_deposits,
-           LEAST(1.0, ln(1.0 + n.senders) / ln(51.0)) AS f_senders,
-           LEAST(1.0, CAST(n.forward_days AS DOUBLE)
-                      / GREATEST(1.0, ceil((to_unixtime(n.last_seen) - to_unixtime(n.first_seen)) / 604800.0))) AS f_regular,
-           LEAST(1.0, (to_unixtime(n.last_seen) - to_unixtime(n.first_seen)) / (90.0 * 86400.0)) AS f_lifetime
+    LEFT JOIN attr a ON a.chain = h.chain AND a.address = h.hub
+    WHERE h.deposit_addresses >= ${candidate_min_deposits}
+      AND h.depositors >= ${candidate_min_depositors}
+    UNION ALL
+    -- Nested exchangers (58_nested_exchangers.sql) that are no deposit hub already; the
+    -- deposit hubs' keys come from the deposits directly: a shallower plan, which
+    -- Ballista's plan decoder needs, than reading the branch above again.
+    SELECT COALESCE(a.cluster_id, n.chain || ':' || n.hub), n.chain, n.hub,
+           CAST('nested' AS VARCHAR), CAST(n.host AS VARCHAR),
+           CAST(n.host_deposits AS BIGINT), CAST(n.senders AS BIGINT),
+           CAST(n.incoming AS BIGINT), CAST(n.inflow_usd AS DECIMAL(38, 6)),
+           CAST(0 AS BIGINT), n.first_seen, n.last_seen, CAST(n.forward_days AS BIGINT),
+           'nested in ' || n.host || ': ' || CAST(n.senders AS VARCHAR) || ' distinct senders paid ' || n.hub ||
+           ' in ' || CAST(n.incoming AS VARCHAR) || ' transfers; it forwarded ' ||
+           CAST(CAST(n.forwarded_usd AS BIGINT) AS VARCHAR) || ' USD of its ' ||
+           CAST(CAST(n.inflow_usd AS BIGINT) AS VARCHAR) || ' USD inflow in ' || CAST(n.forwards AS VARCHAR) ||
+           ' batches on ' || CAST(n.forward_days AS VARCHAR) || ' days into ' ||
+           CAST(n.host_deposits AS VARCHAR) || ' deposit address(es) at ' || n.host
     FROM nested_exchangers n
-    -- (the deposit hubs' keys from the deposits directly: a shallower plan, which
-    -- Ballista's plan decoder needs, than reading deposit_hubs again)
     LEFT ANTI JOIN (SELECT chain, hub FROM candidate_deposits GROUP BY chain, hub
                     HAVING count(DISTINCT deposit) >= ${candidate_min_deposits}
                        AND count(DISTINCT sender_cluster) >= ${candidate_min_depositors}) d
       ON d.chain = n.chain AND d.hub = n.hub
-),
-nested_hubs AS (
-SELECT COALESCE(a.cluster_id, n.chain || ':' || n.hub) AS cluster_id, n.chain, n.hub,
-       CAST('nested' AS VARCHAR) AS kind, CAST(n.host AS VARCHAR) AS host,
-       CAST(n.host_deposits AS BIGINT) AS deposit_addresses, CAST(n.senders AS BIGINT) AS depositors,
-       CAST(n.incoming AS BIGINT) AS deposits, CAST(n.inflow_usd AS DECIMAL(38, 6)) AS inflow_usd,
-       CAST(0 AS BIGINT) AS unpriced_deposits, n.first_seen, n.last_seen,
-       round(0.3 * n.f_deposits + 0.3 * n.f_senders + 0.2 * n.f_regular + 0.2 * n.f_lifetime, 3)
-           AS confidence,
-       'nested in ' || n.host || ': ' || CAST(n.senders AS VARCHAR) || ' distinct senders paid ' || n.hub ||
-       ' in ' || CAST(n.incoming AS VARCHAR) || ' transfers; it forwarded ' ||
-       CAST(CAST(n.forwarded_usd AS BIGINT) AS VARCHAR) || ' USD of its ' ||
-       CAST(CAST(n.inflow_usd AS BIGINT) AS VARCHAR) || ' USD inflow in ' || CAST(n.forwards AS VARCHAR) ||
-       ' batches on ' || CAST(n.forward_days AS VARCHAR) || ' days into ' ||
-       CAST(n.host_deposits AS VARCHAR) || ' deposit address(es) at ' || n.host AS evidence
-FROM nested n
-LEFT JOIN attr a ON a.chain = n.chain AND a.address = n.hub
+    LEFT JOIN attr a ON a.chain = n.chain AND a.address = n.hub
 )
-SELECT * FROM deposit_hubs
-UNION ALL
-SELECT * FROM nested_hubs
+SELECT cluster_id, chain, hub, kind, host, deposit_addresses, depositors, deposits, inflow_usd,
+       unpriced_deposits, first_seen, last_seen,
+       round(0.3 * LEAST(1.0, ln(1.0 + deposit_addresses) / ln(51.0))
+             + 0.3 * LEAST(1.0, ln(1.0 + depositors) / ln(51.0))
+             + 0.2 * LEAST(1.0, CAST(active AS DOUBLE)
+                                / GREATEST(1.0, ceil((to_unixtime(last_seen) - to_unixtime(first_seen)) / 604800.0)))
+             + 0.2 * LEAST(1.0, (to_unixtime(last_seen) - to_unixtime(first_seen)) / (90.0 * 86400.0)),
+             3) AS confidence,
+       evidence
+FROM kinds
 ORDER BY depositors DESC, deposit_addresses DESC, chain, hub
