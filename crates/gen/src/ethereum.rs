@@ -591,6 +591,22 @@ impl EthSim<'_> {
         self.seq += 1;
     }
 
+    /// Exchange `x` sweeps what its deposit address `deposit` received at `t` to one of
+    /// its hot wallets later.
+    fn sweep_later(&mut self, t: i64, deposit: u32, x: EntityId, asset: Asset, amount: u128) {
+        let to = self.hot_wallet(x);
+        let when = self.sweep_time(t);
+        self.schedule(
+            when,
+            Scheduled::Sweep {
+                from: SweepFrom::Deposit(deposit),
+                to,
+                asset,
+                amount,
+            },
+        );
+    }
+
     /// When a sweep of something received at `t` happens; never after the data set ends
     /// (and never before `t`).
     fn sweep_time(&mut self, t: i64) -> i64 {
@@ -745,17 +761,7 @@ impl EthSim<'_> {
                     let amount = held - held / 5;
                     let tx = self.sink.begin(t)?;
                     if self.transfer(&tx, asset, desk.hub, deposit, amount)? {
-                        let to = self.hot_wallet(desk.host);
-                        let when = self.sweep_time(t);
-                        self.schedule(
-                            when,
-                            Scheduled::Sweep {
-                                from: SweepFrom::Deposit(deposit),
-                                to,
-                                asset,
-                                amount,
-                            },
-                        );
+                        self.sweep_later(t, deposit, desk.host, asset, amount);
                     }
                 }
             }
@@ -804,17 +810,7 @@ impl EthSim<'_> {
         if !self.transfer(&tx, asset, from, account.eth_deposit, amount)? {
             return Ok(());
         }
-        let hot = self.hot_wallet(account.exchange);
-        let when = self.sweep_time(t);
-        self.schedule(
-            when,
-            Scheduled::Sweep {
-                from: SweepFrom::Deposit(account.eth_deposit),
-                to: hot,
-                asset,
-                amount,
-            },
-        );
+        self.sweep_later(t, account.eth_deposit, account.exchange, asset, amount);
         Ok(())
     }
 
@@ -959,17 +955,7 @@ impl EthSim<'_> {
         if !self.transfer(&tx, asset, hot, deposit, amount)? {
             return Ok(());
         }
-        let to = self.hot_wallet(y);
-        let when = self.sweep_time(t);
-        self.schedule(
-            when,
-            Scheduled::Sweep {
-                from: SweepFrom::Deposit(deposit),
-                to,
-                asset,
-                amount,
-            },
-        );
+        self.sweep_later(t, deposit, y, asset, amount);
         Ok(())
     }
 
@@ -1141,17 +1127,7 @@ impl EthSim<'_> {
         let tx = self.sink.begin(t)?;
         self.sink
             .emit_for(&tx, asset, &payer, &payee, amount, Owner::User(uid))?;
-        let to = self.hot_wallet(to_acc.exchange);
-        let when = self.sweep_time(t);
-        self.schedule(
-            when,
-            Scheduled::Sweep {
-                from: SweepFrom::Deposit(deposit),
-                to,
-                asset,
-                amount,
-            },
-        );
+        self.sweep_later(t, deposit, to_acc.exchange, asset, amount);
         Ok(())
     }
 
@@ -1208,17 +1184,7 @@ impl EthSim<'_> {
             let deposit = self.world.customer_deposit(Chain::Ethereum, payhub, bank)?;
             let tx = self.sink.begin(t)?;
             if self.transfer(&tx, asset, hub, deposit, amount)? {
-                let to = self.hot_wallet(bank);
-                let when = self.sweep_time(t);
-                self.schedule(
-                    when,
-                    Scheduled::Sweep {
-                        from: SweepFrom::Deposit(deposit),
-                        to,
-                        asset,
-                        amount,
-                    },
-                );
+                self.sweep_later(t, deposit, bank, asset, amount);
             }
         }
         Ok(())
