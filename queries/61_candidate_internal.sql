@@ -34,11 +34,15 @@ both_ways AS (
     HAVING sum(f.n) >= 2 AND min(x.n_to_hubs) >= 2
 ),
 received AS (
-    SELECT b.k, count(*) AS n FROM both_ways b JOIN transfers t ON t.to_key = b.k
+    SELECT b.k, count(*) AS n FROM both_ways b
+    JOIN transfers t
+      ON t.to_key = b.k ${if:keys_collide: AND t.chain = b.chain AND t.to_address = b.address}
     WHERE t.amount_raw > 0 GROUP BY b.k
 ),
 sent AS (
-    SELECT b.k, count(*) AS n FROM both_ways b JOIN transfers t ON t.from_key = b.k
+    SELECT b.k, count(*) AS n FROM both_ways b
+    JOIN transfers t
+      ON t.from_key = b.k ${if:keys_collide: AND t.chain = b.chain AND t.from_address = b.address}
     WHERE t.amount_raw > 0 GROUP BY b.k
 ),
 -- addresses that pay a hub they never received from
@@ -56,4 +60,7 @@ internal AS (
     LEFT ANTI JOIN pays_a_stranger p ON p.k = b.k
     WHERE CAST(b.n_from_hubs AS DOUBLE) >= 0.95 * r.n AND CAST(b.n_to_hubs AS DOUBLE) >= 0.95 * s.n
 )
-SELECT chain, k, address, first_hub FROM internal
+-- one row per internal wallet and hub it trades with: the hubs that funded it, which
+-- (it pays no stranger) are all it trades with
+SELECT i.chain, i.k, i.address, i.first_hub, f.cluster_id AS hub
+FROM internal i JOIN from_hub f ON f.k = i.k

@@ -14,33 +14,12 @@
 WITH cand AS (
     SELECT cluster_id, chain, hub FROM exchange_candidates
 ),
-hubk AS (
-    SELECT cluster_id, chain, hub, key_hash(chain, hub) AS hub_key FROM cand
-),
 internal AS (
-    SELECT chain, k, address, first_hub FROM candidate_internal
-),
--- the hubs each internal wallet trades with
-touches AS (
-    SELECT i.first_hub, h.cluster_id
-    FROM internal i
-    JOIN transfers t
-      ON t.to_key = i.k ${if:keys_collide: AND t.chain = i.chain AND t.to_address = i.address}
-    JOIN hubk h
-      ON h.hub_key = t.from_key ${if:keys_collide: AND h.chain = t.chain AND h.hub = t.from_address}
-    WHERE t.amount_raw > 0
-    UNION
-    SELECT i.first_hub, h.cluster_id
-    FROM internal i
-    JOIN transfers t
-      ON t.from_key = i.k ${if:keys_collide: AND t.chain = i.chain AND t.from_address = i.address}
-    JOIN hubk h
-      ON h.hub_key = t.to_key ${if:keys_collide: AND h.chain = t.chain AND h.hub = t.to_address}
-    WHERE t.amount_raw > 0
+    SELECT DISTINCT chain, k, address, first_hub FROM candidate_internal
 ),
 -- each hub's candidate: the smallest cluster id among the hubs its internal wallets link
 links AS (
-    SELECT first_hub, cluster_id FROM touches
+    SELECT first_hub, hub AS cluster_id FROM candidate_internal
 ),
 grouped AS (
     SELECT c.cluster_id, LEAST(c.cluster_id, COALESCE(min(l.first_hub), c.cluster_id)) AS candidate

@@ -18,12 +18,12 @@ fn labels(rel: &str, kind: Option<&str>) -> LabelsSpec {
 }
 
 /// Every risk list of `tests/fixtures/labels/` and the exchange pack.
-fn risk_config(usdt_kind: Option<&str>) -> ChainstatConfig {
+fn risk_config() -> ChainstatConfig {
     let mut cfg = config(&[&format!(
         "eth={}",
         fixture("ethereum/etl/token_transfers.parquet")
     )]);
-    cfg.labels.push(labels("usdt_blacklist.yaml", usdt_kind));
+    cfg.labels.push(labels("usdt_blacklist.yaml", None));
     // INTERPOL's OFAC pack has no field that says it is a list: the config says so
     cfg.labels.push(labels("ofac.yaml", Some("risk")));
     cfg.labels.push(labels("lazarus.yaml", None));
@@ -62,7 +62,7 @@ async fn most_risk_addresses_in_one_cluster(s: &Session) -> String {
 #[tokio::test]
 async fn sanctions_and_blacklists_merge_nothing_and_exchanges_still_link() {
     let dir = tempfile::tempdir().unwrap();
-    let s = clustered(&risk_config(None), dir.path()).await;
+    let s = clustered(&risk_config(), dir.path()).await;
 
     // Every list is in risk_labels, none in the ownership labels but okx's wallets.
     let by_list = rows(
@@ -139,7 +139,7 @@ async fn sanctions_and_blacklists_merge_nothing_and_exchanges_still_link() {
         text.push_str(&format!("{a},usdt_blacklisted,black_list,ownership\n"));
     }
     std::fs::write(&csv, text.replace("black_list,ownership", "exchange")).unwrap();
-    let mut cfg = risk_config(None);
+    let mut cfg = risk_config();
     cfg.labels.push(LabelsSpec::new(csv.display().to_string()));
     let welded = clustered(&cfg, dir2.path()).await;
     assert_eq!(most_risk_addresses_in_one_cluster(&welded).await, "773");
