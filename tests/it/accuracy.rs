@@ -2,7 +2,6 @@
 //! folder kept, and the scorer. Checks the score's structure only: the heuristics (and
 //! with them the figures) change; the figures are printed for the log.
 
-use chainstat_job::RunOptions;
 use datafusion::prelude::SessionContext;
 
 use crate::job::generated;
@@ -13,17 +12,7 @@ async fn a_generated_run_is_scored_against_its_ground_truth() {
     let data = dir.path().join("data");
     let cfg = generated(&data, 8_000, 365);
     let out = dir.path().join("out");
-    let summary = chainstat_job::run(
-        cfg,
-        &RunOptions {
-            out: out.display().to_string(),
-            quiet: true,
-            keep_work: true,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap_or_else(|e| panic!("run failed: {e}"));
+    let summary = crate::job::run_keeping_work(cfg, &out).await;
     let clusters = out
         .join("_work")
         .join(&summary.manifest.run_id)

@@ -148,6 +148,25 @@ pub(crate) fn hand_built(dir: &Path) -> ChainstatConfig {
     ChainstatConfig::load(&dir.join("chainstat.toml")).expect("config")
 }
 
+/// Runs the job on `config` into `out`, keeping its work folder (`<out>/_work/<run>`:
+/// the clustering and the staged tables), for tests that read what a run derived.
+pub(crate) async fn run_keeping_work(
+    config: ChainstatConfig,
+    out: &Path,
+) -> chainstat_job::RunSummary {
+    chainstat_job::run(
+        config,
+        &RunOptions {
+            out: out.display().to_string(),
+            quiet: true,
+            keep_work: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("run failed: {e}"))
+}
+
 pub(crate) async fn run_job(
     config: ChainstatConfig,
     out: &Path,

@@ -278,17 +278,7 @@ async fn exposure_on_a_generated_economy_equals_an_independent_computation() {
     // and outputs.
     cfg.tables.retain(|t| !t.name.starts_with("btc_"));
     let out = dir.path().join("out");
-    let summary = chainstat_job::run(
-        cfg.clone(),
-        &chainstat_job::RunOptions {
-            out: out.display().to_string(),
-            quiet: true,
-            keep_work: true,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap_or_else(|e| panic!("run failed: {e}"));
+    let summary = crate::job::run_keeping_work(cfg.clone(), &out).await;
 
     let s = Session::open(cfg, None).await.expect("session");
     let stage = out
