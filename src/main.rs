@@ -238,10 +238,16 @@ fn cluster_code(err: &chainstat_cluster::ClusterError) -> u8 {
 /// Config from --config, ./chainstat.toml, or the embedded sample (said on stderr); then
 /// --table flags on top.
 pub(crate) fn load_config(input: &InputArgs) -> Result<ChainstatConfig> {
+    load_config_or_sample(input, true)
+}
+
+/// The config of `input`; without `--config`, `./chainstat.toml` or `--table`, the
+/// embedded sample's when `sample` is true, else none (no inputs).
+fn load_config_or_sample(input: &InputArgs, sample: bool) -> Result<ChainstatConfig> {
     let path = match &input.config {
         Some(p) => Some(p.clone()),
         None if Path::new("chainstat.toml").exists() => Some("chainstat.toml".into()),
-        None if input.tables.is_empty() => {
+        None if input.tables.is_empty() && sample => {
             let sample = sample::config()?;
             eprintln!(
                 "chainstat: no --config, ./chainstat.toml or --table: using the embedded sample ({})",
@@ -280,8 +286,10 @@ pub(crate) async fn open_with(input: &InputArgs, cfg: ChainstatConfig) -> Result
 }
 
 /// The session of `sql`, `tables` and `describe`: the inputs, plus the published run.
+/// With `--published` and no inputs named, only the published run: its canonical layer
+/// stands in for the sample's exports.
 async fn open(q: &QueryInput) -> Result<Session> {
-    let cfg = load_config(&q.input)?;
+    let cfg = load_config_or_sample(&q.input, q.published.is_none())?;
     let session = open_with(&q.input, cfg).await?;
     if let Some(out) = &q.published {
         chainstat_job::publish::register_published(&session.ctx, out).await?;

@@ -298,7 +298,7 @@ async fn rerun_with_the_same_inputs_publishes_the_same_rows() {
     let second = run_job(cfg, &out, false).await;
     let b = all_tables(&out).await;
     assert_ne!(first.manifest.run_id, second.manifest.run_id);
-    assert_eq!(a.len(), 14, "{:?}", a.keys());
+    assert_eq!(a.len(), 18, "{:?}", a.keys());
     assert_eq!(a, b);
     // Both runs kept (keep_runs = 3), the pointer names the second.
     assert!(out.join("runs").join(&first.manifest.run_id).exists());
@@ -388,7 +388,7 @@ async fn a_memory_bounded_run_publishes_the_same_rows() {
     let bounded = dir.path().join("bounded");
     run_job(bounded_cfg, &bounded, false).await;
     let (a, b) = (all_tables(&free).await, all_tables(&bounded).await);
-    assert_eq!(a.len(), 14, "{:?}", a.keys());
+    assert_eq!(a.len(), 18, "{:?}", a.keys());
     assert_eq!(a, b);
 }
 
@@ -407,7 +407,7 @@ async fn key_joins_publish_the_same_rows_as_string_joins() {
     let run = run_job(exact_cfg, &exact, false).await;
     assert_eq!(run.manifest.clustering.get("shared_address_keys"), Some(&0));
     let (a, b) = (all_tables(&keys).await, all_tables(&exact).await);
-    assert_eq!(a.len(), 14, "{:?}", a.keys());
+    assert_eq!(a.len(), 18, "{:?}", a.keys());
     assert!(
         a["exchange_turnover_daily"].len() > 100,
         "{}",
@@ -836,9 +836,66 @@ async fn incremental_run_carries_unaffected_months_over() {
     assert_eq!(scope.months, vec!["2025-04"], "{scope:?}");
     let daily = &second.manifest.tables["exchange_turnover_daily"];
     assert_eq!(daily.carried_over, vec!["2025-03"], "{daily:?}");
+    // The canonical layer: March copied, April written.
+    let transfers = &second.manifest.tables["transfers"];
+    assert_eq!(
+        transfers.carried_over,
+        vec!["ethereum/2025-03"],
+        "{transfers:?}"
+    );
+    assert_eq!(transfers.rows, 8, "{transfers:?}");
     let full = dir.path().join("full");
     run_job(cfg, &full, false).await;
     assert_eq!(all_tables(&inc).await, all_tables(&full).await);
+}
+
+/// A new export that dates known transfers in another month (a re-org, a corrected
+/// export) moves rows out of a month no new file touches: that month's published rows
+/// would be stale, so the run is a full one that says why, and it publishes what a full
+/// run does. Which copy of a key wins is decided by content, so several keys are re-dated
+/// and the test checks that at least one copy won (the scope names the moved month).
+#[tokio::test]
+async fn a_re_dated_transfer_makes_the_incremental_run_a_full_one() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = hand_built(dir.path());
+    let inc = dir.path().join("incremental");
+    let first = run_job(cfg.clone(), &inc, true).await;
+    let transfers = &first.manifest.tables["transfers"];
+    assert_eq!(transfers.partition, "chain/month");
+    assert_eq!(
+        transfers
+            .files
+            .iter()
+            .map(|f| (f.path.as_str(), f.rows))
+            .collect::<Vec<_>>(),
+        vec![("transfers/ethereum/month_2025-03.parquet", 6)]
+    );
+    // March transfers again, dated in April: not the deposit and its sweep, which would
+    // change attribution and so have March recomputed anyway.
+    write_transfers(
+        &dir.path().join("transfers/part-5-redated.parquet"),
+        &[
+            (ALPHA_HOT, ALPHA_COLD, 50, "a3", 0, "2025-04-07 12:00"),
+            (ALPHA_HOT, BETA_HOT, 30, "a4", 0, "2025-04-08 13:00"),
+            (ALPHA_HOT, USER2, 20, "a5", 1, "2025-04-09 14:00"),
+            (USER2, BETA_HOT, 10, "a6", 0, "2025-04-10 09:00"),
+        ],
+    );
+    let second = run_job(cfg.clone(), &inc, true).await;
+    let scope = &second.manifest.scope;
+    assert_eq!(scope.mode, ScopeMode::Full, "{scope:?}");
+    assert!(
+        scope
+            .reason
+            .contains("transfers rows moved out of months with no new rows")
+            && scope.reason.contains("ethereum/2025-03 6 →"),
+        "{scope:?}"
+    );
+    let full = dir.path().join("full");
+    run_job(cfg, &full, false).await;
+    let (a, b) = (all_tables(&inc).await, all_tables(&full).await);
+    assert_eq!(a, b);
+    assert_eq!(a["transfers"].len(), 6, "{:?}", a["transfers"]);
 }
 
 /// A published run whose state was keyed with another row-key scheme (older builds used

@@ -5,6 +5,7 @@
 
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
+pub mod canonical;
 pub mod config;
 pub mod error;
 pub mod freezes;

@@ -52,6 +52,10 @@ pub struct PublishedTable {
     pub files: Vec<PublishedFile>,
     /// Partitions copied unchanged from the previous run (incremental runs).
     pub carried_over: Vec<String>,
+    /// The canonical layer's tables: the digest of the input objects they were made of
+    /// (`crate::canonical::inputs_fingerprint`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs_fingerprint: Option<String>,
 }
 
 /// A stage and how long it took.

@@ -47,8 +47,9 @@ pub const POINTER: &str = "_published.json";
 pub const LATEST: &str = "latest";
 
 /// How published tables are laid out and typed (flat partition files, portable column
-/// types: `crate::portable`). A run made with another layout is never carried over.
-pub const TABLE_LAYOUT: &str = "flat-portable-v1";
+/// types: `crate::portable`; v2 adds the canonical layer, `crate::canonical`). A run
+/// made with another layout is never carried over.
+pub const TABLE_LAYOUT: &str = "flat-portable-v2";
 
 /// An output root: a store and the path prefix inside it.
 #[derive(Debug, Clone)]
@@ -724,5 +725,6 @@ pub fn table_record(
         schema: describe_schema(schema),
         files,
         carried_over,
+        inputs_fingerprint: None,
     }
 }

@@ -187,9 +187,13 @@ impl Job<'_> {
         } else {
             None
         };
-        let (tables, scope) = self
+        let (mut tables, scope) = self
             .run_queries(&clustered, input_rows, &inputs, previous.as_ref())
             .await?;
+        tables.extend(
+            self.publish_layer(&inputs, &scope, previous.as_ref())
+                .await?,
+        );
         let state = self.save_state().await?;
         let mut manifest = self
             .manifest(inputs, tables, state, &scope, &clustered, &predecessor)
@@ -378,6 +382,49 @@ impl Job<'_> {
         scope::register(self.ctx(), &s, self.staging()).await?;
         st.done(format!("{}: {}", s.record.mode, s.record.reason));
         Ok(s)
+    }
+
+    /// The canonical layer (validated, deduplicated inputs) into the run folder: every
+    /// partition in a full run, the months in scope in an incremental one (the rest
+    /// copied from the previous run).
+    async fn publish_layer(
+        &self,
+        inputs: &[crate::inputs::InputSet],
+        scope: &Scope,
+        previous: Option<&(String, RunManifest)>,
+    ) -> Result<BTreeMap<String, crate::manifest::PublishedTable>> {
+        let st = self.progress.stage("canonical layer");
+        let kinds = self
+            .session
+            .tables
+            .iter()
+            .map(|t| (t.spec.name.clone(), t.format.kind()))
+            .collect();
+        let recompute = match (scope.record.mode, previous) {
+            (ScopeMode::Incremental, Some((dir, m))) => Some(crate::canonical::Recompute {
+                months: &scope.months,
+                previous: (dir.as_str(), m),
+            }),
+            _ => None,
+        };
+        let layer = crate::canonical::publish(
+            self.ctx(),
+            self.root,
+            &self.run_dir,
+            inputs,
+            &kinds,
+            recompute.as_ref(),
+        )
+        .await?;
+        let detail: Vec<String> = layer
+            .iter()
+            .map(|(name, t)| match t.carried_over.len() {
+                0 => format!("{} {name}", t.rows),
+                n => format!("{} {name} ({n} partition(s) carried over)", t.rows),
+            })
+            .collect();
+        st.done(detail.join(", "));
+        Ok(layer)
     }
 
     /// The state the next incremental run compares against, under `_state/`.

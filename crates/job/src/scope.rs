@@ -168,6 +168,9 @@ pub async fn incremental(
         reasons.push(format!("price changes in {} month(s)", priced.len()));
         months.extend(priced);
     }
+    if let Some(why) = moved_rows(ctx, pm, &months).await? {
+        return full(ctx, &why).await;
+    }
     if reasons.is_empty() {
         reasons.push("no input changed".into());
     }
@@ -177,6 +180,60 @@ pub async fn incremental(
         reasons.join("; "),
         Some(pm.run_id.clone()),
     ))
+}
+
+/// Why the months outside `months` cannot be carried over after all: a canonical
+/// table's rows per (chain, month) there differ from what the previous run published.
+///
+/// New files only add rows to the months of their rows, which are in `months`; a month
+/// outside them changes only when rows leave it — a new copy of a known transfer, or a
+/// new blocks file, that dates it in another month. Its old month's published rows would
+/// then be stale (and the moved row counted twice), so the run is a full one instead.
+async fn moved_rows(
+    ctx: &SessionContext,
+    pm: &RunManifest,
+    months: &BTreeSet<NaiveDate>,
+) -> Result<Option<String>> {
+    let recomputed: BTreeSet<String> = months
+        .iter()
+        .map(|m| m.format("%Y-%m").to_string())
+        .collect();
+    for t in crate::canonical::LAYER {
+        if !ctx.table_exist(t.view)? {
+            continue;
+        }
+        let Some(published) = pm.tables.get(t.view) else {
+            return Ok(Some(format!(
+                "run {} published no canonical {} to carry over",
+                pm.run_id, t.view
+            )));
+        };
+        let before = crate::canonical::recorded_rows(published);
+        let now = crate::canonical::partition_rows(ctx, t.view).await?;
+        let keys: BTreeSet<&String> = before.keys().chain(now.keys()).collect();
+        let moved: Vec<String> = keys
+            .into_iter()
+            .filter(|k| {
+                let month = k.split_once('/').map_or(k.as_str(), |(_, m)| m);
+                !recomputed.contains(month)
+            })
+            .filter_map(|k| {
+                let (b, n) = (
+                    before.get(k).copied().unwrap_or(0),
+                    now.get(k).copied().unwrap_or(0),
+                );
+                (b != n).then(|| format!("{k} {b} → {n} rows"))
+            })
+            .collect();
+        if !moved.is_empty() {
+            return Ok(Some(format!(
+                "{} rows moved out of months with no new rows (a re-dated transfer or block): {}",
+                t.view,
+                moved.join(", ")
+            )));
+        }
+    }
+    Ok(None)
 }
 
 /// Why the previous run's results cannot be carried over whatever the inputs: another

@@ -1,0 +1,486 @@
+//! The published canonical layer: the validated, deduplicated input rows (`transfers`,
+//! `utxo_inputs`, `utxo_outputs`, `logs`) as Parquet in the run's folder, so that
+//! analysts (`chainstat sql --published`) and other tools read validated rows without
+//! validating every export again in every query (docs/job.md#the-canonical-layer).
+//!
+//! Layout: `<view>/<chain>/month_YYYY-MM.parquet` (more rows than [`FILE_ROWS`] go on in
+//! `month_YYYY-MM.1.parquet`, …) and `<view>/<chain>/undated.parquet` for rows without a
+//! block time. Within a file the rows are sorted by the view's [`LayerTable::order`]
+//! (asset or contract, then time), so the row groups' statistics prune asset and time
+//! predicates; the address and hash columns carry Bloom filters, which prune equality
+//! predicates on them. Columns and types are the canonical view's, made portable
+//! ([`crate::portable`]): amounts as `DECIMAL(38, s)` with an `_overflow` text column.
+//!
+//! An incremental run rewrites the partitions of the months it recomputes and copies the
+//! others from the previous run; [`crate::scope`] makes that exact (a month whose rows
+//! moved elsewhere forces a full run).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Date32Type, Schema, SchemaRef};
+use chainstat_io::{InputObject, TableKind};
+use chrono::NaiveDate;
+use datafusion::prelude::SessionContext;
+use futures::StreamExt;
+use object_store::buffered::BufWriter;
+use object_store::ObjectStoreExt;
+use parquet::arrow::async_writer::AsyncArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
+use sha2::{Digest, Sha256};
+
+use crate::error::{JobError, Result};
+use crate::inputs::InputSet;
+use crate::manifest::{PublishedFile, PublishedTable};
+use crate::publish::Root;
+
+/// One table of the layer.
+#[derive(Debug, Clone, Copy)]
+pub struct LayerTable {
+    /// The canonical view (and published table) name.
+    pub view: &'static str,
+    /// The inputs it is made of.
+    pub kind: TableKind,
+    /// Sort order inside a (chain, month) partition: the low-cardinality column first,
+    /// then time, then the rest of the natural key (a total order: same rows, same files).
+    pub order: &'static [&'static str],
+    /// Columns with Bloom filters (equality lookups: an address's or a transaction's rows).
+    pub bloom: &'static [&'static str],
+}
+
+/// The layer's tables, in publishing order.
+pub const LAYER: &[LayerTable] = &[
+    LayerTable {
+        view: "transfers",
+        kind: TableKind::Transfers,
+        order: &["asset", "block_time", "tx_hash", "log_index"],
+        bloom: &["from_address", "to_address", "tx_hash"],
+    },
+    LayerTable {
+        view: "utxo_inputs",
+        kind: TableKind::UtxoInputs,
+        order: &["block_time", "tx_hash", "input_index"],
+        bloom: &["address", "tx_hash", "spent_tx_hash"],
+    },
+    LayerTable {
+        view: "utxo_outputs",
+        kind: TableKind::UtxoOutputs,
+        order: &["block_time", "tx_hash", "output_index"],
+        bloom: &["address", "tx_hash"],
+    },
+    LayerTable {
+        view: "logs",
+        kind: TableKind::Logs,
+        order: &["contract", "block_time", "tx_hash", "log_index"],
+        bloom: &["contract", "tx_hash"],
+    },
+];
+
+/// How the layer's tables are partitioned (the manifest's `partition`); a file's
+/// partition value is `<chain>/<YYYY-MM>` or `<chain>/undated`.
+pub const PARTITION: &str = "chain/month";
+
+/// The partition value of rows without a block time.
+pub const UNDATED: &str = "undated";
+
+/// Rows per file before a partition goes on in the next file: bounded files for readers
+/// that take a file per task, and for the writer's buffers.
+pub const FILE_ROWS: usize = 4 * 1024 * 1024;
+
+/// Rows per row group: the unit that statistics and Bloom filters prune.
+pub const ROW_GROUP_ROWS: usize = 256 * 1024;
+
+/// Whether `name` is a table of the layer.
+pub fn is_layer_table(name: &str) -> bool {
+    LAYER.iter().any(|t| t.view == name)
+}
+
+/// What an incremental run recomputes of the layer: the months in scope (every chain),
+/// and always the undated rows (a new blocks file can date them). The other partitions
+/// are copied from `previous` (the committed run's folder and manifest).
+pub struct Recompute<'a> {
+    /// First days of the months recomputed.
+    pub months: &'a BTreeSet<NaiveDate>,
+    /// The committed run: folder relative to the root, manifest.
+    pub previous: (&'a str, &'a crate::manifest::RunManifest),
+}
+
+/// Writes every table of the layer into `run_dir` and returns their manifest records.
+/// `recompute`: None writes everything (a full run).
+pub async fn publish(
+    ctx: &SessionContext,
+    root: &Root,
+    run_dir: &str,
+    inputs: &[InputSet],
+    kinds: &BTreeMap<String, TableKind>,
+    recompute: Option<&Recompute<'_>>,
+) -> Result<BTreeMap<String, PublishedTable>> {
+    let mut out = BTreeMap::new();
+    for t in LAYER {
+        if !ctx.table_exist(t.view)? {
+            continue;
+        }
+        let mut record = write_table(ctx, root, run_dir, t, recompute).await?;
+        record.inputs_fingerprint = Some(inputs_fingerprint(t.kind, inputs, kinds));
+        out.insert(t.view.to_string(), record);
+    }
+    Ok(out)
+}
+
+/// The digest of the input objects a layer table is made of: its own tables' and the
+/// blocks and tokens tables' (which date and scale its rows), by URL, size and ETag (or
+/// mtime). Equal digests, equal inputs.
+pub fn inputs_fingerprint(
+    kind: TableKind,
+    inputs: &[InputSet],
+    kinds: &BTreeMap<String, TableKind>,
+) -> String {
+    let mut objects: Vec<&InputObject> = inputs
+        .iter()
+        .filter(|s| s.role == "table")
+        .filter(|s| {
+            matches!(kinds.get(&s.name), Some(k) if *k == kind
+                || *k == TableKind::Blocks || *k == TableKind::Tokens)
+        })
+        .flat_map(|s| s.objects.iter())
+        .collect();
+    objects.sort_by(|a, b| a.url.cmp(&b.url));
+    let mut h = Sha256::new();
+    for o in objects {
+        h.update(format!(
+            "{}\t{}\t{}\t{}\n",
+            o.url,
+            o.size,
+            o.etag.as_deref().unwrap_or(""),
+            o.last_modified
+        ));
+    }
+    chainstat_chain::hex::encode(&h.finalize())
+}
+
+/// The query that yields one table's rows in file order, with `_month` (DATE, NULL when
+/// undated) for splitting them.
+fn rows_sql(t: &LayerTable, months: Option<&BTreeSet<NaiveDate>>) -> String {
+    let month = "CAST(date_trunc('month', block_time) AS DATE)";
+    let filter = match months {
+        None => String::new(),
+        Some(m) => {
+            let mut list: Vec<String> = m.iter().map(|d| format!("DATE '{d}'")).collect();
+            // An empty IN list is not SQL; no date is this one.
+            list.push("DATE '0001-01-01'".into());
+            format!(
+                " WHERE block_time IS NULL OR {month} IN ({})",
+                list.join(", ")
+            )
+        }
+    };
+    format!(
+        "SELECT *, {month} AS _month FROM {view}{filter} \
+         ORDER BY chain, _month NULLS LAST, {order}",
+        view = t.view,
+        order = t.order.join(", ")
+    )
+}
+
+fn writer_properties(t: &LayerTable) -> Result<WriterProperties> {
+    let zstd = ZstdLevel::try_new(1).map_err(|e| JobError::Config(format!("zstd level: {e}")))?;
+    let mut b = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(zstd))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_statistics_enabled(EnabledStatistics::Page);
+    for c in t.bloom {
+        let path = ColumnPath::from(*c);
+        b = b
+            .set_column_bloom_filter_enabled(path.clone(), true)
+            .set_column_bloom_filter_fpp(path, 0.01);
+    }
+    Ok(b.build())
+}
+
+/// A chain name as a folder name: `[a-z0-9_-]`.
+fn folder(chain: &str) -> String {
+    chain
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | '0'..='9' | '-' | '_' => c,
+            'A'..='Z' => c.to_ascii_lowercase(),
+            _ => '_',
+        })
+        .collect()
+}
+
+/// The file currently being written.
+struct OpenFile {
+    writer: AsyncArrowWriter<BufWriter>,
+    rel: String,
+    partition: String,
+    rows: u64,
+}
+
+/// Writes one table: its rows in scope, split by (chain, month), plus the previous run's
+/// other partitions copied over.
+async fn write_table(
+    ctx: &SessionContext,
+    root: &Root,
+    run_dir: &str,
+    t: &LayerTable,
+    recompute: Option<&Recompute<'_>>,
+) -> Result<PublishedTable> {
+    let location = root.url_of(&format!("{run_dir}/{}", t.view));
+    let fail = |e: &dyn std::fmt::Display| JobError::publish(&location, e.to_string());
+    let df = ctx.sql(&rows_sql(t, recompute.map(|r| r.months))).await?;
+    let df = crate::portable::portable(df)?;
+    let full = Arc::new(df.schema().as_arrow().clone());
+    // The files hold every column but `_month`.
+    let keep: Vec<usize> = (0..full.fields().len())
+        .filter(|i| full.field(*i).name() != "_month")
+        .collect();
+    let schema: SchemaRef = Arc::new(full.project(&keep)?);
+    let props = writer_properties(t)?;
+    let mut stream = df.execute_stream().await?;
+    let mut files: Vec<PublishedFile> = Vec::new();
+    let mut open: Option<OpenFile> = None;
+    let mut parts_of: BTreeMap<String, usize> = BTreeMap::new();
+    while let Some(batch) = stream.next().await {
+        let batch = crate::portable::strings_as_utf8(vec![batch?])?.remove(0);
+        let keys = partition_keys(&batch).map_err(|e| fail(&e))?;
+        let mut start = 0;
+        while start < keys.len() {
+            let key = &keys[start];
+            let end = keys[start..]
+                .iter()
+                .position(|k| k != key)
+                .map_or(keys.len(), |n| start + n);
+            let slice = batch.slice(start, end - start).project(&keep)?;
+            let mut at = 0;
+            while at < slice.num_rows() {
+                let switch = match &open {
+                    Some(f) => f.partition != *key || f.rows as usize >= FILE_ROWS,
+                    None => true,
+                };
+                if switch {
+                    if let Some(f) = open.take() {
+                        files.push(close(root, run_dir, f).await?);
+                    }
+                    let n = parts_of.entry(key.clone()).or_insert(0);
+                    let rel = file_name(t.view, key, *n);
+                    *n += 1;
+                    let sink = BufWriter::new(
+                        Arc::clone(&root.store),
+                        root.path(&format!("{run_dir}/{rel}")),
+                    );
+                    let writer =
+                        AsyncArrowWriter::try_new(sink, Arc::clone(&schema), Some(props.clone()))
+                            .map_err(|e| fail(&e))?;
+                    open = Some(OpenFile {
+                        writer,
+                        rel,
+                        partition: key.clone(),
+                        rows: 0,
+                    });
+                }
+                let Some(f) = open.as_mut() else {
+                    break;
+                };
+                let room = FILE_ROWS - (f.rows as usize).min(FILE_ROWS);
+                let take = room.min(slice.num_rows() - at);
+                f.writer
+                    .write(&slice.slice(at, take))
+                    .await
+                    .map_err(|e| fail(&e))?;
+                f.rows += take as u64;
+                at += take;
+            }
+            start = end;
+        }
+    }
+    if let Some(f) = open.take() {
+        files.push(close(root, run_dir, f).await?);
+    }
+    let mut carried = Vec::new();
+    if let Some(r) = recompute {
+        carried = carry_over(root, run_dir, t, r, &mut files).await?;
+    }
+    if files.is_empty() {
+        files.push(empty_file(root, run_dir, t.view, &schema).await?);
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(PublishedTable {
+        partition: PARTITION.to_string(),
+        rows: files.iter().map(|f| f.rows).sum(),
+        schema: crate::publish::describe_schema(&schema),
+        files,
+        carried_over: carried,
+        inputs_fingerprint: None,
+    })
+}
+
+/// `<view>/<chain>/month_YYYY-MM[.n].parquet` or `<view>/<chain>/undated[.n].parquet`.
+fn file_name(view: &str, partition: &str, n: usize) -> String {
+    let (chain, month) = partition.split_once('/').unwrap_or((partition, UNDATED));
+    let stem = match month {
+        UNDATED => UNDATED.to_string(),
+        m => format!("month_{m}"),
+    };
+    match n {
+        0 => format!("{view}/{chain}/{stem}.parquet"),
+        n => format!("{view}/{chain}/{stem}.{n}.parquet"),
+    }
+}
+
+async fn close(root: &Root, run_dir: &str, f: OpenFile) -> Result<PublishedFile> {
+    let full = format!("{run_dir}/{}", f.rel);
+    f.writer
+        .close()
+        .await
+        .map_err(|e| JobError::publish(root.url_of(&full), e))?;
+    let meta = root
+        .store
+        .head(&root.path(&full))
+        .await
+        .map_err(|e| JobError::publish(root.url_of(&full), e))?;
+    Ok(PublishedFile {
+        path: f.rel,
+        partition: Some(f.partition),
+        rows: f.rows,
+        bytes: meta.size,
+    })
+}
+
+/// One file with the schema and no rows, so that a table without rows is still readable.
+async fn empty_file(
+    root: &Root,
+    run_dir: &str,
+    view: &str,
+    schema: &SchemaRef,
+) -> Result<PublishedFile> {
+    let rel = format!("{view}/empty.parquet");
+    let bytes = chainstat_io::encode_parquet(schema, &[])
+        .map_err(|e| JobError::publish(root.url_of(&rel), e))?;
+    let size = bytes.len() as u64;
+    root.put(&format!("{run_dir}/{rel}"), bytes).await?;
+    Ok(PublishedFile {
+        path: rel,
+        partition: None,
+        rows: 0,
+        bytes: size,
+    })
+}
+
+/// Copies the previous run's files of `t` whose month this run did not recompute.
+async fn carry_over(
+    root: &Root,
+    run_dir: &str,
+    t: &LayerTable,
+    r: &Recompute<'_>,
+    files: &mut Vec<PublishedFile>,
+) -> Result<Vec<String>> {
+    let (prev_dir, prev) = r.previous;
+    let Some(table) = prev.tables.get(t.view) else {
+        return Ok(Vec::new());
+    };
+    let recomputed: BTreeSet<String> = r
+        .months
+        .iter()
+        .map(|m| m.format("%Y-%m").to_string())
+        .collect();
+    let mut carried = BTreeSet::new();
+    for f in &table.files {
+        let Some(p) = &f.partition else { continue };
+        let month = p.split_once('/').map_or(UNDATED, |(_, m)| m);
+        if month == UNDATED || recomputed.contains(month) {
+            continue;
+        }
+        let to = format!("{run_dir}/{}", f.path);
+        root.copy(&format!("{prev_dir}/{}", f.path), &to).await?;
+        files.push(f.clone());
+        carried.insert(p.clone());
+    }
+    Ok(carried.into_iter().collect())
+}
+
+/// `<chain>/<YYYY-MM>` or `<chain>/undated` of every row (from `chain` and `_month`).
+fn partition_keys(batch: &RecordBatch) -> std::result::Result<Vec<String>, String> {
+    let column = |name: &str| {
+        batch
+            .schema()
+            .index_of(name)
+            .map(|i| Arc::clone(batch.column(i)))
+            .map_err(|_| format!("no column {name}"))
+    };
+    let chain =
+        arrow::compute::cast(&column("chain")?, &DataType::Utf8).map_err(|e| e.to_string())?;
+    let chain = chain.as_string::<i32>();
+    let month =
+        arrow::compute::cast(&column("_month")?, &DataType::Date32).map_err(|e| e.to_string())?;
+    let month = month.as_primitive::<Date32Type>();
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).ok_or("epoch")?;
+    let mut out = Vec::with_capacity(batch.num_rows());
+    let mut last: Option<(String, Option<i32>, String)> = None;
+    for i in 0..batch.num_rows() {
+        if chain.is_null(i) {
+            return Err(format!("row {i} has no chain"));
+        }
+        let (c, m) = (chain.value(i), (!month.is_null(i)).then(|| month.value(i)));
+        // Rows arrive sorted: most rows repeat the previous key.
+        if let Some((lc, lm, key)) = &last {
+            if lc == c && *lm == m {
+                out.push(key.clone());
+                continue;
+            }
+        }
+        let value = match m {
+            Some(days) => (epoch + chrono::Duration::days(days as i64))
+                .format("%Y-%m")
+                .to_string(),
+            None => UNDATED.to_string(),
+        };
+        let key = format!("{}/{value}", folder(c));
+        last = Some((c.to_string(), m, key.clone()));
+        out.push(key);
+    }
+    Ok(out)
+}
+
+/// Rows of each layer table per partition (`<chain>/<YYYY-MM>`), as the view has them
+/// now: what [`crate::scope`] compares with the previous run's manifest to find months
+/// whose rows moved.
+pub async fn partition_rows(ctx: &SessionContext, view: &str) -> Result<BTreeMap<String, u64>> {
+    let sql = format!(
+        "SELECT chain, CAST(date_trunc('month', block_time) AS DATE) AS m, count(*) AS n \
+         FROM {view} WHERE block_time IS NOT NULL GROUP BY 1, 2"
+    );
+    let mut out = BTreeMap::new();
+    for b in ctx.sql(&sql).await?.collect().await? {
+        let n = arrow::compute::cast(b.column(2), &DataType::Int64)?;
+        let n = n.as_primitive::<arrow::datatypes::Int64Type>();
+        let keyed = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![
+                b.schema().field(0).clone(),
+                b.schema().field(1).clone().with_name("_month"),
+            ])),
+            vec![Arc::clone(b.column(0)), Arc::clone(b.column(1))],
+        )?;
+        let keys = partition_keys(&keyed).map_err(|e| JobError::publish(view, e))?;
+        for (i, k) in keys.into_iter().enumerate() {
+            *out.entry(k).or_insert(0) += n.value(i).max(0) as u64;
+        }
+    }
+    Ok(out)
+}
+
+/// The rows per dated partition a published layer table's manifest record lists.
+pub fn recorded_rows(table: &PublishedTable) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for f in &table.files {
+        if let Some(p) = &f.partition {
+            if !p.ends_with(&format!("/{UNDATED}")) {
+                *out.entry(p.clone()).or_insert(0) += f.rows;
+            }
+        }
+    }
+    out
+}
