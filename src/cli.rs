@@ -86,7 +86,8 @@ pub struct QueryInput {
     /// Also register every table of the run published under this output root
     /// (`chainstat run --out`), e.g. exchange_turnover_yearly; its canonical layer
     /// replaces the views of the same names (transfers, utxo_inputs, utxo_outputs,
-    /// logs). Alone, it reads no inputs (not the embedded sample).
+    /// logs). Without --config, ./chainstat.toml or --table, it reads no inputs (not the
+    /// embedded sample).
     #[arg(long, help_heading = "Input")]
     pub published: Option<String>,
 }

@@ -100,7 +100,7 @@ def main():
     for table, record in sorted(manifest["tables"].items()):
         folder = latest / table
         names = [line.split(": ")[0] for line in record["schema"]]
-        schema = pq.read_schema(next(folder.glob("*.parquet")))
+        schema = pq.read_schema(next(folder.rglob("*.parquet")))
         if schema.names != names:
             problems.append(f"{table}: files hold {schema.names}, manifest says {names}")
             continue
@@ -119,7 +119,8 @@ def main():
             problems.append(f"pandas {table}: columns {list(df.columns)}")
         read["pandas"] = rows_of(df.itertuples(index=False, name=None), schema)
 
-        glob = f"{folder}/*.parquet"
+        # `**`: the canonical layer has a folder per chain.
+        glob = f"{folder}/**/*.parquet"
         described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{glob}')").fetchall()
         if [d[0] for d in described] != names:
             problems.append(f"duckdb {table}: columns {[d[0] for d in described]}")
@@ -130,7 +131,7 @@ def main():
                 problems.append(f"duckdb {table}.{name}: {duck_type}, not {field.type}")
         read["duckdb"] = rows_of(con.execute(f"SELECT * FROM read_parquet('{glob}')").fetchall(), schema)
         helper = con.execute(
-            f"SELECT * FROM read_parquet(getvariable('chainstat_run') || '/{table}/*.parquet')"
+            f"SELECT * FROM read_parquet(getvariable('chainstat_run') || '/{table}/**/*.parquet')"
         ).fetchall()
         read["duckdb via the pointer"] = rows_of(helper, schema)
 

@@ -849,6 +849,137 @@ async fn incremental_run_carries_unaffected_months_over() {
     assert_eq!(all_tables(&inc).await, all_tables(&full).await);
 }
 
+/// The canonical layer holds exactly the rows the canonical views of an independent
+/// session give over the same exports (validated there), one file per chain and month
+/// holding only that chain's and month's rows in the documented order, with Bloom
+/// filters on the address columns; `chainstat sql --published` reads it under the view's
+/// name without loading any input.
+#[tokio::test]
+async fn the_canonical_layer_holds_the_views_rows_by_chain_and_month_in_order() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = generated(&dir.path().join("data"), 4_000, 75);
+    let out = dir.path().join("out");
+    let run = run_job(cfg.clone(), &out, false).await;
+    let views = chainstat_engine::Session::open(cfg, None)
+        .await
+        .expect("session");
+    let published = SessionContext::new();
+    publish::register_published(&published, &out.display().to_string())
+        .await
+        .expect("published");
+    for view in ["transfers", "utxo_inputs", "utxo_outputs", "logs"] {
+        let df = views.ctx.table(view).await.expect("view");
+        let cols: Vec<String> = df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let sql = format!("SELECT {} FROM {view}", cols.join(", "));
+        let mut want = to_text(&df.collect().await.expect("view rows"));
+        let mut got = to_text(
+            &published
+                .sql(&sql)
+                .await
+                .expect(&sql)
+                .collect()
+                .await
+                .expect(&sql),
+        );
+        want.sort();
+        got.sort();
+        assert!(!want.is_empty(), "{view}: the generated economy has rows");
+        assert_eq!(got, want, "{view}: published layer differs from the view");
+    }
+    let run_dir = out.join("runs").join(&run.manifest.run_id);
+    let transfers = &run.manifest.tables["transfers"];
+    assert!(transfers.inputs_fingerprint.is_some());
+    assert!(transfers.files.len() >= 3, "{:?}", transfers.files);
+    for f in &transfers.files {
+        let partition = f.partition.as_deref().expect("partition");
+        let (chain, month) = partition.split_once('/').expect("chain/month");
+        assert_eq!(f.path, format!("transfers/{chain}/month_{month}.parquet"));
+        let file = std::fs::File::open(run_dir.join(&f.path)).expect("file");
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .expect("parquet");
+        let meta = reader.metadata().clone();
+        let rg = meta.row_group(0);
+        for c in 0..rg.num_columns() {
+            let col = rg.column(c);
+            let name = col.column_path().string();
+            let bloom = col.bloom_filter_offset().is_some();
+            let want = ["from_address", "to_address", "tx_hash"].contains(&name.as_str());
+            assert_eq!(bloom, want, "{}: Bloom filter on {name}", f.path);
+        }
+        let batches: Vec<RecordBatch> = reader
+            .build()
+            .expect("read")
+            .map(|b| b.expect("batch"))
+            .collect();
+        let all = arrow::compute::concat_batches(&batches[0].schema(), &batches).expect("concat");
+        let text = |name: &str| {
+            let c = all.column_by_name(name).expect(name);
+            let c = arrow::compute::cast(c, &DataType::Utf8).expect("text");
+            (0..all.num_rows())
+                .map(|i| {
+                    c.as_any()
+                        .downcast_ref::<StringArray>()
+                        .expect("utf8")
+                        .value(i)
+                        .to_string()
+                })
+                .collect::<Vec<String>>()
+        };
+        let (chains, assets, times, hashes) = (
+            text("chain"),
+            text("asset"),
+            text("block_time"),
+            text("tx_hash"),
+        );
+        let int = |name: &str| {
+            let c = all.column_by_name(name).expect(name);
+            let c = arrow::compute::cast(c, &DataType::Int64).expect("int");
+            let c = c.as_any().downcast_ref::<Int64Array>().expect("i64");
+            c.values().to_vec()
+        };
+        let (micros, logs) = (int("block_time"), int("log_index"));
+        let mut previous: Option<(String, i64, String, i64)> = None;
+        for i in 0..all.num_rows() {
+            assert_eq!(chains[i], chain, "{}", f.path);
+            assert!(times[i].starts_with(month), "{}: {}", f.path, times[i]);
+            let key = (assets[i].clone(), micros[i], hashes[i].clone(), logs[i]);
+            if let Some(p) = &previous {
+                assert!(
+                    p < &key,
+                    "{}: row {i} out of order: {p:?} then {key:?}",
+                    f.path
+                );
+            }
+            previous = Some(key);
+        }
+        assert_eq!(all.num_rows() as u64, f.rows);
+    }
+    let cli = std::process::Command::new(chainstat_bin())
+        .args(["sql", "--published"])
+        .arg(&out)
+        .args([
+            "--format",
+            "csv",
+            "-c",
+            "SELECT count(*) AS n FROM transfers",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .expect("chainstat sql");
+    let stderr = String::from_utf8_lossy(&cli.stderr);
+    assert!(cli.status.success(), "{stderr}");
+    assert!(!stderr.contains("sample"), "{stderr}");
+    assert_eq!(
+        String::from_utf8_lossy(&cli.stdout).trim(),
+        format!("n\n{}", transfers.rows)
+    );
+}
+
 /// A new export that dates known transfers in another month (a re-org, a corrected
 /// export) moves rows out of a month no new file touches: that month's published rows
 /// would be stale, so the run is a full one that says why, and it publishes what a full
@@ -996,6 +1127,40 @@ async fn string_views_apply_to_the_query_that_asks_only() {
         got[0]["plain|Utf8|".len()..],
         got[1]["viewed|Utf8View|".len()..]
     );
+}
+
+/// A query set that publishes a table under a canonical layer's name would have its rows
+/// silently replaced by the layer (or, as a view, change what the layer holds): the run
+/// refuses it before any work, naming the file.
+#[tokio::test]
+async fn a_query_named_like_a_canonical_layer_table_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut config = hand_built(dir.path());
+    let queries = dir.path().join("queries");
+    std::fs::create_dir_all(&queries).expect("queries dir");
+    std::fs::write(
+        queries.join("10_transfers.sql"),
+        "-- publish: transfers\nSELECT chain, count(*) AS n FROM transfers GROUP BY chain",
+    )
+    .expect("query");
+    config.job.queries = Some(queries.display().to_string());
+    let out = dir.path().join("out");
+    let err = chainstat_job::run(
+        config,
+        &RunOptions {
+            out: out.display().to_string(),
+            quiet: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect_err("refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("10_transfers.sql") && text.contains("canonical layer"),
+        "{text}"
+    );
+    assert!(!out.join("_published.json").exists());
 }
 
 /// A labels file with a misspelled `category` column used to be read without it: the run

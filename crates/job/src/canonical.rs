@@ -19,9 +19,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::{DataType, Date32Type, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Int64Type, Schema, SchemaRef};
 use chainstat_io::{InputObject, TableKind};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use object_store::buffered::BufWriter;
@@ -161,28 +161,86 @@ pub fn inputs_fingerprint(
     chainstat_chain::hex::encode(&h.finalize())
 }
 
-/// The query that yields one table's rows in file order, with `_month` (DATE, NULL when
-/// undated) for splitting them.
+/// A row's month as `year * 12 + month - 1` (BIGINT, NULL when undated), from its UTC
+/// day: a `date_trunc` of the timestamp costs several times the cast
+/// (docs/performance.md#months-from-utc-days) and fails on times outside the nanosecond
+/// range (before 1677, after 2262), which the day does not.
+const MONTH_SQL: &str = "CAST(date_part('year', CAST(block_time AS DATE)) * 12 \
+     + date_part('month', CAST(block_time AS DATE)) - 1 AS BIGINT)";
+
+/// The number [`MONTH_SQL`] gives the month of `d`.
+fn month_number(d: &NaiveDate) -> i64 {
+    i64::from(d.year()) * 12 + i64::from(d.month0())
+}
+
+/// The query that yields one table's rows in file order, with `_month` ([`MONTH_SQL`])
+/// for splitting them.
 fn rows_sql(t: &LayerTable, months: Option<&BTreeSet<NaiveDate>>) -> String {
-    let month = "CAST(date_trunc('month', block_time) AS DATE)";
     let filter = match months {
         None => String::new(),
         Some(m) => {
-            let mut list: Vec<String> = m.iter().map(|d| format!("DATE '{d}'")).collect();
-            // An empty IN list is not SQL; no date is this one.
-            list.push("DATE '0001-01-01'".into());
+            // -1 is no month a block has: an IN list cannot be empty.
+            let list: Vec<String> = std::iter::once(-1)
+                .chain(m.iter().map(month_number))
+                .map(|n| n.to_string())
+                .collect();
             format!(
-                " WHERE block_time IS NULL OR {month} IN ({})",
+                " WHERE block_time IS NULL OR {MONTH_SQL} IN ({})",
                 list.join(", ")
             )
         }
     };
     format!(
-        "SELECT *, {month} AS _month FROM {view}{filter} \
-         ORDER BY chain, _month NULLS LAST, {order}",
-        view = t.view,
-        order = t.order.join(", ")
+        "SELECT *, {MONTH_SQL} AS _month FROM {view}{filter}",
+        view = t.view
     )
+}
+
+/// `df`'s rows as streams that each hold whole partitions (rows hashed on `chain,
+/// _month`), each sorted by `chain, _month` (NULLs last), then `t.order`: the streams are
+/// written in parallel. The plan is built here, not by the optimizer, which drops a
+/// repartition that no operator above it requires. A cluster session's plan (Ballista's
+/// `DistributedQueryExec`, which reports no columns) gets one sorted stream instead.
+async fn sorted_streams(
+    ctx: &SessionContext,
+    df: datafusion::dataframe::DataFrame,
+    t: &LayerTable,
+) -> Result<Vec<datafusion::execution::SendableRecordBatchStream>> {
+    use datafusion::arrow::compute::SortOptions;
+    use datafusion::physical_expr::expressions::col;
+    use datafusion::physical_expr::{LexOrdering, PhysicalSortExpr};
+    use datafusion::physical_plan::repartition::RepartitionExec;
+    use datafusion::physical_plan::sorts::sort::SortExec;
+    use datafusion::physical_plan::{ExecutionPlan, Partitioning};
+    let ascending = SortOptions {
+        descending: false,
+        nulls_first: false,
+    };
+    let streams = ctx.state().config().target_partitions().max(1);
+    let input = df.clone().create_physical_plan().await?;
+    let schema = input.schema();
+    if schema.fields().len() != df.schema().fields().len() {
+        let order: Vec<_> = ["chain", "_month"]
+            .iter()
+            .chain(t.order)
+            .map(|c| datafusion::prelude::col(*c).sort(true, false))
+            .collect();
+        return Ok(vec![df.sort(order)?.execute_stream().await?]);
+    }
+    let keys = vec![col("chain", &schema)?, col("_month", &schema)?];
+    let order = ["chain", "_month"]
+        .iter()
+        .chain(t.order)
+        .map(|c| Ok(PhysicalSortExpr::new(col(c, &schema)?, ascending)))
+        .collect::<Result<Vec<_>>>()?;
+    let order = LexOrdering::new(order)
+        .ok_or_else(|| JobError::Config(format!("{}: no sort order", t.view)))?;
+    let hashed = RepartitionExec::try_new(input, Partitioning::Hash(keys, streams))?;
+    let sorted = SortExec::new(order, Arc::new(hashed)).with_preserve_partitioning(true);
+    let task = ctx.task_ctx();
+    (0..streams)
+        .map(|i| sorted.execute(i, Arc::clone(&task)).map_err(JobError::from))
+        .collect()
 }
 
 fn writer_properties(t: &LayerTable) -> Result<WriterProperties> {
@@ -229,8 +287,6 @@ async fn write_table(
     t: &LayerTable,
     recompute: Option<&Recompute<'_>>,
 ) -> Result<PublishedTable> {
-    let location = root.url_of(&format!("{run_dir}/{}", t.view));
-    let fail = |e: &dyn std::fmt::Display| JobError::publish(&location, e.to_string());
     let df = ctx.sql(&rows_sql(t, recompute.map(|r| r.months))).await?;
     let df = crate::portable::portable(df)?;
     let full = Arc::new(df.schema().as_arrow().clone());
@@ -239,66 +295,38 @@ async fn write_table(
         .filter(|i| full.field(*i).name() != "_month")
         .collect();
     let schema: SchemaRef = Arc::new(full.project(&keep)?);
-    let props = writer_properties(t)?;
-    let mut stream = df.execute_stream().await?;
+    let sink = Sink {
+        root: root.clone(),
+        run_dir: run_dir.to_string(),
+        table: *t,
+        schema: Arc::clone(&schema),
+        props: writer_properties(t)?,
+        keep: Arc::new(keep),
+    };
     let mut files: Vec<PublishedFile> = Vec::new();
-    let mut open: Option<OpenFile> = None;
-    let mut parts_of: BTreeMap<String, usize> = BTreeMap::new();
-    while let Some(batch) = stream.next().await {
-        let batch = crate::portable::strings_as_utf8(vec![batch?])?.remove(0);
-        let keys = partition_keys(&batch).map_err(|e| fail(&e))?;
-        let mut start = 0;
-        while start < keys.len() {
-            let key = &keys[start];
-            let end = keys[start..]
-                .iter()
-                .position(|k| k != key)
-                .map_or(keys.len(), |n| start + n);
-            let slice = batch.slice(start, end - start).project(&keep)?;
-            let mut at = 0;
-            while at < slice.num_rows() {
-                let switch = match &open {
-                    Some(f) => f.partition != *key || f.rows as usize >= FILE_ROWS,
-                    None => true,
-                };
-                if switch {
-                    if let Some(f) = open.take() {
-                        files.push(close(root, run_dir, f).await?);
-                    }
-                    let n = parts_of.entry(key.clone()).or_insert(0);
-                    let rel = file_name(t.view, key, *n);
-                    *n += 1;
-                    let sink = BufWriter::new(
-                        Arc::clone(&root.store),
-                        root.path(&format!("{run_dir}/{rel}")),
-                    );
-                    let writer =
-                        AsyncArrowWriter::try_new(sink, Arc::clone(&schema), Some(props.clone()))
-                            .map_err(|e| fail(&e))?;
-                    open = Some(OpenFile {
-                        writer,
-                        rel,
-                        partition: key.clone(),
-                        rows: 0,
-                    });
-                }
-                let Some(f) = open.as_mut() else {
-                    break;
-                };
-                let room = FILE_ROWS - (f.rows as usize).min(FILE_ROWS);
-                let take = room.min(slice.num_rows() - at);
-                f.writer
-                    .write(&slice.slice(at, take))
-                    .await
-                    .map_err(|e| fail(&e))?;
-                f.rows += take as u64;
-                at += take;
-            }
-            start = end;
+    let tasks: Vec<_> = sorted_streams(ctx, df, t)
+        .await?
+        .into_iter()
+        .map(|stream| tokio::spawn(sink.clone().write_all(stream)))
+        .collect();
+    let mut failed = None;
+    for task in tasks {
+        match task.await {
+            Ok(Ok(written)) => files.extend(written),
+            Ok(Err(e)) => failed = failed.or(Some(e)),
+            Err(e) => failed = failed.or(Some(JobError::publish(root.url_of(run_dir), e))),
         }
     }
-    if let Some(f) = open.take() {
-        files.push(close(root, run_dir, f).await?);
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    // Each (chain, month) is one stream's: were it split, two files would share a name.
+    let mut seen = BTreeSet::new();
+    if let Some(f) = files.iter().find(|f| !seen.insert(f.path.clone())) {
+        return Err(JobError::publish(
+            root.url_of(&format!("{run_dir}/{}", f.path)),
+            "written twice: a partition's rows reached two writers",
+        ));
     }
     let mut carried = Vec::new();
     if let Some(r) = recompute {
@@ -316,6 +344,115 @@ async fn write_table(
         carried_over: carried,
         inputs_fingerprint: None,
     })
+}
+
+/// Where and how one table's files are written: owned, so that each sorted stream is
+/// written by its own task.
+#[derive(Clone)]
+struct Sink {
+    root: Root,
+    run_dir: String,
+    table: LayerTable,
+    /// The files' schema.
+    schema: SchemaRef,
+    props: WriterProperties,
+    /// The columns of the stream's batches that go to the files (all but `_month`).
+    keep: Arc<Vec<usize>>,
+}
+
+impl Sink {
+    fn location(&self, rel: &str) -> String {
+        self.root.url_of(&format!("{}/{rel}", self.run_dir))
+    }
+
+    /// Writes the sorted `stream` (its columns `keep` go to the files) one partition after
+    /// the other: `open` is the file being written, left for the caller to close (or to
+    /// abort after an error); `files` are the ones closed.
+    async fn write(
+        &self,
+        mut stream: datafusion::execution::SendableRecordBatchStream,
+        open: &mut Option<OpenFile>,
+        files: &mut Vec<PublishedFile>,
+    ) -> Result<()> {
+        let view = self.table.view;
+        let mut parts_of: BTreeMap<String, usize> = BTreeMap::new();
+        while let Some(batch) = stream.next().await {
+            let batch = batch.map_err(|e| JobError::publish(self.location(view), e))?;
+            let batch = crate::portable::strings_as_utf8(vec![batch])?.remove(0);
+            let runs =
+                partition_runs(&batch).map_err(|e| JobError::publish(self.location(view), e))?;
+            for (start, end, key) in runs {
+                let slice = batch.slice(start, end - start).project(&self.keep)?;
+                // Checked against the files' schema: the writer does not check types.
+                let slice =
+                    RecordBatch::try_new(Arc::clone(&self.schema), slice.columns().to_vec())?;
+                let mut at = 0;
+                while at < slice.num_rows() {
+                    let switch = match open.as_ref() {
+                        Some(f) => f.partition != key || f.rows as usize >= FILE_ROWS,
+                        None => true,
+                    };
+                    if switch {
+                        if let Some(f) = open.take() {
+                            files.push(close(&self.root, &self.run_dir, f).await?);
+                        }
+                        let n = parts_of.entry(key.clone()).or_insert(0);
+                        let rel = file_name(view, &key, *n);
+                        *n += 1;
+                        *open = Some(self.create(rel, key.clone())?);
+                    }
+                    let Some(f) = open.as_mut() else {
+                        break;
+                    };
+                    let room = FILE_ROWS - (f.rows as usize).min(FILE_ROWS);
+                    let take = room.min(slice.num_rows() - at);
+                    f.writer
+                        .write(&slice.slice(at, take))
+                        .await
+                        .map_err(|e| JobError::publish(self.location(&f.rel), e))?;
+                    f.rows += take as u64;
+                    at += take;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes one sorted stream and closes its last file; on an error, aborts the file
+    /// being written (an object store keeps an unfinished multipart upload, and bills
+    /// it, until it expires).
+    async fn write_all(
+        self,
+        stream: datafusion::execution::SendableRecordBatchStream,
+    ) -> Result<Vec<PublishedFile>> {
+        let (mut open, mut files) = (None, Vec::new());
+        if let Err(e) = self.write(stream, &mut open, &mut files).await {
+            if let Some(f) = open.take() {
+                let _ = f.writer.into_inner().abort().await;
+            }
+            return Err(e);
+        }
+        if let Some(f) = open.take() {
+            files.push(close(&self.root, &self.run_dir, f).await?);
+        }
+        Ok(files)
+    }
+
+    fn create(&self, rel: String, partition: String) -> Result<OpenFile> {
+        let sink = BufWriter::new(
+            Arc::clone(&self.root.store),
+            self.root.path(&format!("{}/{rel}", self.run_dir)),
+        );
+        let writer =
+            AsyncArrowWriter::try_new(sink, Arc::clone(&self.schema), Some(self.props.clone()))
+                .map_err(|e| JobError::publish(self.location(&rel), e))?;
+        Ok(OpenFile {
+            writer,
+            rel,
+            partition,
+            rows: 0,
+        })
+    }
 }
 
 /// `<view>/<chain>/month_YYYY-MM[.n].parquet` or `<view>/<chain>/undated[.n].parquet`.
@@ -402,8 +539,10 @@ async fn carry_over(
     Ok(carried.into_iter().collect())
 }
 
-/// `<chain>/<YYYY-MM>` or `<chain>/undated` of every row (from `chain` and `_month`).
-fn partition_keys(batch: &RecordBatch) -> std::result::Result<Vec<String>, String> {
+/// The runs of consecutive rows that share a partition: `(start, end, key)` with key
+/// `<chain>/<YYYY-MM>` or `<chain>/undated`, from the columns `chain` and `_month`
+/// ([`MONTH_SQL`]).
+fn partition_runs(batch: &RecordBatch) -> std::result::Result<Vec<(usize, usize, String)>, String> {
     let column = |name: &str| {
         batch
             .schema()
@@ -415,32 +554,27 @@ fn partition_keys(batch: &RecordBatch) -> std::result::Result<Vec<String>, Strin
         arrow::compute::cast(&column("chain")?, &DataType::Utf8).map_err(|e| e.to_string())?;
     let chain = chain.as_string::<i32>();
     let month =
-        arrow::compute::cast(&column("_month")?, &DataType::Date32).map_err(|e| e.to_string())?;
-    let month = month.as_primitive::<Date32Type>();
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).ok_or("epoch")?;
-    let mut out = Vec::with_capacity(batch.num_rows());
-    let mut last: Option<(String, Option<i32>, String)> = None;
+        arrow::compute::cast(&column("_month")?, &DataType::Int64).map_err(|e| e.to_string())?;
+    let month = month.as_primitive::<Int64Type>();
+    let mut out: Vec<(usize, usize, String)> = Vec::new();
+    let mut last: Option<(&str, Option<i64>)> = None;
     for i in 0..batch.num_rows() {
         if chain.is_null(i) {
             return Err(format!("row {i} has no chain"));
         }
-        let (c, m) = (chain.value(i), (!month.is_null(i)).then(|| month.value(i)));
-        // Rows arrive sorted: most rows repeat the previous key.
-        if let Some((lc, lm, key)) = &last {
-            if lc == c && *lm == m {
-                out.push(key.clone());
-                continue;
+        let here = (chain.value(i), (!month.is_null(i)).then(|| month.value(i)));
+        if last == Some(here) {
+            if let Some(run) = out.last_mut() {
+                run.1 = i + 1;
             }
+            continue;
         }
-        let value = match m {
-            Some(days) => (epoch + chrono::Duration::days(days as i64))
-                .format("%Y-%m")
-                .to_string(),
+        let value = match here.1 {
+            Some(n) => format!("{:04}-{:02}", n.div_euclid(12), n.rem_euclid(12) + 1),
             None => UNDATED.to_string(),
         };
-        let key = format!("{}/{value}", folder(c));
-        last = Some((c.to_string(), m, key.clone()));
-        out.push(key);
+        out.push((i, i + 1, format!("{}/{value}", folder(here.0))));
+        last = Some(here);
     }
     Ok(out)
 }
@@ -450,7 +584,7 @@ fn partition_keys(batch: &RecordBatch) -> std::result::Result<Vec<String>, Strin
 /// whose rows moved.
 pub async fn partition_rows(ctx: &SessionContext, view: &str) -> Result<BTreeMap<String, u64>> {
     let sql = format!(
-        "SELECT chain, CAST(date_trunc('month', block_time) AS DATE) AS m, count(*) AS n \
+        "SELECT chain, {MONTH_SQL} AS m, count(*) AS n \
          FROM {view} WHERE block_time IS NOT NULL GROUP BY 1, 2"
     );
     let mut out = BTreeMap::new();
@@ -464,9 +598,10 @@ pub async fn partition_rows(ctx: &SessionContext, view: &str) -> Result<BTreeMap
             ])),
             vec![Arc::clone(b.column(0)), Arc::clone(b.column(1))],
         )?;
-        let keys = partition_keys(&keyed).map_err(|e| JobError::publish(view, e))?;
-        for (i, k) in keys.into_iter().enumerate() {
-            *out.entry(k).or_insert(0) += n.value(i).max(0) as u64;
+        let runs = partition_runs(&keyed).map_err(|e| JobError::publish(view, e))?;
+        for (start, end, key) in runs {
+            let rows: i64 = (start..end).map(|i| n.value(i).max(0)).sum();
+            *out.entry(key).or_insert(0) += rows as u64;
         }
     }
     Ok(out)

@@ -77,6 +77,16 @@ async fn run_inner(
         Some(dir) => queries::from_dir(Path::new(dir))?,
         None => queries::builtin()?,
     };
+    if let Some(q) = queries
+        .iter()
+        .find(|q| crate::canonical::is_layer_table(&q.name))
+    {
+        return Err(JobError::Config(format!(
+            "{}: `{}` is a table of the canonical layer, which the job publishes itself: \
+             give the query another name",
+            q.file, q.name
+        )));
+    }
     let config_fp = config_fingerprint(&config)?;
     let queries_fp = queries::fingerprint(&queries);
     let run_id = format!(

@@ -10,8 +10,9 @@
 //! * months whose **prices** changed.
 //!
 //! Anything the rule cannot bound — a changed or removed input file, a changed config,
-//! query set, registry, token list or chainstat version — falls back to a full run, and
-//! the manifest says why. Yearly tables are recomputed for every year that contains a
+//! query set, registry, token list or chainstat version, or rows that left a month no new
+//! file touches (a re-dated transfer or block, seen in the canonical layer's counts) —
+//! falls back to a full run, and the manifest says why. Yearly tables are recomputed for every year that contains a
 //! recomputed month. The test suite checks that incremental equals full recomputation.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -226,10 +227,14 @@ async fn moved_rows(
             })
             .collect();
         if !moved.is_empty() {
+            let more = match moved.len() {
+                n if n > 5 => format!(" and {} more", n - 5),
+                _ => String::new(),
+            };
             return Ok(Some(format!(
-                "{} rows moved out of months with no new rows (a re-dated transfer or block): {}",
+                "{} rows moved out of months with no new rows (a re-dated transfer or block): {}{more}",
                 t.view,
-                moved.join(", ")
+                moved[..moved.len().min(5)].join(", ")
             )));
         }
     }
