@@ -38,48 +38,36 @@ k, labels = connected_components(m, directed=False)
 print(json.dumps({"components": int(k), "seconds": time.perf_counter() - t0}))
 """
 
+# DuckDB: `CREATE VIEW <name> AS <definition>`, then the query file's result to Parquet.
 DUCKDB = r"""
 import json, sys, time, duckdb
 t0 = time.perf_counter()
 con = duckdb.connect()
 con.execute(f"SET threads={int(sys.argv[1])}")
-con.execute(f"CREATE VIEW flows AS SELECT * FROM read_parquet('{sys.argv[2]}/*.parquet')")
-sql = open(sys.argv[3]).read()
-con.execute(f"COPY ({sql}) TO '{sys.argv[4]}' (FORMAT PARQUET)")
+con.execute(f"CREATE VIEW {sys.argv[2]} AS {sys.argv[3]}")
+sql = open(sys.argv[4]).read()
+con.execute(f"COPY ({sql}) TO '{sys.argv[5]}' (FORMAT PARQUET)")
 print(json.dumps({"seconds": time.perf_counter() - t0}))
 """
 
-# DuckDB over the published canonical layer: the same files chainstat reads.
-DUCKDB_LAYER = r"""
-import json, sys, time, duckdb
-t0 = time.perf_counter()
-con = duckdb.connect()
-con.execute(f"SET threads={int(sys.argv[1])}")
-con.execute(f"CREATE VIEW transfers AS SELECT * FROM read_parquet('{sys.argv[2]}/transfers/*/*.parquet')")
-con.execute(f"COPY ({open(sys.argv[3]).read()}) TO '{sys.argv[4]}' (FORMAT PARQUET)")
-print(json.dumps({"seconds": time.perf_counter() - t0}))
-"""
 
-# DuckDB over the raw BigQuery-layout export, deduplicating it itself (one copy per
-# transaction and log index, DISTINCT ON) and scaling amounts by the tokens file's
-# decimals: what an analyst without the layer writes.
-DUCKDB_RAW = r"""
-import json, sys, time, duckdb
-t0 = time.perf_counter()
-con = duckdb.connect()
-con.execute(f"SET threads={int(sys.argv[1])}")
-con.execute(f'''CREATE VIEW transfers AS
+def duckdb_cmd(threads, view, definition, sql_file, dest):
+    """The DuckDB peer over `view` defined as `definition`, writing `sql_file`'s result."""
+    return [sys.executable, "-c", DUCKDB, str(threads), view, definition, str(sql_file), str(dest)]
+
+
+# The raw BigQuery-layout export under {data}, deduplicated by DuckDB itself (one copy per
+# transaction and log index, DISTINCT ON), amounts scaled by the tokens file's decimals:
+# what an analyst without the canonical layer writes.
+RAW_TRANSFERS = """
   SELECT DISTINCT ON (tx_hash, log_index) t.*, amount_raw / power(10, k.decimals) AS amount
   FROM (SELECT 'ethereum' AS chain, lower(token_address) AS asset, lower(from_address) AS from_address,
                lower(to_address) AS to_address, TRY_CAST(value AS DECIMAL(38, 0)) AS amount_raw,
                lower(transaction_hash) AS tx_hash, log_index, block_number, block_timestamp AS block_time
-        FROM read_parquet('{sys.argv[2]}/ethereum/token_transfers/*.parquet')) t
-  LEFT JOIN (SELECT lower(address) AS asset, decimals FROM read_csv('{sys.argv[2]}/tokens.csv')) k
+        FROM read_parquet('{data}/ethereum/token_transfers/*.parquet')) t
+  LEFT JOIN (SELECT lower(address) AS asset, decimals FROM read_csv('{data}/tokens.csv')) k
     ON k.asset = t.asset
-  ORDER BY tx_hash, log_index''')
-con.execute(f"COPY ({open(sys.argv[3]).read()}) TO '{sys.argv[4]}' (FORMAT PARQUET)")
-print(json.dumps({"seconds": time.perf_counter() - t0}))
-"""
+  ORDER BY tx_hash, log_index"""
 
 # An analyst's questions of the validated transfers: {usdt} and {address} are filled in
 # from the generated data (the stablecoin, the busiest labelled exchange wallet).
@@ -178,10 +166,12 @@ def analyst(args, env, base, data, out, size, rows):
         "GROUP BY a ORDER BY n DESC, a LIMIT 1").fetchone()[0]
     n_rows = con.execute(f"SELECT count(*) FROM read_parquet('{run}/transfers/*/*.parquet')").fetchone()[0]
     engines = {
-        "duckdb (published layer)": lambda q, d: [sys.executable, "-c", DUCKDB_LAYER, str(args.threads), str(run), q, d],
+        "duckdb (published layer)": lambda q, d: duckdb_cmd(
+            args.threads, "transfers", f"SELECT * FROM read_parquet('{run}/transfers/**/*.parquet')", q, d),
         "chainstat sql --published": lambda q, d: [args.bin, "sql", "--published", str(out), "--partitions",
                                                    str(args.threads), "-f", q, "--format", "parquet", "-o", d],
-        "duckdb (raw export, DISTINCT ON)": lambda q, d: [sys.executable, "-c", DUCKDB_RAW, str(args.threads), str(data), q, d],
+        "duckdb (raw export, DISTINCT ON)": lambda q, d: duckdb_cmd(
+            args.threads, "transfers", RAW_TRANSFERS.format(data=data), q, d),
         "chainstat sql (raw export)": lambda q, d: [args.bin, "sql", "--config", str(data / "chainstat.toml"),
                                                     "--partitions", str(args.threads), "-f", q, "--format", "parquet",
                                                     "-o", d],
@@ -365,7 +355,8 @@ def main():
                 for r in range(args.runs):
                     dest = base / f"res-{engine}-{q}-{r}.parquet"
                     if engine == "duckdb":
-                        cmd = [sys.executable, "-c", DUCKDB, str(args.threads), str(flows), str(sql_file), str(dest)]
+                        cmd = duckdb_cmd(args.threads, "flows", f"SELECT * FROM read_parquet('{flows}/*.parquet')",
+                                         sql_file, dest)
                     else:
                         cmd = [args.bin, "sql", "-t", f"flows={flows}/,format=raw", "--partitions", str(args.threads),
                                "-f", str(sql_file), "--format", "parquet", "-o", str(dest)]
